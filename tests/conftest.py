@@ -1,0 +1,28 @@
+"""Shared pytest fixtures: the real speech clips shipped in tests/data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+CLIPS = sorted(p for p in DATA.iterdir() if p.suffix in {".wav", ".mp3"})
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """Folder of the real speech clips (CMU ARCTIC, LibriSpeech, VCTK) and their licences."""
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def clip_paths() -> list[Path]:
+    """Every real speech clip in tests/data."""
+    return list(CLIPS)
+
+
+@pytest.fixture(scope="session")
+def speech_path() -> Path:
+    """One short real speech clip (CMU ARCTIC a0007, 16 kHz WAV, 4.0 s)."""
+    return DATA / "arctic_a0007.wav"
