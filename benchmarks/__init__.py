@@ -1,0 +1,1 @@
+"""Benchmarks for qtok_widgets: run ``python -m benchmarks.run`` (see benchmarks/README.md)."""
