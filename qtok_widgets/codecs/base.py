@@ -11,7 +11,8 @@ Optional capabilities (declared as class attributes, so callers can check before
 ``has_embeddings``
     :meth:`embeddings` returns one layer's codebook vectors.
 ``can_quantize``
-    :meth:`quantize` snaps latent vectors to codes residually, layer by layer.
+    :meth:`quantize` snaps latent vectors to codes residually, layer by layer (the default
+    implementation needs only :meth:`embeddings` and :meth:`layer_groups`).
 ``can_decode_range``
     :meth:`decode_range` decodes a run of whole decode chunks exactly as the full decode
     would, so an edit re-decodes only the chunks it touches (see :meth:`affected_frames`).
@@ -201,25 +202,51 @@ class Codec(ABC):
         msg = f"codec {self.name!r} does not expose code embeddings"
         raise CodecError(msg)
 
-    def quantize(self, latent: np.ndarray, layers: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Snap latent vectors to codes, residually, layer by layer.
+    def layer_groups(self) -> list[list[int]]:
+        """Layers whose embeddings add up in one latent space, in residual order.
+
+        Residual quantisation runs within a group: each layer quantises what the layers before
+        it in the same group left. Default: one group of all layers. Qwen 12 Hz has two,
+        ``[[0], [1, ..., 15]]`` (a semantic codebook and a 15-layer residual chain).
+        """
+        return [list(range(self.n_layers))]
+
+    def quantize(self, latent: np.ndarray, layers: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Snap latent vectors to codes, residually, over ``layers`` in the given order.
+
+        ``r = latent``; for each layer ``l``: ``code_l = argmin_c ||r - E_l[c]||``, ``r -= E_l[code_l]``.
+        All ``layers`` must belong to one :meth:`layer_groups` group. The default uses
+        :meth:`embeddings`; backends may override it with something faster.
 
         Parameters
         ----------
         latent : numpy.ndarray
             float32, shape ``(n_frames, dim)`` in the space of :meth:`embeddings`.
-        layers : sequence of int, optional
-            Layers to quantise (default all, in order); each quantises what the previous left.
+        layers : sequence of int
+            Layers to quantise, in residual order.
 
         Returns
         -------
         codes : numpy.ndarray
             int, shape ``(len(layers), n_frames)``.
         error : numpy.ndarray
-            float32, shape ``(n_frames,)``: L2 norm of what is left after the last layer.
+            float32, shape ``(n_frames,)``: L2 norm of the residual left after the last layer.
         """
-        msg = f"codec {self.name!r} cannot quantise latents"
-        raise CodecError(msg)
+        if not self.has_embeddings:
+            msg = f"codec {self.name!r} cannot quantise latents (it exposes no code embeddings)"
+            raise CodecError(msg)
+        residual = np.array(latent, dtype=np.float32, copy=True)
+        if residual.ndim != 2:
+            msg = f"latent must have shape (n_frames, dim), got {residual.shape}"
+            raise CodecError(msg)
+        codes = np.zeros((len(layers), residual.shape[0]), dtype=np.int64)
+        for i, layer in enumerate(layers):
+            table = np.asarray(self.embeddings(layer), dtype=np.float32)
+            # ||r - e||^2 = ||r||^2 - 2 r.e + ||e||^2 ; the first term is constant per row
+            dist = -2.0 * residual @ table.T + np.einsum("cd,cd->c", table, table)[None, :]
+            codes[i] = np.argmin(dist, axis=1)
+            residual -= table[codes[i]]
+        return codes, np.linalg.norm(residual, axis=1).astype(np.float32)
 
     def decode_chunks(self, n_frames: int) -> list[tuple[int, int]]:
         """Frame ranges ``[(start, stop), ...]`` that the decoder handles independently.
