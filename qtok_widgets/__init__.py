@@ -2,7 +2,7 @@
 
 The public API is small::
 
-    from qtok_widgets import load_audio, load_codec, CodeGrid, EditSession, TokenEditor, CodecLab
+    from qtok_widgets import load_audio, load_codec, CodeGrid, EditSession, TokenEditor, CodecLab  # noqa: F401
 
     audio = load_audio("speech.wav")          # Audio: mono float32
     codec = load_codec("builtin")             # or "qwen", or a checkpoint directory
@@ -36,13 +36,13 @@ _EXPORTS = {
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .audio import Audio, load_audio
-    from .codecs import Codec, load_codec
-    from .errors import QtokError
-    from .grid import CodeGrid
-    from .session import EditSession
-    from .widgets.editor import TokenEditor
-    from .widgets.lab import CodecLab
+    from .audio import Audio, load_audio  # noqa: F401
+    from .codecs import Codec, load_codec  # noqa: F401
+    from .errors import QtokError  # noqa: F401
+    from .grid import CodeGrid  # noqa: F401
+    from .session import EditSession  # noqa: F401
+    from .widgets.editor import TokenEditor  # noqa: F401
+    from .widgets.lab import CodecLab  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

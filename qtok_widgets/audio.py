@@ -80,7 +80,9 @@ class Audio:
         """Return this audio at ``target_rate`` Hz (soxr, high quality); self if already there."""
         if int(target_rate) == self.sample_rate:
             return self
-        return Audio(resample(self.samples, self.sample_rate, int(target_rate)), int(target_rate), self.source)
+        return Audio(
+            resample(self.samples, self.sample_rate, int(target_rate)), int(target_rate), self.source
+        )
 
     def to_wav_bytes(self, subtype: str = "PCM_16") -> bytes:
         """Encode as a WAV file in memory (16-bit PCM by default)."""
@@ -187,7 +189,9 @@ def load_audio(
         samples, rate, name = np.asarray(source.samples), source.sample_rate, source.source or "audio"
     elif _is_array(source):
         if sample_rate is None:
-            msg = "sample_rate= is required when loading audio from an array or tensor (e.g. sample_rate=24000)"
+            msg = (
+                "sample_rate= is required when loading audio from an array or tensor (e.g. sample_rate=24000)"
+            )
             raise AudioError(msg)
         samples, rate, name = _from_array(source), sample_rate, f"<{type(source).__name__}>"
     elif isinstance(source, (bytes, bytearray, memoryview)):
@@ -362,7 +366,7 @@ def _fetch_url(url: str) -> bytes:
     import urllib.request
 
     try:
-        with urllib.request.urlopen(url, timeout=_URL_TIMEOUT_S) as resp:  # noqa: S310 - http(s) only
+        with urllib.request.urlopen(url, timeout=_URL_TIMEOUT_S) as resp:
             data = resp.read(_URL_MAX_BYTES + 1)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         msg = f"{url}: could not download audio ({_first_line(exc)})"

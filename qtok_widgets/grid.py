@@ -98,7 +98,11 @@ class CodeGrid:
                     f"codes must be in 0..{self.codebook_size - 1}"
                 )
                 raise GridError(msg)
-        if not (isinstance(self.frame_rate, (int, float, np.number)) and math.isfinite(self.frame_rate) and self.frame_rate > 0):
+        if not (
+            isinstance(self.frame_rate, (int, float, np.number))
+            and math.isfinite(self.frame_rate)
+            and self.frame_rate > 0
+        ):
             msg = f"frame_rate must be a positive number of Hz, got {self.frame_rate!r}"
             raise GridError(msg)
         if not isinstance(self.sample_rate, (int, np.integer)) or self.sample_rate <= 0:
@@ -182,7 +186,9 @@ class CodeGrid:
         """Return a copy with some fields changed (validated again)."""
         return replace(self, **changes)
 
-    def with_codes(self, codes: np.ndarray, mask: np.ndarray | None = None, n_samples: int | None = None) -> CodeGrid:
+    def with_codes(
+        self, codes: np.ndarray, mask: np.ndarray | None = None, n_samples: int | None = None
+    ) -> CodeGrid:
         """Return a grid with new codes (and mask) and the same codec metadata.
 
         If the frame count changes and ``n_samples`` is not given, the sample count is set to
@@ -407,7 +413,13 @@ def _sniff(data: bytes, source: str) -> str:
 def _check_meta(meta: dict[str, Any], source: str) -> dict[str, Any]:
     out = dict(_QWEN_DEFAULTS)
     out.update(meta)
-    types = {"codec": str, "frame_rate": (int, float), "sample_rate": int, "codebook_size": int, "n_samples": int}
+    types = {
+        "codec": str,
+        "frame_rate": (int, float),
+        "sample_rate": int,
+        "codebook_size": int,
+        "n_samples": int,
+    }
     for key, value in out.items():
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value.item()
@@ -447,7 +459,10 @@ def _load_pt(data: bytes, source: str) -> CodeGrid:
         obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()
-        hint = next((line for line in first if "Unsupported" in line or "global" in line.lower()), first[0] if first else "")
+        hint = next(
+            (line for line in first if "Unsupported" in line or "global" in line.lower()),
+            first[0] if first else "",
+        )
         msg = f"{source}: refused: the .pt file holds objects other than tensors, numbers and strings ({hint.strip()[:160]})"
         raise GridError(msg) from None
     except (RuntimeError, EOFError, ValueError, OSError, AttributeError) as exc:

@@ -72,14 +72,22 @@ def load_codec(name_or_path: str | os.PathLike[str] | None = None, device: str |
             if local is not None:
                 name_or_path, reason = local, "Qwen checkpoint found locally"
             else:
-                name_or_path, reason = "builtin", "no Qwen checkpoint available locally; using the built-in codec"
+                name_or_path, reason = (
+                    "builtin",
+                    "no Qwen checkpoint available locally; using the built-in codec",
+                )
     text = os.fspath(name_or_path)
     key = _ALIASES.get(text.lower(), text.lower())
     if key in _BACKENDS:
         codec = _factory(key)(device=device)
     elif Path(text).expanduser().is_dir():
         codec = _factory("qwen")(path=Path(text).expanduser(), device=device)
-    elif "/" in text and not Path(text).exists() and text.count("/") == 1 and not text.startswith((".", "/", "~")):
+    elif (
+        "/" in text
+        and not Path(text).exists()
+        and text.count("/") == 1
+        and not text.startswith((".", "/", "~"))
+    ):
         codec = _factory("qwen")(path=text, device=device)
     else:
         msg = f"unknown codec {text!r}: use one of {', '.join(CODEC_NAMES)} or a local checkpoint directory"

@@ -158,7 +158,9 @@ class Codec(ABC):
         samples = np.asarray(self._decode_codes(grid.codes, grid.mask), dtype=np.float32)
         return Audio(np.clip(samples[: grid.n_samples], -1.0, 1.0), self.sample_rate, f"decoded {self.name}")
 
-    def encode_batch(self, audios: Sequence[Audio | object], progress: ProgressCallback | None = None) -> list[CodeGrid]:
+    def encode_batch(
+        self, audios: Sequence[Audio | object], progress: ProgressCallback | None = None
+    ) -> list[CodeGrid]:
         """Encode several inputs; one grid each, in order."""
         out = []
         for i, audio in enumerate(audios):
