@@ -26,3 +26,16 @@ def clip_paths() -> list[Path]:
 def speech_path() -> Path:
     """One short real speech clip (CMU ARCTIC a0007, 16 kHz WAV, 4.0 s)."""
     return DATA / "arctic_a0007.wav"
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A seeded random tiny Qwen3-TTS-Tokenizer-12Hz checkpoint (real model code), built once."""
+    import importlib.util
+
+    pytest.importorskip("transformers")
+    if importlib.util.find_spec("qwen_tts") is None:
+        pytest.skip("qwen-tts is not installed (pip install --no-deps qwen-tts==0.1.1)")
+    from qtok_widgets.codecs.qwen import build_random_checkpoint
+
+    return build_random_checkpoint(tmp_path_factory.mktemp("tiny_qwen"), preset="tiny", seed=0)

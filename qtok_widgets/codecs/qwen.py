@@ -1,0 +1,619 @@
+"""The Qwen3-TTS-Tokenizer-12Hz backend: 24 kHz speech <-> 16 layers of codes at 12.5 Hz.
+
+:class:`QwenCodec` wraps the qwen-tts 12 Hz tokenizer (a Mimi-style causal encoder and a
+causal transformer + convolutional decoder). It encodes through the library's own
+``Qwen3TTSTokenizerV2Model.encode``, in overlapping windows for long inputs so memory stays
+bounded, and decodes through the library's decoder modules with the per-layer code embeddings
+summed here, so masked cells can be left out and any run of the library's 300-frame decode
+chunks can be re-decoded alone, bit-identical to a full decode. :func:`find_local_checkpoint`
+finds an already-downloaded checkpoint without touching the network, and
+:func:`build_random_checkpoint` writes a seeded random checkpoint ("tiny" for tests,
+"released" for benchmarks with the published architecture) that loads like the real one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import CodecError
+from .base import Codec, ProgressCallback
+
+__all__ = ["PRESETS", "QwenCodec", "build_random_checkpoint", "find_local_checkpoint"]
+
+QWEN_HUB_ID = "Qwen/Qwen3-TTS-Tokenizer-12Hz"
+_MODEL_TYPE = "qwen3_tts_tokenizer_12hz"
+_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+
+#: Frames per decode chunk and frames of left context per chunk, as in qwen-tts 0.1.1
+#: ``Qwen3TTSTokenizerV2Decoder.chunked_decode(codes, chunk_size=300, left_context_size=25)``.
+DECODE_CHUNK_FRAMES = 300
+DECODE_CONTEXT_FRAMES = 25
+
+_MIMI_TINY = {
+    "hidden_size": 32,
+    "num_filters": 8,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "num_key_value_heads": 2,
+    "head_dim": 16,
+    "intermediate_size": 64,
+    "upsample_groups": 32,
+    "codebook_dim": 16,
+    "vector_quantization_hidden_dimension": 16,
+    "num_quantizers": 16,
+}
+# Encoder sizes of the published checkpoint (MimiConfig keys).
+_MIMI_RELEASED = {
+    "hidden_size": 512,
+    "num_filters": 64,
+    "num_hidden_layers": 8,
+    "num_attention_heads": 8,
+    "num_key_value_heads": 8,
+    "head_dim": 64,
+    "intermediate_size": 2048,
+    "upsample_groups": 512,
+    "codebook_dim": 256,
+    "vector_quantization_hidden_dimension": 256,
+    "num_quantizers": 32,
+    "sliding_window": 250,
+}
+_MIMI_COMMON = {
+    "sampling_rate": 24000,
+    "frame_rate": 12.5,
+    "audio_channels": 1,
+    "codebook_size": 2048,
+    "upsampling_ratios": [8, 6, 5, 4],
+    "use_causal_conv": True,
+    "num_semantic_quantizers": 1,
+    "kernel_size": 7,
+    "last_kernel_size": 3,
+    "residual_kernel_size": 3,
+    "num_residual_layers": 1,
+    "compress": 2,
+    "hidden_act": "gelu",
+    "pad_mode": "constant",
+    "use_cache": False,
+}
+_DECODER_TINY = {
+    "codebook_dim": 32,
+    "latent_dim": 48,
+    "hidden_size": 32,
+    "intermediate_size": 64,
+    "num_attention_heads": 2,
+    "num_key_value_heads": 2,
+    "head_dim": 16,
+    "num_hidden_layers": 2,
+    "decoder_dim": 64,
+}
+# Decoder sizes of the published checkpoint; hidden_size, intermediate_size and head_dim differ
+# from the defaults of Qwen3TTSTokenizerV2DecoderConfig.
+_DECODER_RELEASED = {
+    "codebook_dim": 512,
+    "latent_dim": 1024,
+    "hidden_size": 512,
+    "intermediate_size": 1024,
+    "num_attention_heads": 16,
+    "num_key_value_heads": 16,
+    "head_dim": 64,
+    "num_hidden_layers": 8,
+    "decoder_dim": 1536,
+}
+_DECODER_COMMON = {
+    "codebook_size": 2048,
+    "num_quantizers": 16,
+    "sliding_window": 72,
+    "max_position_embeddings": 8000,
+    "rope_theta": 10000,
+    "rms_norm_eps": 1e-5,
+    "layer_scale_initial_scale": 0.01,
+    "hidden_act": "silu",
+    "upsample_rates": [8, 5, 4, 3],
+    "upsampling_ratios": [2, 2],
+}
+
+#: Architecture presets for :func:`build_random_checkpoint`: ``(encoder, decoder)`` config dicts.
+PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "tiny": ({**_MIMI_COMMON, **_MIMI_TINY}, {**_DECODER_COMMON, **_DECODER_TINY}),
+    "released": ({**_MIMI_COMMON, **_MIMI_RELEASED}, {**_DECODER_COMMON, **_DECODER_RELEASED}),
+}
+
+
+# ---------------------------------------------------------------------------------- checkpoints
+def find_local_checkpoint() -> Path | None:
+    """Directory of an already-downloaded ``Qwen/Qwen3-TTS-Tokenizer-12Hz``, or None.
+
+    Looks in the Hugging Face cache only (``HF_HOME`` / ``HF_HUB_CACHE``); never touches the
+    network and returns quickly when nothing is there.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The snapshot directory holding ``config.json`` and the weights.
+    """
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    try:
+        found = try_to_load_from_cache(QWEN_HUB_ID, "config.json")
+    except (OSError, ValueError):
+        return None
+    if not isinstance(found, str):
+        return None
+    folder = Path(found).parent
+    if not any((folder / name).exists() for name in _WEIGHT_FILES):
+        return None
+    return folder
+
+
+def _resolve_checkpoint(path: str | os.PathLike[str] | None) -> Path:
+    """Turn ``path`` (None, a hub id or a directory) into a local checkpoint directory."""
+    text = QWEN_HUB_ID if path is None else os.fspath(path)
+    folder = Path(text).expanduser()
+    if not folder.exists() and text.count("/") == 1 and not text.startswith((".", "/", "~")):
+        return _from_cache(text)
+    if not folder.is_dir():
+        msg = f"{text}: no such checkpoint directory (pass a folder with config.json and model.safetensors, or 'qwen' for {QWEN_HUB_ID})"
+        raise CodecError(msg)
+    if not (folder / "config.json").is_file() and (folder / "speech_tokenizer" / "config.json").is_file():
+        folder = folder / "speech_tokenizer"  # a Qwen3-TTS model folder holds the tokenizer here
+    config = folder / "config.json"
+    if not config.is_file():
+        msg = f"{folder}: no config.json; expected a Qwen3-TTS-Tokenizer-12Hz checkpoint (config.json + model.safetensors)"
+        raise CodecError(msg)
+    try:
+        model_type = json.loads(config.read_text()).get("model_type")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        model_type = None
+    if model_type != _MODEL_TYPE:
+        msg = f"{config}: model_type is {model_type!r}, expected {_MODEL_TYPE!r} (a Qwen3-TTS-Tokenizer-12Hz checkpoint)"
+        raise CodecError(msg)
+    if not any((folder / name).exists() for name in _WEIGHT_FILES):
+        msg = f"{folder}: no weights; expected one of {', '.join(_WEIGHT_FILES)}"
+        raise CodecError(msg)
+    return folder
+
+
+def _from_cache(repo_id: str) -> Path:
+    hint = (
+        f"checkpoint {repo_id} is not available offline: run `huggingface-cli download {repo_id}` "
+        "on a networked machine (and copy its ~/.cache/huggingface here), or pass the local checkpoint "
+        "directory to load_codec()"
+    )
+    try:
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
+    except ImportError:
+        raise CodecError(hint) from None
+    try:
+        folder = snapshot_download(repo_id, local_files_only=True)
+    except (LocalEntryNotFoundError, OSError, ValueError):
+        raise CodecError(hint) from None
+    return _resolve_checkpoint(folder)
+
+
+def _load_model(folder: Path, device: str) -> Any:
+    """Build ``Qwen3TTSTokenizerV2Model`` from a local folder, as qwen-tts's loader does, offline."""
+    import torch
+    from transformers import AutoConfig, AutoModel
+
+    from ._qwen_import import import_tokenizer_12hz
+
+    config_mod, modeling_mod = import_tokenizer_12hz()
+    AutoConfig.register(_MODEL_TYPE, config_mod.Qwen3TTSTokenizerV2Config, exist_ok=True)
+    AutoModel.register(
+        config_mod.Qwen3TTSTokenizerV2Config, modeling_mod.Qwen3TTSTokenizerV2Model, exist_ok=True
+    )
+    try:
+        model = AutoModel.from_pretrained(str(folder), local_files_only=True, dtype=torch.float32)
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        first = str(exc).strip().splitlines()
+        msg = f"{folder}: could not load the Qwen checkpoint ({first[0] if first else type(exc).__name__})"
+        raise CodecError(msg) from None
+    return model.to(device).eval()
+
+
+# ---------------------------------------------------------------------------------- the codec
+class QwenCodec(Codec):
+    """Qwen3-TTS-Tokenizer-12Hz: 24 kHz mono <-> 16 layers x 2048 codes at 12.5 Hz.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        A local checkpoint directory (``config.json`` + ``model.safetensors``; a Qwen3-TTS model
+        folder with a ``speech_tokenizer/`` subfolder also works) or a hub id found in the local
+        Hugging Face cache. Default: ``Qwen/Qwen3-TTS-Tokenizer-12Hz`` from the cache. Nothing
+        is downloaded.
+    device : str, optional
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default CUDA when available, else CPU. The model
+        runs in float32 (the decoder gives NaN in bfloat16).
+    encode_window_s : float, optional
+        Seconds of new audio per encoder window for long inputs (default 30).
+    encode_context_s : float, optional
+        Seconds of audio before each window that are encoded and thrown away so the window's
+        codes match a whole-file encode (default 10).
+
+    Notes
+    -----
+    Encoding gives ``ceil(n_samples / 1920)`` frames: the last partial frame is encoded as if
+    padded with zeros to a whole frame (the library does the same). Decoding gives whole frames
+    of 1920 samples; :meth:`Codec.decode` trims to the grid's ``n_samples``.
+
+    Layer 0 is the semantic codebook (``decoder.quantizer.rvq_first``), layers 1-15 a residual
+    chain (``rvq_rest``); each group's per-layer embeddings add up in one 256-d space (codebook
+    ``dim = codebook_dim // 2`` of the checkpoint) before the group's ``output_proj``, a 1x1
+    convolution without bias, so a masked cell (embedding zeroed) contributes exactly nothing.
+    """
+
+    name = "qwen3-12hz"
+    sample_rate = 24000
+    frame_rate = 12.5
+    n_layers = 16
+    codebook_size = 2048
+
+    has_embeddings = True
+    can_quantize = True
+    can_decode_range = True
+
+    chunk_frames = DECODE_CHUNK_FRAMES
+    context_frames = DECODE_CONTEXT_FRAMES
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        device: str | None = None,
+        *,
+        encode_window_s: float = 30.0,
+        encode_context_s: float = 10.0,
+    ) -> None:
+        self.checkpoint = _resolve_checkpoint(path)
+        if not (encode_window_s > 0 and encode_context_s >= 0):
+            msg = f"encode_window_s must be > 0 and encode_context_s >= 0, got {encode_window_s}, {encode_context_s}"
+            raise CodecError(msg)
+        self.encode_window_frames = max(1, round(encode_window_s * self.frame_rate))
+        self.encode_context_frames = round(encode_context_s * self.frame_rate)
+        import torch
+
+        if device is None:
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            self._torch_device = torch.device(device)
+        except (RuntimeError, TypeError) as exc:
+            msg = f"unknown device {device!r} ({exc}); use 'cpu', 'cuda' or 'cuda:<index>'"
+            raise CodecError(msg) from None
+        if self._torch_device.type == "cuda" and not torch.cuda.is_available():
+            msg = f"device {device!r} asked for but CUDA is not available; use device='cpu'"
+            raise CodecError(msg)
+        self.device = str(self._torch_device)
+        self.model = _load_model(self.checkpoint, self.device)
+        cfg = self.model.config
+        if (
+            int(cfg.input_sample_rate) != self.sample_rate
+            or int(cfg.output_sample_rate) != self.sample_rate
+            or int(cfg.encode_downsample_rate) != self.samples_per_frame
+            or int(cfg.decode_upsample_rate) != self.samples_per_frame
+            or int(cfg.decoder_config.num_quantizers) != self.n_layers
+            or int(cfg.decoder_config.codebook_size) != self.codebook_size
+        ):
+            msg = (
+                f"{self.checkpoint}: checkpoint is not 24 kHz / 1920 samples per frame / 16 x 2048 codes; "
+                "only the 12 Hz tokenizer layout is supported"
+            )
+            raise CodecError(msg)
+
+    # ------------------------------------------------------------------ encoding
+    def _encode_samples(self, samples: np.ndarray, progress: ProgressCallback | None = None) -> np.ndarray:
+        """Encode float32 samples ``(n_samples,)`` at 24 kHz to codes ``(16, ceil(n_samples / 1920))``.
+
+        Inputs longer than ``encode_window_s + encode_context_s`` are encoded window by window:
+        each window adds ``encode_window_s`` seconds of codes and re-encodes the
+        ``encode_context_s`` seconds before it as throw-away left context (the encoder is
+        causal, so no right context is needed). Windows start on frame boundaries.
+        ``progress(done, total)`` is called after each window.
+        """
+        spf = self.samples_per_frame
+        n_samples = int(samples.shape[0])
+        n_frames = -(-n_samples // spf)
+        step, context = self.encode_window_frames, self.encode_context_frames
+        if n_frames <= step + context:
+            codes = self._encode_segment(samples, n_frames)
+            if progress is not None:
+                progress(1, 1)
+            return codes
+        starts = list(range(0, n_frames, step))
+        out = np.empty((self.n_layers, n_frames), dtype=np.int64)
+        for i, start in enumerate(starts):
+            stop = min(start + step, n_frames)
+            first = max(0, start - context)
+            segment = samples[first * spf : min(stop * spf, n_samples)]
+            codes = self._encode_segment(segment, stop - first)
+            out[:, start:stop] = codes[:, start - first :]
+            if progress is not None:
+                progress(i + 1, len(starts))
+        return out
+
+    def _encode_segment(self, samples: np.ndarray, n_frames: int) -> np.ndarray:
+        """Library encode of one segment; codes ``(16, n_frames)`` int64."""
+        import torch
+
+        x = torch.from_numpy(np.array(samples, dtype=np.float32))[None].to(self._torch_device)
+        with torch.inference_mode():
+            out = self.model.encode(x, torch.ones_like(x, dtype=torch.long), return_dict=True)
+        codes = out.audio_codes[0].T.to("cpu").numpy().astype(np.int64)  # [T, 16] -> (16, T)
+        if codes.shape != (self.n_layers, n_frames):
+            msg = f"{self.name}: encoder returned codes of shape {codes.shape} for {samples.shape[0]} samples, expected {(self.n_layers, n_frames)}"
+            raise CodecError(msg)
+        return codes
+
+    # ------------------------------------------------------------------ decoding
+    def _decode_codes(self, codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Decode ``(16, n_frames)`` codes, masked cells left out, to ``(n_frames * 1920,)`` float32."""
+        n_frames = int(codes.shape[1])
+        return self._decode_chunks(codes, mask, 0, n_frames)
+
+    def decode_chunks(self, n_frames: int) -> list[tuple[int, int]]:
+        """The library's decode chunks: ``[(0, 300), (300, 600), ...]``, the last one shorter.
+
+        Each chunk is decoded with up to 25 frames of left context that are decoded and cut
+        off; nothing else is carried between chunks.
+        """
+        size = self.chunk_frames
+        return [(start, min(start + size, n_frames)) for start in range(0, n_frames, size)]
+
+    def _chunk_context(self, start: int) -> int:
+        # as chunked_decode: full context when there is room for it, else everything before
+        return self.context_frames if start - self.context_frames > 0 else start
+
+    def affected_frames(self, start: int, stop: int, n_frames: int) -> tuple[int, int]:
+        """Frames whose audio changes when codes in ``[start, stop)`` change, on chunk boundaries.
+
+        A chunk changes when an edited frame lies in it or in its left context (the last 25
+        frames of the chunk before it).
+
+        Returns
+        -------
+        tuple of int
+            ``(first_start, last_stop)`` of the chunks affected; ``(start, start)`` when the range is empty.
+        """
+        if not (0 <= start <= stop <= n_frames):
+            msg = f"frame range [{start}, {stop}) must lie within 0..{n_frames}"
+            raise CodecError(msg)
+        if start == stop:
+            return (start, start)
+        hit = [
+            (lo, hi) for lo, hi in self.decode_chunks(n_frames) if start < hi and stop > lo - self._chunk_context(lo)
+        ]
+        return (hit[0][0], hit[-1][1])
+
+    def decode_range(self, grid, start: int, stop: int) -> np.ndarray:
+        """Audio of frames ``[start, stop)``, bit-identical to the same samples of :meth:`decode`.
+
+        ``start`` and ``stop`` must be :meth:`decode_chunks` boundaries; only those chunks (and
+        their 25-frame left context) are decoded.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``((stop - start) * 1920,)`` (untrimmed).
+        """
+        self.check_grid(grid)
+        bounds = {0, grid.n_frames} | {lo for lo, _ in self.decode_chunks(grid.n_frames)}
+        if not (0 <= start < stop <= grid.n_frames) or start not in bounds or stop not in bounds:
+            msg = (
+                f"decode_range needs chunk boundaries 0 <= start < stop <= {grid.n_frames} "
+                f"(multiples of {self.chunk_frames} or {grid.n_frames}), got [{start}, {stop})"
+            )
+            raise CodecError(msg)
+        return self._decode_chunks(grid.codes, grid.mask, start, stop)
+
+    def _decode_chunks(self, codes: np.ndarray, mask: np.ndarray, start: int, stop: int) -> np.ndarray:
+        import torch
+
+        spf = self.samples_per_frame
+        codes_t = torch.from_numpy(np.asarray(codes, dtype=np.int64)).to(self._torch_device)
+        keep_t = torch.from_numpy(~np.asarray(mask, dtype=bool)).to(self._torch_device)
+        pieces = []
+        with torch.inference_mode():
+            for lo, hi in self.decode_chunks(int(codes_t.shape[1])):
+                if hi <= start or lo >= stop:
+                    continue
+                ctx = self._chunk_context(lo)
+                wav = self._decode_window(codes_t[:, lo - ctx : hi], keep_t[:, lo - ctx : hi])
+                pieces.append(wav[ctx * spf :].float().cpu().numpy())
+        if not pieces:
+            return np.zeros(0, np.float32)
+        return np.concatenate(pieces).astype(np.float32, copy=False)
+
+    def _latent(self, codes: Any, keep: Any) -> Any:
+        """Sum of code embeddings per group through each group's ``output_proj``: ``(1, codebook_dim, T)``.
+
+        Mirrors ``SplitResidualVectorQuantizer.decode`` operation for operation (so unmasked it
+        is bit-identical), with masked cells' embeddings multiplied by zero.
+        """
+        import torch
+
+        quantizer = self.model.decoder.quantizer
+        hidden = None
+        for rvq, layers in ((quantizer.rvq_first, [0]), (quantizer.rvq_rest, list(range(1, self.n_layers)))):
+            summed = torch.zeros([1], device=codes.device)[0]
+            for j, layer in enumerate(layers):
+                emb = rvq.vq.layers[j].decode(codes[layer][None])  # (1, dim, T)
+                if not bool(keep[layer].all()):
+                    emb = emb * keep[layer].to(emb.dtype)
+                summed = summed + emb
+            out = rvq.output_proj(summed)
+            hidden = out if hidden is None else hidden + out
+        return hidden
+
+    def _decode_window(self, codes: Any, keep: Any) -> Any:
+        """``Qwen3TTSTokenizerV2Decoder.forward`` on ``(16, T)`` codes with a keep mask: ``(T * 1920,)``."""
+        decoder = self.model.decoder
+        hidden = self._latent(codes, keep)
+        hidden = decoder.pre_conv(hidden).transpose(1, 2)
+        hidden = decoder.pre_transformer(inputs_embeds=hidden).last_hidden_state
+        hidden = hidden.permute(0, 2, 1)
+        for blocks in decoder.upsample:
+            for block in blocks:
+                hidden = block(hidden)
+        wav = hidden
+        for block in decoder.decoder:
+            wav = block(wav)
+        return wav.clamp(min=-1, max=1)[0, 0]
+
+    # ------------------------------------------------------------------ embeddings
+    def embeddings(self, layer: int) -> np.ndarray:
+        """Codebook vectors of ``layer`` in its group's space, before ``output_proj``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(2048, dim)`` with ``dim = codebook_dim // 2`` (256 for the
+            released checkpoint).
+        """
+        import torch
+
+        if not isinstance(layer, (int, np.integer)) or not 0 <= int(layer) < self.n_layers:
+            msg = f"layer must be in 0..{self.n_layers - 1}, got {layer!r}"
+            raise CodecError(msg)
+        quantizer = self.model.decoder.quantizer
+        vq = quantizer.rvq_first.vq.layers[0] if layer == 0 else quantizer.rvq_rest.vq.layers[int(layer) - 1]
+        with torch.inference_mode():
+            book = vq._codebook
+            table = book.embedding_sum / book.cluster_usage.clamp(min=book.epsilon)[:, None]
+            table = vq.project_out(table)
+        return table.float().cpu().numpy()
+
+    def layer_groups(self) -> list[list[int]]:
+        """``[[0], [1, ..., 15]]``: the semantic codebook and the 15-layer residual chain."""
+        return [[0], list(range(1, self.n_layers))]
+
+    def info(self) -> dict[str, object]:
+        """As :meth:`Codec.info`, plus the checkpoint folder and decode chunking."""
+        out = super().info()
+        out.update(
+            checkpoint=str(self.checkpoint),
+            decode_chunk_frames=self.chunk_frames,
+            decode_context_frames=self.context_frames,
+        )
+        return out
+
+
+# ---------------------------------------------------------------------------------- random weights
+def build_random_checkpoint(
+    directory: str | os.PathLike[str], preset: str = "tiny", seed: int = 0
+) -> Path:
+    """Write a seeded random Qwen3-TTS-Tokenizer-12Hz checkpoint that loads like the real one.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Folder to write ``config.json``, ``model.safetensors`` and ``preprocessor_config.json``
+        into (created if needed).
+    preset : {"tiny", "released"}
+        ``"tiny"``: small encoder and decoder (about 1.6 M parameters and codebook entries;
+        builds in a second). ``"released"``: the published checkpoint's sizes (about 154 M
+        parameters, ~680 MB), for benchmarks. See :data:`PRESETS` and docs/qwen_backend.md.
+    seed : int
+        Same seed, same weights.
+
+    Returns
+    -------
+    pathlib.Path
+        ``directory``, ready for ``QwenCodec(path=directory)`` or ``load_codec(directory)``.
+
+    Notes
+    -----
+    The model classes leave every codebook at zero (encoder ``embed_sum`` buffers, decoder
+    ``embedding_sum`` parameters), which would make every code the same; they are filled with
+    seeded Gaussian vectors here, scaled to the encoder's features, so codes vary with the
+    audio. Decoder weights are re-drawn with variance ``1 / fan_in`` so decoded audio has a
+    usable level instead of vanishing through the stack.
+    """
+    if preset not in PRESETS:
+        msg = f"unknown preset {preset!r}; use one of {', '.join(PRESETS)}"
+        raise CodecError(msg)
+    import torch
+    from torch import nn
+    from transformers import EncodecFeatureExtractor
+
+    from ._qwen_import import import_tokenizer_12hz
+
+    config_mod, modeling_mod = import_tokenizer_12hz()
+    encoder_cfg, decoder_cfg = PRESETS[preset]
+    config = config_mod.Qwen3TTSTokenizerV2Config(
+        encoder_config=dict(encoder_cfg),
+        decoder_config=dict(decoder_cfg),
+        encoder_valid_num_quantizers=16,
+        input_sample_rate=24000,
+        output_sample_rate=24000,
+        decode_upsample_rate=1920,
+        encode_downsample_rate=1920,
+    )
+    config.architectures = ["Qwen3TTSTokenizerV2Model"]
+    state = torch.random.get_rng_state()
+    try:
+        torch.manual_seed(seed)
+        model = modeling_mod.Qwen3TTSTokenizerV2Model(config).eval()
+        gen = torch.Generator().manual_seed(seed + 1)
+        with torch.no_grad():
+            for module in model.decoder.modules():
+                if isinstance(module, (nn.Conv1d, nn.ConvTranspose1d, nn.Linear)):
+                    weight = module.weight
+                    fan_in = weight[0].numel() if isinstance(module, (nn.Conv1d, nn.Linear)) else weight.shape[0] * weight.shape[2] // module.stride[0]
+                    weight.copy_(torch.randn(weight.shape, generator=gen) / math.sqrt(max(1, fan_in)))
+            _fill_encoder_codebooks(model, gen)
+            for rvq in (model.decoder.quantizer.rvq_first, model.decoder.quantizer.rvq_rest):
+                for j, layer in enumerate(rvq.vq.layers):
+                    book = layer._codebook
+                    book.embedding_sum.copy_(torch.randn(book.embedding_sum.shape, generator=gen) / (1.0 + j))
+            _set_output_level(model, gen)
+    finally:
+        torch.random.set_rng_state(state)
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    with contextlib.redirect_stdout(io.StringIO()):
+        model.save_pretrained(str(folder), safe_serialization=True)
+        EncodecFeatureExtractor(feature_size=1, sampling_rate=24000).save_pretrained(str(folder))
+    return folder
+
+
+def _set_output_level(model: Any, gen: Any, rms: float = 0.1) -> None:
+    """Scale the decoder's last convolution so random codes decode to about ``rms`` RMS."""
+    import torch
+
+    decoder = model.decoder
+    codes = torch.randint(0, decoder.config.codebook_size, (1, decoder.config.num_quantizers, 40), generator=gen)
+    last = decoder.decoder[-1].conv
+    last.weight.mul_(0.01)  # measure well inside the clamp
+    level = float(decoder(codes).pow(2).mean().sqrt())
+    if level > 0:
+        last.weight.mul_(rms / level)
+    if last.bias is not None:
+        last.bias.zero_()
+
+
+def _fill_encoder_codebooks(model: Any, gen: Any) -> None:
+    """Seed the encoder's zero codebooks from its own features on a fixed synthetic signal."""
+    import torch
+
+    encoder = model.encoder
+    t = torch.arange(24000 * 2, dtype=torch.float32) / 24000
+    signal = 0.3 * torch.sin(2 * math.pi * (120 + 200 * t) * t) + 0.05 * torch.randn(t.shape, generator=gen)
+    emb = encoder.encoder(signal[None, None])
+    emb = encoder.encoder_transformer(emb.transpose(1, 2), return_dict=True)[0].transpose(1, 2)
+    emb = encoder.downsample(emb)
+    for rvq in (encoder.quantizer.semantic_residual_vector_quantizer, encoder.quantizer.acoustic_residual_vector_quantizer):
+        feats = rvq.input_proj(emb) if rvq.input_proj is not None else emb
+        scale = float(feats.std()) or 1.0
+        for j, layer in enumerate(rvq.layers):
+            book = layer.codebook
+            book.embed_sum.copy_(torch.randn(book.embed_sum.shape, generator=gen) * scale / (1.0 + j))
+            book._embed = None
