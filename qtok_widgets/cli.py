@@ -1,0 +1,643 @@
+"""The ``qtok`` command line: encode, decode, round-trip, inspect and edit codes, open the lab.
+
+A thin layer over the library: every command calls :func:`~qtok_widgets.load_audio`,
+:func:`~qtok_widgets.load_codec`, :class:`~qtok_widgets.CodeGrid`,
+:mod:`~qtok_widgets.metrics` or :class:`~qtok_widgets.EditSession` and prints what it got, in
+the style of the Qwen tokenizer's web service (codes shape ``[16, N]``, duration, device, the
+first and last codes of each layer, reconstruction quality, timings). ``--json`` prints exactly
+one JSON object on stdout instead; progress and log lines go to stderr. User errors (a missing
+file, bad codes, a bad recipe, an unknown codec) exit with status 2 and one line
+``qtok: error: ...`` on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from .errors import QtokError
+
+__all__ = ["build_parser", "main"]
+
+log = logging.getLogger("qtok_widgets")
+
+_CODE_FORMATS = (".pt", ".npz", ".json")
+_AUDIO_FORMATS = (".wav", ".flac", ".ogg")
+_PREVIEW = 5
+
+
+class UsageError(QtokError):
+    """A command line that names something impossible (bad output suffix, clashing names)."""
+
+
+# ---------------------------------------------------------------------------- output helpers
+class _Reporter:
+    """Where a command's words go: text on stdout, or one JSON object; progress on stderr."""
+
+    def __init__(self, *, as_json: bool, quiet: bool) -> None:
+        self.as_json = as_json
+        self.quiet = quiet
+        self.lines: list[str] = []
+
+    def say(self, line: str = "") -> None:
+        """Queue one line of the text report (dropped with ``--json``)."""
+        self.lines.append(line)
+
+    def progress(self, label: str):
+        """A ``progress(done, total)`` callback writing percentages to stderr, or None."""
+        if self.as_json or self.quiet:
+            return None
+        tty = sys.stderr.isatty()
+        state = {"last": -1}
+
+        def report(done: int, total: int) -> None:
+            pct = int(100 * done / total) if total else 100
+            if tty:
+                end = "\n" if done >= total else ""
+                print(f"\r{label}: {pct:3d}%", end=end, file=sys.stderr, flush=True)
+            elif pct // 25 > state["last"]:
+                state["last"] = pct // 25
+                print(f"{label}: {pct}%", file=sys.stderr, flush=True)
+
+        return report
+
+    def finish(self, result: dict[str, Any]) -> None:
+        if self.as_json:
+            sys.stdout.write(json.dumps(_jsonable(result), separators=(", ", ": ")) + "\n")
+        else:
+            for line in self.lines:
+                print(line)
+        sys.stdout.flush()
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: numpy scalars unwrapped, non-finite floats as null."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _fmt_db(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if math.isinf(value):
+        return "inf dB" if value > 0 else "-inf dB"
+    return f"{value:.2f} dB"
+
+
+def _fmt_opt(value: float | None, spec: str = ".3f") -> str:
+    return "n/a (package not installed)" if value is None else format(value, spec)
+
+
+def _preview_rows(grid: Any) -> tuple[list[list[int]], list[list[int]]]:
+    first = grid.codes[:, :_PREVIEW].tolist()
+    last = grid.codes[:, -_PREVIEW:].tolist() if grid.n_frames else [[] for _ in range(grid.n_layers)]
+    return first, last
+
+
+def _say_preview(out: _Reporter, grid: Any) -> None:
+    first, last = _preview_rows(grid)
+    width = len(str(grid.n_layers - 1))
+    for layer in range(grid.n_layers):
+        head = ", ".join(str(c) for c in first[layer])
+        tail = ", ".join(str(c) for c in last[layer])
+        out.say(f"  layer {layer:>{width}}: [{head}, ..., {tail}]")
+
+
+# ---------------------------------------------------------------------------- shared steps
+def _load_codec(args: argparse.Namespace):
+    from .codecs import load_codec
+
+    return load_codec(args.codec, device=args.device)
+
+
+def _codec_for_grid(args: argparse.Namespace, grid: Any):
+    """The codec named by ``--codec``, else the one the grid records (by name)."""
+    from .codecs import load_codec
+    from .errors import CodecError
+
+    if args.codec is not None:
+        codec = load_codec(args.codec, device=args.device)
+    else:
+        try:
+            codec = load_codec(grid.codec, device=args.device)
+        except CodecError as exc:
+            msg = f"codes were made by codec {grid.codec!r}, which could not be loaded ({exc}); pass --codec NAME|PATH"
+            raise CodecError(msg) from None
+    codec.check_grid(grid)
+    return codec
+
+
+def _load_grid(path: str):
+    from .grid import CodeGrid
+
+    return CodeGrid.load(path)
+
+
+def _check_suffix(path: Path, allowed: tuple[str, ...], what: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in allowed:
+        msg = f"{path}: cannot write {what} as {suffix or '(no suffix)'!r}; use one of {', '.join(allowed)}"
+        raise UsageError(msg)
+    return suffix
+
+
+def _encode_targets(inputs: list[str], output: str | None, fmt: str | None) -> list[Path | None]:
+    """Where each input's codes go: ``-o FILE`` for one input, ``-o FOLDER/<stem>.<fmt>`` else."""
+    if output is None:
+        return [None] * len(inputs)
+    out = Path(output)
+    suffix = out.suffix.lower()
+    single_file = len(inputs) == 1 and not out.is_dir() and suffix != "" and not output.endswith(os.sep)
+    if single_file:
+        _check_suffix(out, _CODE_FORMATS, "codes")
+        if fmt is not None and "." + fmt != suffix:
+            msg = f"--format {fmt} does not match the suffix of -o {out}"
+            raise UsageError(msg)
+        return [out]
+    if out.exists() and not out.is_dir():
+        msg = f"{out}: -o must be a folder when encoding {len(inputs)} inputs"
+        raise UsageError(msg)
+    ext = "." + (fmt or "pt")
+    targets = [out / (Path(name).stem + ext) for name in inputs]
+    seen: dict[Path, str] = {}
+    for name, target in zip(inputs, targets, strict=True):
+        if target in seen:
+            msg = f"{name} and {seen[target]} would both be written to {target}; encode them separately"
+            raise UsageError(msg)
+        seen[target] = name
+    return targets
+
+
+def _peak_gpu_mb(device: str) -> float | None:
+    if not str(device).startswith("cuda"):
+        return None
+    import torch
+
+    return torch.cuda.max_memory_allocated(torch.device(device)) / 2**20
+
+
+def _reset_gpu_peak(device: str) -> None:
+    if str(device).startswith("cuda"):
+        import torch
+
+        torch.cuda.reset_peak_memory_stats(torch.device(device))
+
+
+# ---------------------------------------------------------------------------- commands
+def cmd_encode(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
+    """``qtok encode IN... [-o OUT]``."""
+    from .audio import load_audio
+
+    targets = _encode_targets(args.inputs, args.output, args.format)
+    for name in args.inputs:  # a missing input fails before any work is done
+        if not name.startswith(("http://", "https://")) and not Path(name).exists():
+            msg = f"{name}: no such file"
+            raise UsageError(msg)
+    codec = _load_codec(args)
+    files = []
+    for name, target in zip(args.inputs, targets, strict=True):
+        audio = load_audio(name)
+        t0 = time.perf_counter()
+        grid = codec.encode(audio, progress=out.progress(f"encoding {name}"))
+        encode_s = time.perf_counter() - t0
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            grid.save(target)
+        first, last = _preview_rows(grid)
+        files.append(
+            {
+                "input": name,
+                "output": target,
+                "shape": list(grid.shape),
+                "duration_s": grid.duration,
+                "input_sample_rate": audio.sample_rate,
+                "encode_s": encode_s,
+                "first_codes": first,
+                "last_codes": last,
+            }
+        )
+        out.say(f"{name}" + (f" -> {target}" if target is not None else ""))
+        out.say(f"  codes shape: [{grid.n_layers}, {grid.n_frames}]")
+        out.say(
+            f"  duration:    {grid.duration:.2f} s ({grid.frame_rate:g} frames/s, input {audio.sample_rate} Hz)"
+        )
+        out.say(f"  device:      {codec.device} ({codec.name})")
+        out.say(f"  encode time: {encode_s:.2f} s")
+        out.say(f"  first and last {_PREVIEW} codes of each layer:")
+        _say_preview(out, grid)
+    result: dict[str, Any] = {"codec": codec.name, "device": codec.device, "files": files}
+    if len(files) == 1:
+        result = {**files[0], **result}
+    return result
+
+
+def cmd_decode(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
+    """``qtok decode CODES -o OUT.wav``."""
+    target = Path(args.output)
+    _check_suffix(target, _AUDIO_FORMATS, "audio")
+    grid = _load_grid(args.codes)
+    codec = _codec_for_grid(args, grid)
+    _reset_gpu_peak(codec.device)
+    t0 = time.perf_counter()
+    audio = codec.decode(grid)
+    decode_s = time.perf_counter() - t0
+    audio.save(target)
+    out.say(f"{args.codes} -> {target}")
+    out.say(f"  codes shape: [{grid.n_layers}, {grid.n_frames}] ({grid.n_masked} masked cells)")
+    out.say(f"  sample rate: {audio.sample_rate} Hz")
+    out.say(f"  duration:    {audio.duration:.2f} s")
+    out.say(f"  device:      {codec.device} ({codec.name})")
+    out.say(f"  decode time: {decode_s:.2f} s")
+    return {
+        "input": args.codes,
+        "output": target,
+        "codec": codec.name,
+        "device": codec.device,
+        "shape": list(grid.shape),
+        "sample_rate": audio.sample_rate,
+        "duration_s": audio.duration,
+        "decode_s": decode_s,
+        "peak_gpu_mb": _peak_gpu_mb(codec.device),
+    }
+
+
+def cmd_roundtrip(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
+    """``qtok roundtrip IN [-o OUT.wav]``: encode, decode and measure."""
+    from .audio import load_audio
+    from .metrics import compare
+
+    target = Path(args.output) if args.output else None
+    if target is not None:
+        _check_suffix(target, _AUDIO_FORMATS, "audio")
+    audio = load_audio(args.input)
+    codec = _load_codec(args)
+    _reset_gpu_peak(codec.device)
+    t0 = time.perf_counter()
+    grid = codec.encode(audio, progress=out.progress(f"encoding {args.input}"))
+    encode_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    decoded = codec.decode(grid)
+    decode_s = time.perf_counter() - t0
+    peak = _peak_gpu_mb(codec.device)
+    if target is not None:
+        decoded.save(target)
+    quality = compare(audio, decoded)
+    out.say(f"{args.input}" + (f" -> {target}" if target is not None else ""))
+    out.say(f"  codes shape:     [{grid.n_layers}, {grid.n_frames}]")
+    out.say(f"  input duration:  {audio.duration:.2f} s ({audio.sample_rate} Hz)")
+    out.say(f"  output duration: {decoded.duration:.2f} s ({decoded.sample_rate} Hz)")
+    out.say(f"  device:          {codec.device} ({codec.name})")
+    out.say(f"  encode time:     {encode_s:.2f} s")
+    out.say(f"  decode time:     {decode_s:.2f} s")
+    if peak is not None:
+        out.say(f"  peak GPU memory: {peak:.0f} MB")
+    out.say(f"  quality, at {quality['sample_rate']} Hz:")
+    out.say(
+        f"    SNR:           {_fmt_db(quality['snr_db'])} "
+        f"(aligned {_fmt_db(quality['snr_aligned_db'])}, lag {quality['lag_ms']:+.2f} ms)"
+    )
+    out.say(f"    log-spectral distance:     {quality['lsd_db']:.2f} dB (lower is better)")
+    out.say(f"    mel-cepstral distortion:   {quality['mcd_db']:.2f} dB (lower is better)")
+    out.say(f"    STOI:          {_fmt_opt(quality['stoi'])} (0..1, higher is better)")
+    out.say(f"    PESQ-WB:       {_fmt_opt(quality['pesq_wb'], '.2f')} (1..4.64, higher is better)")
+    out.say("  (waveform SNR ignores that a codec may resynthesise phase; judge by LSD/MCD/STOI too)")
+    return {
+        "input": args.input,
+        "output": target,
+        "codec": codec.name,
+        "device": codec.device,
+        "shape": list(grid.shape),
+        "duration_s": audio.duration,
+        "input_sample_rate": audio.sample_rate,
+        "output_duration_s": decoded.duration,
+        "output_sample_rate": decoded.sample_rate,
+        "encode_s": encode_s,
+        "decode_s": decode_s,
+        "peak_gpu_mb": peak,
+        "metrics_sample_rate": quality["sample_rate"],
+        "snr_db": quality["snr_db"],
+        "snr_aligned_db": quality["snr_aligned_db"],
+        "lag_ms": quality["lag_ms"],
+        "lsd_db": quality["lsd_db"],
+        "mcd_db": quality["mcd_db"],
+        "stoi": quality["stoi"],
+        "pesq_wb": quality["pesq_wb"],
+    }
+
+
+def layer_usage(grid: Any) -> list[dict[str, Any]]:
+    """Per-layer code statistics over unmasked cells.
+
+    Returns
+    -------
+    list of dict
+        One per layer: ``layer``, ``distinct`` (distinct codes used), ``entropy_bits`` (Shannon
+        entropy of the code histogram, at most ``log2(codebook_size)``) and ``masked`` (cells).
+    """
+    import numpy as np
+
+    rows = []
+    for layer in range(grid.n_layers):
+        keep = ~grid.mask[layer]
+        codes = grid.codes[layer][keep]
+        counts = np.bincount(codes, minlength=grid.codebook_size) if codes.size else np.zeros(1)
+        p = counts[counts > 0] / max(1, codes.size)
+        entropy = float(-(p * np.log2(p)).sum()) if codes.size else 0.0
+        rows.append(
+            {
+                "layer": layer,
+                "distinct": int(np.count_nonzero(counts)),
+                "entropy_bits": entropy,
+                "masked": int((~keep).sum()),
+            }
+        )
+    return rows
+
+
+def cmd_info(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
+    """``qtok info CODES``."""
+
+    grid = _load_grid(args.codes)
+    fits = None
+    if args.codec is not None:
+        _codec_for_grid(args, grid)  # raises when the grid does not fit
+        fits = args.codec
+    usage = layer_usage(grid)
+    cells = grid.n_layers * grid.n_frames
+    out.say(f"{args.codes}")
+    out.say(f"  codec:        {grid.codec}" + (f" (fits --codec {fits})" if fits else ""))
+    out.say(f"  codes shape:  [{grid.n_layers}, {grid.n_frames}]")
+    out.say(f"  duration:     {grid.duration:.2f} s ({grid.n_samples} samples at {grid.sample_rate} Hz)")
+    out.say(f"  frame rate:   {grid.frame_rate:g} Hz ({grid.samples_per_frame} samples per frame)")
+    out.say(
+        f"  bitrate:      {grid.bitrate:.0f} bit/s "
+        f"({grid.n_layers} layers x {math.log2(grid.codebook_size):g} bits x {grid.frame_rate:g} Hz)"
+    )
+    out.say(f"  masked cells: {grid.n_masked} of {cells}")
+    out.say(f"  code usage per layer (of {grid.codebook_size} codes):")
+    out.say("    layer  distinct  entropy (bits)  masked")
+    for row in usage:
+        out.say(
+            f"    {row['layer']:>5}  {row['distinct']:>8}  {row['entropy_bits']:>14.2f}  {row['masked']:>6}"
+        )
+    return {
+        "input": args.codes,
+        **grid.metadata(),
+        "shape": list(grid.shape),
+        "duration_s": grid.duration,
+        "bitrate_bps": grid.bitrate,
+        "n_masked": grid.n_masked,
+        "layers": usage,
+    }
+
+
+def _read_recipe(path: str) -> str:
+    p = Path(path)
+    if not p.is_file():
+        msg = f"{p}: no such recipe file" if not p.exists() else f"{p}: recipe must be a file"
+        raise UsageError(msg)
+    text = p.read_text(encoding="utf-8", errors="replace")
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        msg = f"{p}: recipe is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        raise UsageError(msg) from None
+    return text
+
+
+def cmd_edit(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
+    """``qtok edit CODES --recipe RECIPE.json -o OUT``."""
+    target = Path(args.output)
+    suffix = _check_suffix(target, _CODE_FORMATS + _AUDIO_FORMATS, "an edit")
+    recipe = _read_recipe(args.recipe)
+    grid = _load_grid(args.codes)
+    codec = _codec_for_grid(args, grid)
+    from .session import EditSession
+
+    t0 = time.perf_counter()
+    session = EditSession.from_json(recipe, grid, codec)
+    edited = session.grid
+    if suffix in _AUDIO_FORMATS:
+        audio = session.render()
+        audio.save(target)
+        what = f"audio, {audio.duration:.2f} s at {audio.sample_rate} Hz"
+    else:
+        edited.save(target)
+        what = "codes"
+    elapsed = time.perf_counter() - t0
+    out.say(f"{args.codes} + {args.recipe} -> {target} ({what})")
+    out.say(f"  codes shape:  [{grid.n_layers}, {grid.n_frames}] -> [{edited.n_layers}, {edited.n_frames}]")
+    out.say(f"  masked cells: {grid.n_masked} -> {edited.n_masked}")
+    out.say(f"  duration:     {grid.duration:.2f} s -> {edited.duration:.2f} s")
+    out.say(f"  time:         {elapsed:.2f} s")
+    return {
+        "input": args.codes,
+        "recipe": args.recipe,
+        "output": target,
+        "codec": codec.name,
+        "device": codec.device,
+        "shape_before": list(grid.shape),
+        "shape": list(edited.shape),
+        "n_masked": edited.n_masked,
+        "duration_s": edited.duration,
+        "elapsed_s": elapsed,
+    }
+
+
+def find_quickstart() -> Path | None:
+    """``notebooks/01_quickstart.ipynb`` next to the package (a source checkout) or inside it."""
+    here = Path(__file__).resolve().parent
+    for candidate in (
+        here.parent / "notebooks" / "01_quickstart.ipynb",
+        here / "notebooks" / "01_quickstart.ipynb",
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def lab_command(notebook: Path | None, *, no_browser: bool, extra: list[str]) -> list[str]:
+    """The JupyterLab command line that opens ``notebook`` (or the lab's start page)."""
+    cmd = [sys.executable, "-m", "jupyterlab"]
+    if notebook is not None:
+        notebook = notebook.resolve()
+        cwd = Path.cwd().resolve()
+        root = cwd if notebook.is_relative_to(cwd) else notebook.parent
+        rel = notebook.relative_to(root).as_posix()
+        cmd += [f"--ServerApp.root_dir={root}", f"--LabApp.default_url=/lab/tree/{rel}"]
+    if no_browser:
+        cmd.append("--no-browser")
+    return cmd + list(extra)
+
+
+def cmd_lab(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
+    """``qtok lab [NOTEBOOK] [--no-browser] [-- JUPYTER ARGS...]``."""
+    if args.notebook is not None:
+        notebook: Path | None = Path(args.notebook)
+        if not notebook.is_file():
+            msg = f"{notebook}: no such notebook"
+            raise UsageError(msg)
+    else:
+        notebook = find_quickstart()
+    env_codec = {"QTOK_CODEC": args.codec} if args.codec else {}
+    cmd = lab_command(notebook, no_browser=args.no_browser, extra=args.extra)
+    result = {"command": cmd, "notebook": notebook, "env": env_codec}
+    if args.dry_run:
+        out.say(" ".join(cmd))
+        return result
+    if not args.quiet:
+        print("qtok: " + " ".join(cmd), file=sys.stderr, flush=True)
+    os.environ.update(env_codec)
+    if args.device:
+        os.environ["QTOK_DEVICE"] = args.device
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.execv(sys.executable, cmd)
+    import subprocess
+
+    raise SystemExit(subprocess.call(cmd))
+
+
+# ---------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The ``qtok`` argument parser (every command takes ``--codec --device --json -q``)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--codec",
+        metavar="NAME|PATH",
+        default=None,
+        help="builtin, qwen, server, or a checkpoint folder (default: $QTOK_CODEC, a local Qwen "
+        "checkpoint, else builtin; decode/edit default to the codec recorded in the codes)",
+    )
+    common.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: the codec's choice)")
+    common.add_argument(
+        "--json", action="store_true", help="print exactly one JSON object on stdout (logs go to stderr)"
+    )
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress or log lines on stderr")
+
+    parser = argparse.ArgumentParser(
+        prog="qtok",
+        description="Encode speech to codec tokens, decode them, measure round trips, inspect and edit codes.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"qtok_widgets {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("encode", parents=[common], help="audio -> codes (.pt/.npz/.json)")
+    p.add_argument("inputs", nargs="+", metavar="IN", help="audio files or http(s) URLs")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="codes file (.pt/.npz/.json) for one input; a folder for several (one file per input)",
+    )
+    p.add_argument("--format", choices=("pt", "npz", "json"), help="format of files written into a folder")
+    p.set_defaults(func=cmd_encode)
+
+    p = sub.add_parser("decode", parents=[common], help="codes -> audio")
+    p.add_argument("codes", metavar="CODES", help="codes file (.pt/.npz/.json)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.wav", help="audio file (.wav/.flac/.ogg)")
+    p.set_defaults(func=cmd_decode)
+
+    p = sub.add_parser("roundtrip", parents=[common], help="encode + decode, with quality measures")
+    p.add_argument("input", metavar="IN", help="audio file or http(s) URL")
+    p.add_argument("-o", "--output", metavar="OUT.wav", help="write the decoded audio (.wav/.flac/.ogg)")
+    p.set_defaults(func=cmd_roundtrip)
+
+    p = sub.add_parser("info", parents=[common], help="shape, duration, bitrate, mask and code usage")
+    p.add_argument("codes", metavar="CODES", help="codes file (.pt/.npz/.json)")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("edit", parents=[common], help="apply an edit recipe to codes")
+    p.add_argument("codes", metavar="CODES", help="codes file (.pt/.npz/.json)")
+    p.add_argument(
+        "--recipe", required=True, metavar="RECIPE.json", help="edit recipe saved by an EditSession"
+    )
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="edited codes (.pt/.npz/.json) or audio (.wav)"
+    )
+    p.set_defaults(func=cmd_edit)
+
+    p = sub.add_parser(
+        "lab",
+        parents=[common],
+        help="open JupyterLab on a notebook (default: the quickstart)",
+        description="Start JupyterLab on NOTEBOOK (default: notebooks/01_quickstart.ipynb when present). "
+        "Arguments after -- go to JupyterLab, e.g. qtok lab -- --port 9999.",
+    )
+    p.add_argument("notebook", nargs="?", metavar="NOTEBOOK", help="notebook to open")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the JupyterLab command instead of running it"
+    )
+    p.set_defaults(func=cmd_lab)
+    return parser
+
+
+def _setup_logging(quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.handlers = [handler]
+    log.setLevel(level)
+    log.propagate = False
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if not quiet:
+            print(f"qtok: warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = show
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``qtok`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
+
+    0 on success, 2 for a user error (one ``qtok: error: ...`` line on stderr), 130 when
+    interrupted.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if argv and argv[0] == "lab" and "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1 :]
+    args = build_parser().parse_args(argv)
+    args.extra = extra
+    _setup_logging(args.quiet)
+    out = _Reporter(as_json=args.json, quiet=args.quiet)
+    try:
+        result = args.func(args, out)
+    except QtokError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        return _fail(f"{where}{exc.strerror or exc}")
+    except KeyboardInterrupt:
+        print("qtok: interrupted", file=sys.stderr)
+        return 130
+    out.finish(result)
+    return 0
+
+
+def _fail(message: str) -> int:
+    lines = [line for line in message.strip().splitlines() if line.strip()]
+    print(f"qtok: error: {lines[0] if lines else 'failed'}", file=sys.stderr)
+    return 2
