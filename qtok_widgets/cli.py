@@ -102,7 +102,7 @@ def _fmt_db(value: float | None) -> str:
 
 
 def _fmt_opt(value: float | None, spec: str = ".3f") -> str:
-    return "n/a (package not installed)" if value is None else format(value, spec)
+    return "n/a" if value is None else format(value, spec)
 
 
 def _preview_rows(grid: Any) -> tuple[list[list[int]], list[list[int]]]:
@@ -310,13 +310,13 @@ def cmd_roundtrip(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
         out.say(f"  peak GPU memory: {peak:.0f} MB")
     out.say(f"  quality, at {quality['sample_rate']} Hz:")
     out.say(
-        f"    SNR:           {_fmt_db(quality['snr_db'])} "
+        f"    SNR:                     {_fmt_db(quality['snr_db'])} "
         f"(aligned {_fmt_db(quality['snr_aligned_db'])}, lag {quality['lag_ms']:+.2f} ms)"
     )
-    out.say(f"    log-spectral distance:     {quality['lsd_db']:.2f} dB (lower is better)")
-    out.say(f"    mel-cepstral distortion:   {quality['mcd_db']:.2f} dB (lower is better)")
-    out.say(f"    STOI:          {_fmt_opt(quality['stoi'])} (0..1, higher is better)")
-    out.say(f"    PESQ-WB:       {_fmt_opt(quality['pesq_wb'], '.2f')} (1..4.64, higher is better)")
+    out.say(f"    log-spectral distance:   {quality['lsd_db']:.2f} dB (lower is better)")
+    out.say(f"    mel-cepstral distortion: {quality['mcd_db']:.2f} dB (lower is better)")
+    out.say(f"    STOI:                    {_fmt_opt(quality['stoi'])} (0..1, higher is better)")
+    out.say(f"    PESQ-WB:                 {_fmt_opt(quality['pesq_wb'], '.2f')} (1..4.64, higher is better)")
     out.say("  (waveform SNR ignores that a codec may resynthesise phase; judge by LSD/MCD/STOI too)")
     return {
         "input": args.input,

@@ -294,6 +294,8 @@ def pesq_wb(reference: Any, estimate: Any, sample_rate: int) -> float | None:
     from .audio import resample
 
     ref, est = _pair(reference, estimate)
+    if not np.any(ref):
+        return None  # silent reference: nothing to score
     ref16 = resample(ref.astype(np.float32), int(sample_rate), 16000)
     est16 = resample(est.astype(np.float32), int(sample_rate), 16000)
     try:
