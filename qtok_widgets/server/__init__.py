@@ -1,0 +1,213 @@
+"""Jupyter server extension: one codec per server, a REST API under ``/qtok/api/`` and a page at ``/qtok/``.
+
+The extension is switched on by ``jupyter-config/server-config/qtok_widgets.json`` (installed by
+the wheel into ``etc/jupyter/jupyter_server_config.d``). Loading it registers the handlers of
+:mod:`qtok_widgets.server.handlers` and creates one :class:`CodecService`, which loads the codec
+lazily on the first request that needs it and then serves every notebook and page on that
+server (``load_codec("server")`` in a kernel talks to it instead of loading its own copy).
+Encoding and decoding run in a thread pool, never on the tornado IO loop; calls into the one
+codec are serialised with a lock. Settings are traitlets on :class:`QtokExtension`, e.g.
+``jupyter lab --QtokExtension.codec=builtin`` or ``c.QtokExtension.max_upload_mb = 50``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from traitlets import Float, Int, Unicode, default, validate
+from traitlets.config import LoggingConfigurable
+
+__all__ = ["CodecService", "QtokExtension"]
+
+_MB = 1024 * 1024
+
+
+class QtokExtension(LoggingConfigurable):
+    """Settings of the qtok server extension (configure as ``c.QtokExtension.<name>``)."""
+
+    codec = Unicode(
+        None,
+        allow_none=True,
+        help=(
+            "Codec the server loads: 'builtin', 'qwen', or a local checkpoint directory. "
+            "Default: $QTOK_CODEC, else the Qwen checkpoint when it is available locally, "
+            "else the built-in codec (the rule of load_codec(None))."
+        ),
+    ).tag(config=True)
+
+    device = Unicode(
+        None,
+        allow_none=True,
+        help="Device for the codec ('cpu', 'cuda', 'cuda:1'); default: CUDA when available.",
+    ).tag(config=True)
+
+    max_upload_mb = Float(
+        200.0,
+        help="Largest request body accepted by the qtok endpoints, in MB (larger bodies get 413).",
+    ).tag(config=True)
+
+    max_duration_s = Float(
+        3600.0,
+        help="Longest audio accepted for encoding, in seconds (longer inputs get 400).",
+    ).tag(config=True)
+
+    max_workers = Int(
+        4,
+        help="Threads that read, encode and decode uploads (calls into the codec itself take turns).",
+    ).tag(config=True)
+
+    @default("codec")
+    def _default_codec(self) -> str | None:
+        return os.environ.get("QTOK_CODEC") or None
+
+    @validate("max_upload_mb")
+    def _check_max_upload(self, proposal: Any) -> float:
+        value = float(proposal["value"])
+        if not value > 0:
+            msg = f"QtokExtension.max_upload_mb must be > 0 MB, got {value}"
+            raise ValueError(msg)
+        return value
+
+    @validate("max_workers")
+    def _check_workers(self, proposal: Any) -> int:
+        value = int(proposal["value"])
+        if value < 1:
+            msg = f"QtokExtension.max_workers must be >= 1, got {value}"
+            raise ValueError(msg)
+        return value
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload limit in bytes."""
+        return int(self.max_upload_mb * _MB)
+
+
+class CodecService:
+    """The codec one server shares with all its clients, loaded on first use.
+
+    Parameters
+    ----------
+    config : QtokExtension
+        Codec name, device, limits and thread count.
+    log : logging.Logger
+        Where the load and per-request lines go.
+    """
+
+    def __init__(self, config: QtokExtension, log: Any) -> None:
+        self.config = config
+        self.log = log
+        self.executor = ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="qtok")
+        self._codec: Any = None
+        self._load_lock = threading.Lock()
+        self.codec_lock = threading.Lock()
+        self.load_seconds: float | None = None
+        self.requests = 0
+        self.failures = 0
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the codec has been loaded."""
+        return self._codec is not None
+
+    def codec(self):
+        """Return the shared codec, loading it on the first call (blocking; call from a worker thread)."""
+        if self._codec is None:
+            with self._load_lock:
+                if self._codec is None:
+                    from ..codecs import load_codec
+
+                    t0 = time.perf_counter()
+                    codec = load_codec(self.config.codec, device=self.config.device)
+                    if codec.name == "server" or type(codec).__name__ == "ServerCodec":
+                        from ..errors import CodecError
+
+                        msg = "QtokExtension.codec cannot be 'server' (the server would call itself)"
+                        raise CodecError(msg)
+                    self.load_seconds = time.perf_counter() - t0
+                    self._codec = codec
+                    self.log.info(
+                        "qtok: loaded codec %s on %s in %.2f s (GPU mem %s)",
+                        codec.name,
+                        codec.device,
+                        self.load_seconds,
+                        format_mb(gpu_memory_mb()),
+                    )
+        return self._codec
+
+    def health(self) -> dict[str, Any]:
+        """Codec name, device, load state, memory and limits as a JSON-ready dict (loads nothing)."""
+        codec = self._codec
+        return {
+            "codec": codec.name if codec is not None else (self.config.codec or "auto"),
+            "device": codec.device if codec is not None else self.config.device,
+            "loaded": codec is not None,
+            "load_s": self.load_seconds,
+            "gpu_memory_mb": gpu_memory_mb(),
+            "process_rss_mb": process_rss_mb(),
+            "max_upload_mb": self.config.max_upload_mb,
+            "requests": self.requests,
+            "failures": self.failures,
+        }
+
+    def shutdown(self) -> None:
+        """Stop the worker threads (pending work is finished first)."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def gpu_memory_mb() -> float | None:
+    """CUDA memory allocated by this process in MB, or None when CUDA is not in use.
+
+    Never initialises CUDA: it reports only when torch is already imported and CUDA was used.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    try:
+        if not (torch.cuda.is_available() and torch.cuda.is_initialized()):
+            return None
+        return round(torch.cuda.memory_allocated() / _MB, 1)
+    except (RuntimeError, AttributeError):
+        return None
+
+
+def process_rss_mb() -> float | None:
+    """Resident memory of this process in MB (Linux ``/proc``), or None elsewhere."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def format_mb(value: float | None) -> str:
+    """``"1024 MB"`` or ``"n/a"``."""
+    return "n/a" if value is None else f"{value:.0f} MB"
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    """Register the qtok handlers on ``serverapp`` and create its (lazy) codec service."""
+    from .handlers import setup_handlers
+
+    config = QtokExtension(parent=serverapp, config=serverapp.config, log=serverapp.log)
+    if config.max_upload_bytes > getattr(serverapp, "max_body_size", config.max_upload_bytes):
+        # tornado refuses bodies above ServerApp.max_body_size before any handler sees them
+        serverapp.max_body_size = config.max_upload_bytes + _MB
+    service = CodecService(config, serverapp.log)
+    setup_handlers(serverapp.web_app, service)
+    serverapp.log.info(
+        "qtok: extension loaded; page at %sqtok/, codec %s loads on first use",
+        serverapp.base_url,
+        config.codec or "(default rule)",
+    )
+
+
+# jupyter_server < 2 looked for this name
+load_jupyter_server_extension = _load_jupyter_server_extension
