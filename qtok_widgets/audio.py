@@ -271,7 +271,9 @@ def _to_mono_float(samples: np.ndarray, name: str) -> np.ndarray:
     elif arr.dtype.kind == "b" or arr.dtype.kind not in "f":
         msg = f"{name}: audio samples must be numeric, got dtype {arr.dtype}"
         raise AudioError(msg)
-    if arr.ndim == 2:
+    if arr.ndim == 2 and arr.size == 0:
+        arr = arr.reshape(-1)
+    elif arr.ndim == 2:
         # the channel axis is the short one
         axis = 0 if arr.shape[0] < arr.shape[1] else 1
         arr = arr.mean(axis=axis)
@@ -288,6 +290,9 @@ def _read_path(path: Path, limit: float) -> tuple[np.ndarray, int, str]:
         raise AudioFileNotFoundError(msg)
     if path.is_dir():
         msg = f"{name}: is a directory, not an audio file"
+        raise AudioError(msg)
+    if path.stat().st_size == 0:
+        msg = f"{name}: empty file (0 bytes)"
         raise AudioError(msg)
     with open(path, "rb") as fh:
         return _decode_file(fh, name, limit)
@@ -311,7 +316,8 @@ def _decode_file(fh: BinaryIO, name: str, limit: float) -> tuple[np.ndarray, int
                 msg = f"{name}: audio is {snd.frames / snd.samplerate:.1f} s long, above the limit of {limit:.0f} s (max_duration_s=)"
                 raise AudioError(msg)
             data = snd.read(dtype="float32", always_2d=True)
-            return data, snd.samplerate, name
+            # (frames, channels): average the channels here, where the layout is known
+            return data.mean(axis=1, dtype=np.float32), snd.samplerate, name
     except AudioError:
         raise
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
