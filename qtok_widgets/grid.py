@@ -455,6 +455,9 @@ def _load_pt(data: bytes, source: str) -> CodeGrid:
 
     import torch
 
+    if data[:4] != b"PK\x03\x04" and data[:1] != b"\x80":
+        msg = f"{source}: not a readable .pt file (neither a torch zip archive nor a pickle)"
+        raise GridError(msg)
     try:
         obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
