@@ -210,7 +210,7 @@ class EncodeHandler(UploadHandler):
     @web.authenticated
     async def post(self) -> None:
         """Encode the uploaded audio with the shared codec."""
-        fmt = self.choice("format", "json", ("json", *_CODE_FORMATS))
+        fmt = self.choice("format", "json", ("json", "pt", "npz"))
         data = self.body("the audio file (WAV, FLAC, OGG, MP3, M4A)")
         result = await self.run(_encode, self.service, data)
         grid = result["grid"]
