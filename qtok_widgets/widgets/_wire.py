@@ -1,0 +1,114 @@
+"""Binary encodings for what the editor sends to the browser: codes, waveform envelopes and PCM.
+
+Codes cross the wire as little-endian ``uint16``, 2 bytes per cell, layer-major (the
+``(n_layers, n_frames)`` order of :class:`~qtok_widgets.grid.CodeGrid`); the top bit carries the
+cell's mask flag, so codebooks of up to 32,768 codes fit. Waveforms travel as an ``int8``
+min/max envelope with a few bins per frame (so the strip lines up with the frame columns), and
+playback audio as ``int16`` PCM. Nothing here ever produces int64 or JSON lists of numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import GridError
+
+__all__ = [
+    "ENVELOPE_BINS_PER_FRAME",
+    "MASK_BIT",
+    "MAX_CODEBOOK_SIZE",
+    "changed_frames",
+    "envelope",
+    "pack_codes",
+    "pcm16",
+]
+
+#: Bit of the packed ``uint16`` that marks a masked cell.
+MASK_BIT = 1 << 15
+#: Largest codebook that fits beside the mask bit.
+MAX_CODEBOOK_SIZE = MASK_BIT
+#: Min/max pairs per frame in a waveform envelope.
+ENVELOPE_BINS_PER_FRAME = 4
+
+
+def pack_codes(codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Pack codes and mask into one ``uint16`` array.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        int, shape ``(n_layers, n_frames)``, values in ``0 .. 32767``.
+    mask : numpy.ndarray
+        bool, same shape; True sets :data:`MASK_BIT`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint16`` (little-endian), shape ``(n_layers, n_frames)``, C-contiguous.
+    """
+    codes = np.asarray(codes)
+    if codes.size and int(codes.max()) >= MAX_CODEBOOK_SIZE:
+        msg = f"codes up to {MAX_CODEBOOK_SIZE - 1} can be shown, got {int(codes.max())}"
+        raise GridError(msg)
+    packed = codes.astype("<u2")
+    packed |= np.asarray(mask, dtype=bool).astype("<u2") << 15
+    return np.ascontiguousarray(packed)
+
+
+def changed_frames(old: np.ndarray, new: np.ndarray) -> tuple[int, int] | None:
+    """Smallest frame range ``[start, stop)`` of ``new`` that differs from ``old``.
+
+    Both are packed ``(n_layers, n_frames)`` arrays. When the frame counts differ, everything
+    from the first differing frame to the end of ``new`` counts as changed.
+
+    Returns
+    -------
+    tuple of int or None
+        ``(start, stop)`` in frames of ``new``, or None when nothing changed.
+    """
+    n_old, n_new = old.shape[1], new.shape[1]
+    common = min(n_old, n_new)
+    diff = np.flatnonzero((old[:, :common] != new[:, :common]).any(axis=0))
+    if n_old == n_new:
+        if diff.size == 0:
+            return None
+        return int(diff[0]), int(diff[-1]) + 1
+    start = int(diff[0]) if diff.size else common
+    return start, n_new
+
+
+def envelope(samples: np.ndarray, samples_per_frame: int, n_frames: int) -> np.ndarray:
+    """Min/max waveform envelope, :data:`ENVELOPE_BINS_PER_FRAME` bins per frame.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        float, shape ``(n_samples,)`` in [-1, 1]; padded with silence to whole frames.
+    samples_per_frame : int
+        Audio samples per frame (1920 at 24 kHz and 12.5 Hz).
+    n_frames : int
+        Number of frames to cover.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int8``, shape ``(n_frames * bins, 2)``: ``[min, max]`` per bin, scaled by 127.
+    """
+    bins = ENVELOPE_BINS_PER_FRAME
+    total = n_frames * samples_per_frame
+    x = np.zeros(total, dtype=np.float32)
+    n = min(total, samples.shape[0])
+    x[:n] = samples[:n]
+    per_bin = max(1, samples_per_frame // bins)
+    usable = n_frames * bins * per_bin
+    x = x[:usable].reshape(n_frames * bins, per_bin)
+    out = np.empty((n_frames * bins, 2), dtype=np.int8)
+    out[:, 0] = np.clip(np.round(x.min(axis=1) * 127), -127, 127)
+    out[:, 1] = np.clip(np.round(x.max(axis=1) * 127), -127, 127)
+    return out
+
+
+def pcm16(samples: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1] as little-endian ``int16`` PCM, shape ``(n_samples,)``."""
+    x = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
+    return np.round(x * 32767.0).astype("<i2")

@@ -1,0 +1,752 @@
+"""TokenEditor: the editable layer × frame heatmap of a recording's codes, with A/B playback.
+
+:class:`TokenEditor` is an anywidget front end over one :class:`~qtok_widgets.session.EditSession`.
+Every button and key in the browser calls a method of this class (``mask``, ``replace``,
+``interpolate``, ``paste``, ``delete_frames``, ``undo``, ...), which calls the session; so undo,
+the recipe (``session.to_python()``) and the history cover edits made with the mouse, and edits
+made on ``editor.session`` from Python show up in the browser at once. Codes reach the browser
+as binary ``uint16`` buffers (2 bytes per cell, see :mod:`qtok_widgets.widgets._wire`) in custom
+messages: the whole grid once, then only the frames an edit changed. Audio follows the same
+road: a small waveform envelope always, 16-bit PCM when the user presses play, both from the
+session's incremental ``render()``. Errors from an action are shown on the widget's message line.
+"""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+from collections.abc import Callable
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets as t
+
+from ..audio import Audio, load_audio
+from ..errors import QtokError
+from ..grid import CodeGrid
+from . import _wire
+
+__all__ = ["TokenEditor"]
+
+log = logging.getLogger("qtok_widgets")
+
+_HERE = pathlib.Path(__file__).parent
+
+#: Actions the browser may ask for, by name -> method name.
+_ACTIONS = {
+    "mask": "mask",
+    "unmask": "unmask",
+    "replace": "replace",
+    "interpolate": "interpolate",
+    "copy": "copy",
+    "paste": "paste",
+    "paste_source": "paste_source",
+    "delete_frames": "delete_frames",
+    "duplicate_frames": "duplicate_frames",
+    "undo": "undo",
+    "redo": "redo",
+    "reset": "reset",
+}
+
+
+def _span(value: Any, n: int, what: str) -> list[int]:
+    """A half-open ``[start, stop)`` inside ``0 .. n`` from a pair, slice, range or int."""
+    if isinstance(value, slice):
+        if value.step not in (None, 1):
+            msg = f"a {what} selection must be contiguous (step 1), got step {value.step}"
+            raise t.TraitError(msg)
+        start, stop = value.start, value.stop
+    elif isinstance(value, range):
+        if value.step != 1:
+            msg = f"a {what} selection must be contiguous (step 1), got step {value.step}"
+            raise t.TraitError(msg)
+        start, stop = value.start, value.stop
+    elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        start, stop = int(value), int(value) + 1
+    elif isinstance(value, (list, tuple)) and len(value) == 2:
+        start, stop = value
+    else:
+        msg = f"{what}s must be [start, stop], a slice, a range or an int, got {value!r}"
+        raise t.TraitError(msg)
+    start = 0 if start is None else start
+    stop = n if stop is None else stop
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, stop)):
+        msg = f"{what} bounds must be integers, got {start!r}, {stop!r}"
+        raise t.TraitError(msg)
+    start, stop = int(start), int(stop)
+    if not 0 <= start < stop <= n:
+        msg = f"{what} selection [{start}, {stop}) must satisfy 0 <= start < stop <= {n}"
+        raise t.TraitError(msg)
+    return [start, stop]
+
+
+class TokenEditor(anywidget.AnyWidget):
+    """Editable heatmap of a :class:`CodeGrid` (layers × frames) with playback in the notebook.
+
+    Parameters
+    ----------
+    source : CodeGrid, Audio, or anything :func:`~qtok_widgets.load_audio` reads
+        The codes to edit, or audio to encode with ``codec`` first.
+    codec : Codec or str, optional
+        The codec that decodes (and, for audio, encodes). Default: the codec named by a grid's
+        ``codec`` field when there is one, else :func:`~qtok_widgets.load_codec`'s default.
+    session : EditSession, optional
+        Edit an existing session instead (``source`` and ``codec`` are then ignored; pass
+        ``source=None``).
+    show_waveform : bool, default True
+        Decode audio for the waveform strip as soon as the widget is shown.
+
+    Attributes
+    ----------
+    session : EditSession
+        Holds the grid, the history and the renders; every UI action is one of its operations.
+
+    Examples
+    --------
+    >>> editor = TokenEditor("speech.wav", codec="builtin")  # doctest: +SKIP
+    >>> editor.select(frames=slice(10, 20), layers=slice(8, 16))  # doctest: +SKIP
+    >>> editor.mask()  # doctest: +SKIP
+    >>> editor.session.to_python()  # doctest: +SKIP
+    """
+
+    _esm = _HERE / "editor.js"
+    _css = _HERE / "editor.css"
+
+    # ---- grid description (Python -> JS) -------------------------------------------
+    n_layers = t.Int(0, help="Number of quantizer layers (rows) of the current grid.").tag(sync=True)
+    n_frames = t.Int(0, help="Number of frames (columns) of the current grid.").tag(sync=True)
+    frame_rate = t.Float(12.5, help="Frames per second (Hz).").tag(sync=True)
+    sample_rate = t.Int(24000, help="Audio samples per second (Hz) of the codec.").tag(sync=True)
+    codebook_size = t.Int(2048, help="Number of distinct codes per layer.").tag(sync=True)
+    codec_name = t.Unicode("", help="Name of the codec that decodes the grid.").tag(sync=True)
+    layer_names = t.List(
+        t.Unicode(), help="Row labels, e.g. 'L0 sem' for a semantic layer, 'L1' for a residual one."
+    ).tag(sync=True)
+
+    # ---- user state (both ways) -----------------------------------------------------
+    selection = t.Dict(
+        help=(
+            "Selected cells as {'frames': [start, stop], 'layers': [start, stop]} (half-open), "
+            "or {} for none. Set from Python with a dict, or use select()."
+        )
+    ).tag(sync=True)
+    playhead = t.Float(0.0, help="Playhead position in seconds; paste inserts here.").tag(sync=True)
+    color_mode = t.Enum(
+        ["code", "frequency"], "code", help="Colour cells by code value or by per-layer code frequency."
+    ).tag(sync=True)
+    replace_code = t.Int(0, help="Code written by the Replace action.").tag(sync=True)
+    alpha = t.Float(0.5, help="Interpolation weight toward the target, 0..1.").tag(sync=True)
+    interpolate_target = t.Enum(
+        ["neighbours", "source"],
+        "neighbours",
+        help="Interpolate toward the frames' neighbours or toward the loaded second clip.",
+    ).tag(sync=True)
+    paste_mode = t.Enum(
+        ["replace", "insert"], "replace", help="Paste overwrites frames at the playhead or inserts them."
+    ).tag(sync=True)
+    duplicate_times = t.Int(1, help="How many copies Duplicate inserts after the selection.").tag(sync=True)
+    ab = t.Enum(
+        ["edited", "original"], "edited", help="Which version the play button plays (A/B toggle)."
+    ).tag(sync=True)
+    loop = t.Bool(False, help="Loop the selection while playing.").tag(sync=True)
+
+    # ---- feedback (Python -> JS) ----------------------------------------------------
+    message = t.Unicode("", help="Message line: the result of the last action, or its error.").tag(sync=True)
+    message_kind = t.Enum(["info", "error"], "info", help="Whether the message line is an error.").tag(
+        sync=True
+    )
+    history_labels = t.List(t.Unicode(), help="One short label per applied edit, oldest first.").tag(
+        sync=True
+    )
+    can_undo = t.Bool(False, help="Whether there is an edit to undo.").tag(sync=True)
+    can_redo = t.Bool(False, help="Whether there is an undone edit to redo.").tag(sync=True)
+    clipboard_info = t.Unicode("", help="Description of the copied cells, empty when none.").tag(sync=True)
+    source_info = t.Unicode("", help="Description of the second clip for paste/interpolate.").tag(sync=True)
+    show_waveform = t.Bool(True, help="Decode and draw the waveform strip under the grid.").tag(sync=True)
+    height_px = t.Int(16 * 18, help="Height of the code heatmap in CSS pixels.").tag(sync=True)
+
+    def __init__(
+        self,
+        source: Any = None,
+        codec: Any = None,
+        *,
+        session: Any = None,
+        show_waveform: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        from ..session import EditSession
+
+        if session is None:
+            if source is None:
+                msg = "TokenEditor needs a source (CodeGrid, Audio, path, ...) or session="
+                raise QtokError(msg)
+            grid, codec_obj, audio = self._prepare(source, codec)
+            session = EditSession(grid, codec_obj)
+        else:
+            audio = None
+        super().__init__(show_waveform=show_waveform, **kwargs)
+        self._session = session
+        self._input_audio: Audio | None = audio
+        self._sent: np.ndarray | None = None  # packed grid last sent to the browser
+        self._orig_packed: np.ndarray | None = None
+        self._origin_sent = False
+        self._edited_audio: Audio | None = None
+        self._original_audio: Audio | None = None
+        self._pcm_sent: set[str] = set()
+        self._clipboard: tuple[CodeGrid, list[int], list[int]] | None = None
+        self._source_grid: CodeGrid | None = None
+        self._describe_grid()
+        self._sync_history()
+        self._listener: Callable[[Any, dict[str, Any]], None] = self._on_session_change
+        session.on_change(self._listener)
+        self.on_msg(self._on_front_end_msg)
+
+    # ------------------------------------------------------------------ construction
+    @staticmethod
+    def _prepare(source: Any, codec: Any) -> tuple[CodeGrid, Any, Audio | None]:
+        from ..codecs import Codec, load_codec
+
+        if isinstance(source, CodeGrid):
+            if codec is None:
+                try:
+                    codec = load_codec(source.codec)
+                except QtokError:
+                    codec = load_codec(None)
+            elif not isinstance(codec, Codec):
+                codec = load_codec(codec)
+            return source, codec, None
+        codec = codec if isinstance(codec, Codec) else load_codec(codec)
+        audio = source if isinstance(source, Audio) else load_audio(source)
+        audio = audio.resample(codec.sample_rate)
+        return codec.encode(audio), codec, audio
+
+    def _describe_grid(self) -> None:
+        grid = self._session.grid
+        codec = self._session.codec
+        if grid.codebook_size > _wire.MAX_CODEBOOK_SIZE:
+            msg = f"TokenEditor shows codebooks of up to {_wire.MAX_CODEBOOK_SIZE} codes, got {grid.codebook_size}"
+            raise QtokError(msg)
+        semantic: set[int] = set()
+        groups = codec.layer_groups() if codec is not None else [list(range(grid.n_layers))]
+        if len(groups) > 1:
+            semantic = {g[0] for g in groups if len(g) == 1}
+        with self.hold_sync():
+            self.n_layers = grid.n_layers
+            self.n_frames = grid.n_frames
+            self.frame_rate = grid.frame_rate
+            self.sample_rate = grid.sample_rate
+            self.codebook_size = grid.codebook_size
+            self.codec_name = getattr(codec, "name", grid.codec)
+            self.layer_names = [f"L{i} sem" if i in semantic else f"L{i}" for i in range(grid.n_layers)]
+
+    # ------------------------------------------------------------------ public properties
+    @property
+    def session(self) -> Any:
+        """The :class:`~qtok_widgets.session.EditSession` behind the editor."""
+        return self._session
+
+    @property
+    def grid(self) -> CodeGrid:
+        """The current (edited) grid."""
+        return self._session.grid
+
+    @property
+    def original(self) -> CodeGrid:
+        """The grid the session started from."""
+        return self._session.original
+
+    @property
+    def audio(self) -> Audio:
+        """The edited audio: the session's ``render()`` of the current grid."""
+        return self._session.render()
+
+    @property
+    def original_audio(self) -> Audio:
+        """The input audio when the editor was built from audio, else the decoded original grid."""
+        if self._input_audio is not None:
+            return self._input_audio
+        return self._session.render_original()
+
+    @property
+    def source_grid(self) -> CodeGrid | None:
+        """The second clip loaded with :meth:`load_source`, or None."""
+        return self._source_grid
+
+    # ------------------------------------------------------------------ validation
+    @t.validate("selection")
+    def _validate_selection(self, proposal: dict[str, Any]) -> dict[str, Any]:
+        value = proposal["value"]
+        if not value:
+            return {}
+        if not isinstance(value, dict) or set(value) - {"frames", "layers"}:
+            msg = f"selection must be {{'frames': [start, stop], 'layers': [start, stop]}} or {{}}, got {value!r}"
+            raise t.TraitError(msg)
+        n_frames, n_layers = self._session_shape()
+        return {
+            "frames": _span(value.get("frames"), n_frames, "frame"),
+            "layers": _span(value.get("layers"), n_layers, "layer"),
+        }
+
+    @t.validate("alpha")
+    def _validate_alpha(self, proposal: dict[str, Any]) -> float:
+        value = float(proposal["value"])
+        if not 0.0 <= value <= 1.0:
+            msg = f"alpha must be in 0..1, got {value}"
+            raise t.TraitError(msg)
+        return value
+
+    @t.validate("replace_code")
+    def _validate_replace_code(self, proposal: dict[str, Any]) -> int:
+        value = int(proposal["value"])
+        size = self.codebook_size
+        if not 0 <= value < size:
+            msg = f"replace_code must be in 0..{size - 1}, got {value}"
+            raise t.TraitError(msg)
+        return value
+
+    @t.validate("playhead")
+    def _validate_playhead(self, proposal: dict[str, Any]) -> float:
+        value = float(proposal["value"])
+        if not np.isfinite(value):
+            msg = f"playhead must be a finite number of seconds, got {value}"
+            raise t.TraitError(msg)
+        duration = self.n_frames / self.frame_rate if self.frame_rate else 0.0
+        return min(max(value, 0.0), duration)
+
+    @t.validate("duplicate_times")
+    def _validate_duplicate_times(self, proposal: dict[str, Any]) -> int:
+        value = int(proposal["value"])
+        if value < 1:
+            msg = f"duplicate_times must be >= 1, got {value}"
+            raise t.TraitError(msg)
+        return value
+
+    def _session_shape(self) -> tuple[int, int]:
+        session = getattr(self, "_session", None)
+        if session is None:
+            return self.n_frames, self.n_layers
+        return session.grid.n_frames, session.grid.n_layers
+
+    # ------------------------------------------------------------------ selection helpers
+    def select(
+        self,
+        frames: Any = None,
+        layers: Any = None,
+        *,
+        seconds: tuple[float, float] | None = None,
+    ) -> dict[str, Any]:
+        """Select a rectangle of cells (what the mouse does).
+
+        Parameters
+        ----------
+        frames : slice, range, int, [start, stop] or None
+            Frames to select; None means all.
+        layers : slice, range, int, [start, stop] or None
+            Layers to select; None means all.
+        seconds : (float, float), optional
+            Select frames by time instead: the frames overlapping ``[t0, t1)``.
+
+        Returns
+        -------
+        dict
+            The new :attr:`selection`.
+        """
+        if seconds is not None:
+            t0, t1 = seconds
+            frames = [int(np.floor(t0 * self.frame_rate)), int(np.ceil(t1 * self.frame_rate))]
+        self.selection = {
+            "frames": [None, None] if frames is None else frames,
+            "layers": [None, None] if layers is None else layers,
+        }
+        return self.selection
+
+    def clear_selection(self) -> None:
+        """Select nothing."""
+        self.selection = {}
+
+    def _selected(self, *, need: bool = True) -> tuple[range | None, range | None]:
+        sel = self.selection
+        if not sel:
+            if need:
+                msg = "select cells first: drag over the grid, or click a layer label or the time axis"
+                raise QtokError(msg)
+            return None, None
+        return range(*sel["frames"]), range(*sel["layers"])
+
+    @property
+    def playhead_frame(self) -> int:
+        """The frame under the playhead."""
+        return min(int(np.floor(self.playhead * self.frame_rate + 1e-9)), max(self.n_frames - 1, 0))
+
+    # ------------------------------------------------------------------ actions
+    def mask(self) -> None:
+        """Mask the selected cells (they decode as absent)."""
+        frames, layers = self._selected()
+        self._session.mask(frames, layers)
+
+    def unmask(self) -> None:
+        """Unmask the selected cells."""
+        frames, layers = self._selected()
+        self._session.unmask(frames, layers)
+
+    def replace(self, code: int | None = None) -> None:
+        """Write one code into every selected cell (default :attr:`replace_code`)."""
+        frames, layers = self._selected()
+        if code is not None:
+            self.replace_code = code
+        self._session.replace(frames, layers, self.replace_code)
+
+    def interpolate(self, alpha: float | None = None, target: str | CodeGrid | None = None) -> None:
+        """Move the selected cells toward a target by ``alpha`` (default :attr:`alpha`).
+
+        Parameters
+        ----------
+        alpha : float, optional
+            0 keeps the codes, 1 takes the target's.
+        target : {"neighbours", "source"} or CodeGrid, optional
+            Default :attr:`interpolate_target`: the frames' neighbours, or the second clip
+            from :meth:`load_source`.
+        """
+        frames, layers = self._selected()
+        if alpha is not None:
+            self.alpha = alpha
+        if target is None:
+            target = self.interpolate_target
+        if isinstance(target, str):
+            if target == "source":
+                if self._source_grid is None:
+                    msg = "no second clip loaded: call editor.load_source(other) first"
+                    raise QtokError(msg)
+                target_grid: CodeGrid | None = self._source_grid
+            elif target == "neighbours":
+                target_grid = None
+            else:
+                msg = f"target must be 'neighbours', 'source' or a CodeGrid, got {target!r}"
+                raise QtokError(msg)
+        else:
+            target_grid = target
+        self._session.interpolate(frames, layers, target=target_grid, alpha=self.alpha)
+
+    def copy(self) -> None:
+        """Copy the selected cells; :meth:`paste` puts them at the playhead."""
+        frames, layers = self._selected()
+        self._clipboard = (self._session.grid, [frames.start, frames.stop], [layers.start, layers.stop])
+        self.clipboard_info = (
+            f"copied frames {frames.start}..{frames.stop - 1} × layers {layers.start}..{layers.stop - 1}"
+        )
+        self._say(self.clipboard_info)
+
+    def paste(self, mode: str | None = None) -> None:
+        """Paste the copied cells at the playhead (``mode`` "replace" or "insert", default :attr:`paste_mode`)."""
+        if self._clipboard is None:
+            msg = "nothing copied: select cells and press Copy (Ctrl+C) first"
+            raise QtokError(msg)
+        if mode is not None:
+            self.paste_mode = mode
+        grid, frames, layers = self._clipboard
+        self._session.splice(
+            grid, range(*frames), self.playhead_frame, layers=range(*layers), mode=self.paste_mode
+        )
+
+    def load_source(self, other: Any) -> CodeGrid:
+        """Load a second clip (CodeGrid, Audio or a path) to paste from or interpolate toward.
+
+        Audio is encoded with this editor's codec. Returns the second clip's grid.
+        """
+        if isinstance(other, TokenEditor):
+            other = other.grid
+        if isinstance(other, CodeGrid):
+            grid = other
+        else:
+            audio = other if isinstance(other, Audio) else load_audio(other)
+            grid = self._session.codec.encode(audio.resample(self._session.codec.sample_rate))
+        if grid.n_layers != self.n_layers:
+            msg = f"second clip has {grid.n_layers} layers, this grid has {self.n_layers}"
+            raise QtokError(msg)
+        self._source_grid = grid
+        self.source_info = f"second clip: {grid.n_frames} frames ({grid.duration:.2f} s)"
+        self._say(f"loaded {self.source_info}")
+        return grid
+
+    def paste_source(self, frames: Any = None, mode: str | None = None) -> None:
+        """Paste frames of the second clip (default all) at the playhead, on the selected layers."""
+        if self._source_grid is None:
+            msg = "no second clip loaded: call editor.load_source(other) first"
+            raise QtokError(msg)
+        if mode is not None:
+            self.paste_mode = mode
+        _, layers = self._selected(need=False)
+        if frames is None:
+            frames = range(self._source_grid.n_frames)
+        self._session.splice(
+            self._source_grid, frames, self.playhead_frame, layers=layers, mode=self.paste_mode
+        )
+
+    def delete_frames(self) -> None:
+        """Delete the selected frames (all layers)."""
+        frames, _ = self._selected()
+        self._session.delete_frames(frames)
+
+    def duplicate_frames(self, times: int | None = None) -> None:
+        """Insert ``times`` copies (default :attr:`duplicate_times`) of the selected frames after them."""
+        frames, _ = self._selected()
+        if times is not None:
+            self.duplicate_times = times
+        self._session.duplicate_frames(frames, times=self.duplicate_times)
+
+    def undo(self) -> None:
+        """Undo the last edit."""
+        self._session.undo()
+
+    def redo(self) -> None:
+        """Redo the last undone edit."""
+        self._session.redo()
+
+    def reset(self) -> None:
+        """Back to the original grid (itself undoable)."""
+        self._session.reset()
+
+    def run_action(self, name: str, args: dict[str, Any] | None = None) -> bool:
+        """Run a toolbar action by name, as the browser does; errors go to :attr:`message`.
+
+        Parameters
+        ----------
+        name : str
+            One of ``mask, unmask, replace, interpolate, copy, paste, paste_source,
+            delete_frames, duplicate_frames, undo, redo, reset``.
+        args : dict, optional
+            Trait values to set first (``selection``, ``replace_code``, ``alpha``,
+            ``playhead``, ``paste_mode``, ``interpolate_target``, ``duplicate_times``).
+
+        Returns
+        -------
+        bool
+            True when the action succeeded; False when it was rejected (see :attr:`message`).
+        """
+        method = _ACTIONS.get(name)
+        if method is None:
+            self._say(f"unknown action {name!r}; known: {', '.join(_ACTIONS)}", error=True)
+            return False
+        allowed = {"selection", "replace_code", "alpha", "playhead", "paste_mode", "interpolate_target"}
+        allowed.add("duplicate_times")
+        before = len(self._session.history)
+        try:
+            with self.hold_trait_notifications():
+                for key, value in (args or {}).items():
+                    if key not in allowed:
+                        msg = f"unknown argument {key!r} for {name}"
+                        raise QtokError(msg)
+                    setattr(self, key, value)
+            getattr(self, method)()
+        except (QtokError, t.TraitError) as exc:
+            self._say(f"{name}: {exc}", error=True)
+            return False
+        if name not in ("copy",) and len(self._session.history) == before and name in ("undo", "redo"):
+            self._say(f"{name}: done")
+        elif name != "copy":
+            self._say(self._describe_last(name))
+        return True
+
+    # ------------------------------------------------------------------ session events
+    def _describe_last(self, name: str) -> str:
+        history = self._session.history
+        if name in ("undo", "redo"):
+            return f"{name} done ({len(history)} edit{'s' if len(history) != 1 else ''} applied)"
+        if history:
+            return "applied " + _label(history[-1])
+        return f"{name} done"
+
+    def _on_session_change(self, session: Any, event: dict[str, Any]) -> None:
+        self._describe_grid()
+        self._sync_history()
+        sel = self.selection
+        if sel and (sel["frames"][1] > self.n_frames):
+            start = min(sel["frames"][0], self.n_frames - 1)
+            self.selection = (
+                {"frames": [start, self.n_frames], "layers": sel["layers"]} if self.n_frames else {}
+            )
+        if self.playhead > self.n_frames / self.frame_rate:
+            self.playhead = self.n_frames / self.frame_rate
+        self._send_patch()
+        if self.show_waveform and self._sent is not None and self._session.codec is not None:
+            self._send_edited_audio()
+
+    def _sync_history(self) -> None:
+        with self.hold_sync():
+            self.history_labels = [_label(op) for op in self._session.history]
+            self.can_undo = bool(self._session.can_undo)
+            self.can_redo = bool(self._session.can_redo)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        with self.hold_sync():
+            self.message = text
+            self.message_kind = "error" if error else "info"
+
+    # ------------------------------------------------------------------ wire
+    def _packed(self, grid: CodeGrid) -> np.ndarray:
+        return _wire.pack_codes(grid.codes, grid.mask)
+
+    def _origin(self) -> np.ndarray | None:
+        """Original frame of each current frame (int32, -1 = inserted), or None when unchanged."""
+        origin = self._session.origin_frames()
+        n_orig = self._session.original.n_frames
+        if origin.size == n_orig and np.array_equal(origin, np.arange(n_orig)):
+            return None
+        return origin.astype("<i4")
+
+    def _send_full(self) -> None:
+        if self._orig_packed is None:
+            self._orig_packed = self._packed(self._session.original)
+        cur = self._packed(self._session.grid)
+        same = cur.shape == self._orig_packed.shape and np.array_equal(cur, self._orig_packed)
+        buffers = [self._orig_packed.tobytes()]
+        if not same:
+            buffers.append(cur.tobytes())
+        origin = self._origin()
+        if origin is not None:
+            buffers.append(origin.tobytes())
+        self.send(
+            {
+                "type": "grid",
+                "n_layers": int(cur.shape[0]),
+                "n_frames": int(cur.shape[1]),
+                "orig_frames": int(self._orig_packed.shape[1]),
+                "same": bool(same),
+                "origin": origin is not None,
+            },
+            buffers,
+        )
+        self._sent = cur
+        self._origin_sent = origin is not None
+
+    def _send_patch(self) -> None:
+        if self._sent is None:  # not displayed yet: the first view asks for everything
+            return
+        cur = self._packed(self._session.grid)
+        prev_frames = self._sent.shape[1]
+        span = _wire.changed_frames(self._sent, cur)
+        self._sent = cur
+        if span is None:
+            return
+        start, stop = span
+        chunk = np.ascontiguousarray(cur[:, start:stop])
+        buffers = [chunk.tobytes()]
+        origin = self._origin() if self._origin_sent or cur.shape[1] != prev_frames else None
+        if origin is not None:
+            buffers.append(origin.tobytes())
+        self._origin_sent = origin is not None
+        self.send(
+            {
+                "type": "patch",
+                "start": start,
+                "stop": stop,
+                "n_layers": int(cur.shape[0]),
+                "n_frames": int(cur.shape[1]),
+                # frames of a length change are matched to the original through this map
+                "origin": origin is not None,
+            },
+            buffers,
+        )
+
+    def _send_envelope(self, which: str, audio: Audio, n_frames: int) -> None:
+        env = _wire.envelope(audio.samples, self._session.grid.samples_per_frame, n_frames)
+        self.send(
+            {"type": "envelope", "which": which, "n_frames": n_frames, "bins": _wire.ENVELOPE_BINS_PER_FRAME},
+            [env.tobytes()],
+        )
+
+    def _send_pcm(self, which: str, audio: Audio) -> None:
+        pcm = _wire.pcm16(audio.samples)
+        self.send(
+            {"type": "pcm", "which": which, "sample_rate": audio.sample_rate, "n_samples": int(pcm.shape[0])},
+            [pcm.tobytes()],
+        )
+        self._pcm_sent.add(which)
+
+    def _original_for_playback(self) -> Audio:
+        if self._original_audio is None:
+            audio = self.original_audio
+            self._original_audio = audio.resample(self.sample_rate)
+        return self._original_audio
+
+    def _send_edited_audio(self) -> None:
+        try:
+            audio = self._session.render()
+        except QtokError as exc:
+            self._say(f"render: {exc}", error=True)
+            return
+        self._edited_audio = audio
+        self._send_envelope("edited", audio, self.n_frames)
+        if "edited" in self._pcm_sent:
+            self._send_pcm("edited", audio)
+
+    def _on_front_end_msg(self, widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "hello":
+            self._send_full()
+            if self.show_waveform and self._session.codec is not None:
+                self._send_waveforms()
+        elif kind == "action":
+            ok = self.run_action(str(content.get("name")), content.get("args") or {})
+            self.send({"type": "ack", "id": content.get("id"), "ok": ok, "message": self.message})
+        elif kind == "audio":
+            which = content.get("which")
+            try:
+                audio = self._original_for_playback() if which == "original" else self._session.render()
+            except QtokError as exc:
+                self._say(f"play: {exc}", error=True)
+                return
+            self._send_pcm("original" if which == "original" else "edited", audio)
+        elif kind == "waveform":
+            self._send_waveforms()
+
+    def _send_waveforms(self) -> None:
+        try:
+            original = self._original_for_playback()
+            self._send_envelope("original", original, self._session.original.n_frames)
+        except QtokError as exc:
+            self._say(f"waveform: {exc}", error=True)
+            return
+        self._send_edited_audio()
+
+    # ------------------------------------------------------------------ statistics
+    def figures(self) -> dict[str, Any]:
+        """Read-only plotly figures of the current state (see :mod:`qtok_widgets.widgets.stats`).
+
+        Returns
+        -------
+        dict of str to plotly.graph_objects.Figure
+            ``histogram`` (codes per layer), ``entropy`` (entropy and codebook utilisation per
+            layer), ``waveform`` and ``spectrogram`` (original against edited).
+        """
+        from . import stats
+
+        original = self._original_for_playback()
+        edited = self._session.render()
+        return {
+            "histogram": stats.code_histogram(self.grid),
+            "entropy": stats.entropy_figure(self.grid, self.original),
+            "waveform": stats.waveform_figure(original, edited),
+            "spectrogram": stats.spectrogram_figure(original, edited),
+        }
+
+    def close(self) -> None:
+        """Stop listening to the session and close the widget."""
+        session = getattr(self, "_session", None)
+        if session is not None:
+            session.off_change(self._listener)
+        super().close()
+
+    def __repr__(self) -> str:
+        return f"TokenEditor({self.grid!r}, edits={len(self._session.history)})"
+
+
+def _label(op: dict[str, Any]) -> str:
+    """One short line for a history entry (an op dict as the session records it)."""
+    name = str(op.get("op", op.get("kind", "edit")))
+    parts = []
+    for key in ("frames", "layers", "code", "old", "new", "alpha", "dst_start", "mode", "times"):
+        if key in op and op[key] is not None:
+            parts.append(f"{key}={op[key]}")
+    return f"{name}({', '.join(parts)})" if parts else name

@@ -1,0 +1,230 @@
+"""Read-only statistics of a code grid and its audio, as plotly figures.
+
+Four figures sit beside the editor: :func:`code_histogram` (how often each code occurs, per
+layer), :func:`entropy_figure` (per-layer entropy in bits and codebook utilisation, original
+against edited), :func:`waveform_figure` and :func:`spectrogram_figure` (original against
+edited audio). The numbers behind them come from :func:`layer_entropy` and
+:func:`codebook_utilisation`, which the figures only draw. plotly is imported when a figure is made.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from ..audio import Audio
+from ..grid import CodeGrid
+
+__all__ = [
+    "code_histogram",
+    "codebook_utilisation",
+    "entropy_figure",
+    "layer_entropy",
+    "spectrogram_figure",
+    "waveform_figure",
+]
+
+
+def _counts(grid: CodeGrid) -> np.ndarray:
+    """Counts of each code per layer over unmasked cells, shape ``(n_layers, codebook_size)``."""
+    out = np.zeros((grid.n_layers, grid.codebook_size), dtype=np.int64)
+    for layer in range(grid.n_layers):
+        keep = ~grid.mask[layer]
+        out[layer] = np.bincount(grid.codes[layer, keep], minlength=grid.codebook_size)
+    return out
+
+
+def layer_entropy(grid: CodeGrid) -> np.ndarray:
+    """Entropy in bits of each layer's code distribution (unmasked cells).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(n_layers,)``; at most ``log2(codebook_size)`` (11 bits for 2048 codes).
+    """
+    counts = _counts(grid).astype(np.float64)
+    totals = counts.sum(axis=1, keepdims=True)
+    p = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log2(p), 0.0)
+    return terms.sum(axis=1)
+
+
+def codebook_utilisation(grid: CodeGrid) -> np.ndarray:
+    """Fraction of each layer's codebook that occurs at least once (unmasked cells).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(n_layers,)``, in 0..1.
+    """
+    return (_counts(grid) > 0).sum(axis=1) / grid.codebook_size
+
+
+def code_histogram(grid: CodeGrid, layers: list[int] | None = None, *, bins: int = 64) -> Any:
+    """Histogram of codes per layer: one row per layer, codes binned into ``bins`` groups.
+
+    Parameters
+    ----------
+    grid : CodeGrid
+        Codes of shape ``(n_layers, n_frames)``.
+    layers : list of int, optional
+        Layers to show (default all).
+    bins : int
+        Number of code bins (codes ``0 .. codebook_size - 1`` in equal groups).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        A heatmap of counts, layers × code bins.
+    """
+    import plotly.graph_objects as go
+
+    layers = list(range(grid.n_layers)) if layers is None else list(layers)
+    counts = _counts(grid)[layers]
+    bins = max(1, min(bins, grid.codebook_size))
+    edges = np.linspace(0, grid.codebook_size, bins + 1).astype(int)
+    binned = np.add.reduceat(counts, edges[:-1], axis=1)
+    fig = go.Figure(
+        go.Heatmap(
+            z=binned,
+            x=[f"{a}-{b - 1}" for a, b in itertools.pairwise(edges)],
+            y=[f"L{i}" for i in layers],
+            colorscale="Viridis",
+            colorbar={"title": "count"},
+            hovertemplate="layer %{y}<br>codes %{x}<br>count %{z}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="Code histogram per layer",
+        xaxis_title="code",
+        yaxis={"title": "layer", "autorange": "reversed"},
+        height=140 + 18 * len(layers),
+        margin={"l": 60, "r": 20, "t": 40, "b": 40},
+    )
+    return fig
+
+
+def entropy_figure(grid: CodeGrid, original: CodeGrid | None = None) -> Any:
+    """Per-layer entropy (bits) and codebook utilisation (%), edited beside original.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Two panels sharing the layer axis.
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("entropy (bits)", "codebook utilisation (%)"))
+    series = [("edited", grid, "#1f77b4")]
+    if original is not None:
+        series.insert(0, ("original", original, "#999999"))
+    for name, g, colour in series:
+        x = [f"L{i}" for i in range(g.n_layers)]
+        fig.add_trace(go.Bar(x=x, y=layer_entropy(g), name=name, marker_color=colour), row=1, col=1)
+        fig.add_trace(
+            go.Bar(x=x, y=100 * codebook_utilisation(g), name=name, marker_color=colour, showlegend=False),
+            row=1,
+            col=2,
+        )
+    fig.add_hline(y=float(np.log2(grid.codebook_size)), line_dash="dot", row=1, col=1)
+    fig.update_layout(barmode="group", height=320, margin={"l": 50, "r": 20, "t": 50, "b": 40})
+    return fig
+
+
+def _envelope(samples: np.ndarray, n_points: int) -> tuple[np.ndarray, np.ndarray]:
+    n = samples.shape[0]
+    n_points = max(1, min(n_points, n))
+    edges = np.linspace(0, n, n_points + 1).astype(int)
+    lo = np.minimum.reduceat(samples, edges[:-1]) if n else np.zeros(0)
+    hi = np.maximum.reduceat(samples, edges[:-1]) if n else np.zeros(0)
+    return lo, hi
+
+
+def waveform_figure(original: Audio, edited: Audio, *, n_points: int = 2000) -> Any:
+    """Original and edited waveforms as min/max envelopes on one time axis.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for name, audio, colour in (("original", original, "#999999"), ("edited", edited, "#1f77b4")):
+        lo, hi = _envelope(audio.samples, n_points)
+        t = np.linspace(0, audio.duration, lo.shape[0], endpoint=False)
+        fig.add_trace(go.Scatter(x=t, y=hi, mode="lines", line={"width": 0.8, "color": colour}, name=name))
+        fig.add_trace(
+            go.Scatter(
+                x=t,
+                y=lo,
+                mode="lines",
+                line={"width": 0.8, "color": colour},
+                fill="tonexty",
+                name=name,
+                showlegend=False,
+            )
+        )
+    fig.update_layout(
+        title="Waveform: original vs edited",
+        xaxis_title="time (s)",
+        yaxis={"title": "amplitude", "range": [-1, 1]},
+        height=260,
+        margin={"l": 50, "r": 20, "t": 40, "b": 40},
+    )
+    return fig
+
+
+def _spectrogram(audio: Audio, n_fft: int = 512, hop: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x = audio.samples.astype(np.float32)
+    if x.shape[0] < n_fft:
+        x = np.pad(x, (0, n_fft - x.shape[0]))
+    n_frames = 1 + (x.shape[0] - n_fft) // hop
+    idx = np.arange(n_fft)[None, :] + hop * np.arange(n_frames)[:, None]
+    frames = x[idx] * np.hanning(n_fft).astype(np.float32)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    db = 10 * np.log10(power.T + 1e-10)
+    freqs = np.fft.rfftfreq(n_fft, 1 / audio.sample_rate)
+    times = (np.arange(n_frames) * hop + n_fft / 2) / audio.sample_rate
+    return db, freqs, times
+
+
+def spectrogram_figure(original: Audio, edited: Audio, *, max_columns: int = 1500) -> Any:
+    """Log-power spectrograms (dB) of original and edited audio, stacked, same colour scale.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=("original", "edited"))
+    specs = [_spectrogram(a) for a in (original, edited)]
+    top = max(float(s[0].max()) for s in specs)
+    for row, (db, freqs, times) in enumerate(specs, start=1):
+        step = max(1, db.shape[1] // max_columns)
+        fig.add_trace(
+            go.Heatmap(
+                z=db[:, ::step],
+                x=times[::step],
+                y=freqs,
+                zmin=top - 80,
+                zmax=top,
+                colorscale="Magma",
+                showscale=row == 1,
+                colorbar={"title": "dB"},
+            ),
+            row=row,
+            col=1,
+        )
+        fig.update_yaxes(title_text="Hz", row=row, col=1)
+    fig.update_xaxes(title_text="time (s)", row=2, col=1)
+    fig.update_layout(
+        title="Spectrogram: original vs edited", height=480, margin={"l": 60, "r": 20, "t": 60, "b": 40}
+    )
+    return fig
