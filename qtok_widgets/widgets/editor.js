@@ -205,6 +205,7 @@ function render({ model, el: host }) {
   function drawBase() {
     const t0 = performance.now();
     L = layout();
+    S.L = L;
     clampView();
     const ratio = dpr();
     for (const c of [base, overlay]) {

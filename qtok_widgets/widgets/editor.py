@@ -376,8 +376,8 @@ class TokenEditor(anywidget.AnyWidget):
 
     @property
     def playhead_frame(self) -> int:
-        """The frame under the playhead."""
-        return min(int(np.floor(self.playhead * self.frame_rate + 1e-9)), max(self.n_frames - 1, 0))
+        """The frame starting at or before the playhead (``n_frames`` when it is at the end)."""
+        return min(int(np.floor(self.playhead * self.frame_rate + 1e-9)), self.n_frames)
 
     # ------------------------------------------------------------------ actions
     def mask(self) -> None:
@@ -530,7 +530,6 @@ class TokenEditor(anywidget.AnyWidget):
             return False
         allowed = {"selection", "replace_code", "alpha", "playhead", "paste_mode", "interpolate_target"}
         allowed.add("duplicate_times")
-        before = len(self._session.history)
         try:
             with self.hold_trait_notifications():
                 for key, value in (args or {}).items():
@@ -542,9 +541,7 @@ class TokenEditor(anywidget.AnyWidget):
         except (QtokError, t.TraitError) as exc:
             self._say(f"{name}: {exc}", error=True)
             return False
-        if name not in ("copy",) and len(self._session.history) == before and name in ("undo", "redo"):
-            self._say(f"{name}: done")
-        elif name != "copy":
+        if name != "copy":  # copy says what it copied
             self._say(self._describe_last(name))
         return True
 

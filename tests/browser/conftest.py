@@ -26,11 +26,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -152,10 +150,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
-    """A real JupyterLab server for the whole test session (loopback only, no token)."""
-    base = tmp_path_factory.mktemp("jupyterlab")
+def start_jupyterlab(base: Path) -> JupyterLab:
+    """Start JupyterLab with its root, config and runtime folders under ``base``; wait for it.
+
+    Used by the ``jupyterlab`` fixture and by ``benchmarks/bench_editor_browser.py``.
+
+    Raises
+    ------
+    RuntimeError
+        When the server exits or does not answer ``/api/status`` in time (with its log).
+    """
     root = base / "root"
     config = base / "config"
     runtime = base / "runtime"
@@ -195,32 +199,47 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=root, env=env)
     lab = JupyterLab(url=f"http://127.0.0.1:{port}/", root=root, process=proc, log_path=log_path)
     deadline = time.monotonic() + _LAB_START_TIMEOUT_S
+    while True:
+        if proc.poll() is not None:
+            msg = f"JupyterLab exited with status {proc.returncode}:\n{lab.log()[-3000:]}"
+            raise RuntimeError(msg)
+        try:
+            lab.api("api/status")
+            return lab
+        except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
+            if time.monotonic() > deadline:
+                stop_jupyterlab(lab)
+                msg = f"JupyterLab did not answer in {_LAB_START_TIMEOUT_S:.0f} s:\n{lab.log()[-3000:]}"
+                raise RuntimeError(msg) from None
+            time.sleep(0.25)
+
+
+def stop_jupyterlab(lab: JupyterLab) -> None:
+    """Shut down the kernels of ``lab`` and then the server."""
+    for session in _safe_sessions(lab):
+        try:
+            lab.api(f"api/sessions/{session['id']}", method="DELETE")
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+    lab.process.terminate()
     try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"JupyterLab exited with status {proc.returncode}:\n{lab.log()[-3000:]}")
-            try:
-                lab.api("api/status")
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
-                if time.monotonic() > deadline:
-                    pytest.fail(
-                        f"JupyterLab did not answer in {_LAB_START_TIMEOUT_S:.0f} s:\n{lab.log()[-3000:]}"
-                    )
-                time.sleep(0.25)
+        lab.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        lab.process.kill()
+        lab.process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    """A real JupyterLab server for the whole test session (loopback only, no token)."""
+    try:
+        lab = start_jupyterlab(tmp_path_factory.mktemp("jupyterlab"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
         yield lab
     finally:
-        for session in _safe_sessions(lab):
-            try:
-                lab.api(f"api/sessions/{session['id']}", method="DELETE")
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_jupyterlab(lab)
 
 
 def _safe_sessions(lab: JupyterLab) -> list[dict[str, Any]]:
@@ -235,6 +254,14 @@ def _safe_sessions(lab: JupyterLab) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------- browser
 
 
+def launch_chromium(playwright: Any) -> Any:
+    """Launch Debian's headless Chromium with :data:`CHROMIUM_ARGS` through Playwright.
+
+    Playwright gives each launch a fresh temporary ``--user-data-dir``.
+    """
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium driven by Playwright (a fresh temporary profile)."""
@@ -242,21 +269,11 @@ def browser() -> Iterator[Any]:
         pytest.skip(f"{CHROMIUM} not found (install Debian's chromium package)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
-        profile = tempfile.mkdtemp(prefix="qtok-chromium-")
+        browser = launch_chromium(pw)
         try:
-            # Playwright gives launch() its own fresh --user-data-dir; TMPDIR keeps it private.
-            browser = pw.chromium.launch(
-                executable_path=str(CHROMIUM),
-                args=CHROMIUM_ARGS,
-                headless=True,
-                env={**os.environ, "TMPDIR": profile},
-            )
-            try:
-                yield browser
-            finally:
-                browser.close()
+            yield browser
         finally:
-            shutil.rmtree(profile, ignore_errors=True)
+            browser.close()
 
 
 @pytest.fixture

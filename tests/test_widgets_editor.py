@@ -1,0 +1,394 @@
+"""TokenEditor without a browser: traits and their validation, every toolbar action through its
+Python entry point, rejected actions leaving the session unchanged, and the binary messages the
+browser receives (sizes, dtypes, only what changed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import traitlets
+
+from qtok_widgets import CodeGrid, EditSession, load_audio, load_codec
+from qtok_widgets.errors import QtokError
+from qtok_widgets.widgets import _wire, stats
+from qtok_widgets.widgets.editor import TokenEditor
+
+
+@pytest.fixture(scope="module")
+def codec():
+    return load_codec("builtin")
+
+
+@pytest.fixture(scope="module")
+def grid(codec, speech_path):
+    return codec.encode(load_audio(speech_path))
+
+
+@pytest.fixture(scope="module")
+def other_grid(codec, data_dir):
+    return codec.encode(load_audio(data_dir / "arctic_a0009.wav"))
+
+
+class Wire:
+    """Records what the editor sends to the browser (the messages still go to the comm)."""
+
+    def __init__(self, editor: TokenEditor) -> None:
+        self.messages: list[tuple[dict, list[bytes]]] = []
+        send = editor.send
+
+        def record(content, buffers=None):
+            self.messages.append((content, [bytes(b) for b in buffers or []]))
+            send(content, buffers)
+
+        editor.send = record
+
+    def of(self, kind: str) -> list[tuple[dict, list[bytes]]]:
+        return [m for m in self.messages if m[0].get("type") == kind]
+
+
+def browser_says(editor: TokenEditor, content: dict) -> None:
+    """Deliver a custom message as if the browser had sent it."""
+    editor._handle_custom_msg(content, [])
+
+
+@pytest.fixture
+def editor(grid, codec):
+    ed = TokenEditor(grid, codec)
+    yield ed
+    ed.close()
+
+
+def snapshot(session: EditSession) -> tuple[CodeGrid, int]:
+    return session.grid, len(session.history)
+
+
+# ---------------------------------------------------------------------------- traits
+
+
+def test_describes_the_grid(editor, grid, codec):
+    assert (editor.n_layers, editor.n_frames) == grid.shape
+    assert editor.frame_rate == grid.frame_rate
+    assert editor.sample_rate == grid.sample_rate
+    assert editor.codebook_size == grid.codebook_size
+    assert editor.codec_name == codec.name
+    assert len(editor.layer_names) == grid.n_layers
+    assert editor.grid == grid
+    assert editor.original == grid
+    assert editor.selection == {}
+
+
+def test_every_trait_has_help():
+    own = TokenEditor.class_own_traits()
+    assert len(own) > 20
+    missing = [name for name, trait in own.items() if not trait.help]
+    assert missing == []
+
+
+def test_builds_from_audio_and_path(codec, speech_path, grid):
+    from_path = TokenEditor(speech_path, codec)
+    assert from_path.grid == grid
+    assert from_path.original_audio.sample_rate == codec.sample_rate
+    from_audio = TokenEditor(load_audio(speech_path), codec)
+    assert from_audio.grid == grid
+
+
+def test_grid_source_finds_its_codec(grid):
+    ed = TokenEditor(grid)
+    assert ed.session.codec.name == grid.codec
+
+
+def test_selection_accepts_slices_and_pairs(editor):
+    editor.selection = {"frames": slice(3, 9), "layers": [0, 4]}
+    assert editor.selection == {"frames": [3, 9], "layers": [0, 4]}
+    editor.select(frames=range(5, 7), layers=2)
+    assert editor.selection == {"frames": [5, 7], "layers": [2, 3]}
+    editor.select(layers=slice(8, None))
+    assert editor.selection == {"frames": [0, editor.n_frames], "layers": [8, editor.n_layers]}
+    editor.select(seconds=(0.5, 1.0))
+    assert editor.selection["frames"] == [6, 13]  # frames overlapping 0.5..1.0 s at 12.5 Hz
+    editor.clear_selection()
+    assert editor.selection == {}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"frames": [5, 3], "layers": [0, 1]},
+        {"frames": [0, 10**6], "layers": [0, 1]},
+        {"frames": [0, 3], "layers": [0, 17]},
+        {"frames": slice(0, 10, 2), "layers": [0, 1]},
+        {"frames": [0, 3], "layers": [0, 1], "time": 1},
+        {"frames": ["a", 3], "layers": [0, 1]},
+    ],
+)
+def test_selection_rejects_bad_values(editor, bad):
+    editor.select(frames=slice(1, 2))
+    with pytest.raises(traitlets.TraitError):
+        editor.selection = bad
+    assert editor.selection == {"frames": [1, 2], "layers": [0, editor.n_layers]}
+
+
+def test_other_traits_validate(editor):
+    with pytest.raises(traitlets.TraitError):
+        editor.alpha = 1.5
+    with pytest.raises(traitlets.TraitError):
+        editor.replace_code = editor.codebook_size
+    with pytest.raises(traitlets.TraitError):
+        editor.duplicate_times = 0
+    editor.playhead = 1e9
+    assert editor.playhead == pytest.approx(editor.n_frames / editor.frame_rate)
+
+
+# ---------------------------------------------------------------------------- actions
+
+
+def test_mask_unmask(editor):
+    editor.select(frames=slice(10, 20), layers=slice(8, 16))
+    assert editor.run_action("mask")
+    assert editor.grid.mask[8:16, 10:20].all()
+    assert editor.grid.n_masked == 80
+    assert editor.session.history[-1]["op"] == "mask"
+    assert editor.message.startswith("applied mask")
+    assert editor.can_undo and not editor.can_redo
+    editor.unmask()
+    assert editor.grid.n_masked == 0
+    assert len(editor.history_labels) == 2
+
+
+def test_replace_through_action_args(editor):
+    assert editor.run_action(
+        "replace", {"selection": {"frames": [0, 4], "layers": [1, 2]}, "replace_code": 77}
+    )
+    assert (editor.grid.codes[1, 0:4] == 77).all()
+    assert editor.session.history[-1] == {"op": "replace", "frames": "0:4", "layers": "1:2", "code": 77}
+
+
+def test_interpolate_neighbours_and_second_clip(editor, other_grid):
+    editor.select(frames=slice(20, 26), layers=slice(4, 16))
+    assert editor.run_action("interpolate", {"alpha": 1.0}), editor.message
+    op = editor.session.history[-1]
+    assert op["op"] == "interpolate" and op["target"] is None and op["alpha"] == 1.0
+    editor.load_source(other_grid)
+    assert editor.source_info
+    before = editor.grid
+    assert editor.run_action("interpolate", {"interpolate_target": "source", "alpha": 1.0}), editor.message
+    assert editor.session.history[-1]["target"] is not None
+    assert not np.array_equal(before.codes[4:, 20:26], editor.grid.codes[4:, 20:26])
+
+
+def test_copy_paste_at_playhead(editor, grid):
+    editor.select(frames=slice(0, 5), layers=slice(0, 16))
+    editor.copy()
+    assert "copied" in editor.clipboard_info
+    assert editor.session.history == []  # copying edits nothing
+    editor.playhead = 30 / editor.frame_rate
+    assert editor.run_action("paste")
+    assert np.array_equal(editor.grid.codes[:, 30:35], grid.codes[:, 0:5])
+    assert editor.n_frames == grid.n_frames
+    assert editor.run_action("paste", {"paste_mode": "insert"})
+    assert editor.n_frames == grid.n_frames + 5
+    assert editor.session.history[-1]["mode"] == "insert"
+
+
+def test_paste_second_clip(editor, other_grid, grid):
+    editor.load_source(other_grid)
+    editor.playhead = 0.0
+    editor.select(frames=slice(0, 1), layers=slice(0, 1))
+    assert editor.run_action("paste_source", {"paste_mode": "insert"}), editor.message
+    assert editor.n_frames == grid.n_frames + other_grid.n_frames
+    assert np.array_equal(editor.grid.codes[0, : other_grid.n_frames], other_grid.codes[0])
+
+
+def test_delete_and_duplicate_frames(editor, grid):
+    editor.select(frames=slice(4, 8))
+    assert editor.run_action("duplicate_frames", {"duplicate_times": 2})
+    assert editor.n_frames == grid.n_frames + 8
+    assert editor.session.history[-1]["times"] == 2
+    editor.select(frames=slice(0, 10))
+    assert editor.run_action("delete_frames")
+    assert editor.n_frames == grid.n_frames - 2
+    # the selection is kept inside the shorter grid
+    assert editor.selection["frames"][1] <= editor.n_frames
+
+
+def test_undo_redo_reset(editor, grid):
+    editor.select(frames=slice(0, 3))
+    editor.mask()
+    editor.undo()
+    assert editor.grid == grid and editor.can_redo
+    editor.redo()
+    assert editor.grid.n_masked == 3 * grid.n_layers
+    assert editor.run_action("reset")
+    assert editor.grid == grid
+    assert editor.session.history[-1]["op"] == "reset"
+
+
+def test_python_side_edits_show_in_editor(editor):
+    editor.session.mask(frames=slice(0, 2), layers=0)
+    assert editor.history_labels == ["mask(frames=0:2, layers=0:1)"]
+    assert editor.can_undo
+
+
+# ---------------------------------------------------------------------------- rejected actions
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "needle"),
+    [
+        ("mask", {}, "select cells first"),
+        ("delete_frames", {}, "select cells first"),
+        (
+            "replace",
+            {"selection": {"frames": [0, 2], "layers": [0, 1]}, "replace_code": 99999},
+            "replace_code",
+        ),
+        ("paste", {}, "nothing copied"),
+        ("paste_source", {}, "no second clip"),
+        ("undo", {}, "nothing to undo"),
+        ("redo", {}, "nothing to redo"),
+        ("explode", {}, "unknown action"),
+        ("mask", {"selection": {"frames": [0, 10**7], "layers": [0, 1]}}, "selection"),
+        ("mask", {"colour": "red"}, "unknown argument"),
+        (
+            "interpolate",
+            {"selection": {"frames": [0, 2], "layers": [0, 1]}, "interpolate_target": "source"},
+            "second clip",
+        ),
+    ],
+)
+def test_bad_actions_are_rejected_and_leave_the_session_unchanged(editor, name, args, needle):
+    before = snapshot(editor.session)
+    assert editor.run_action(name, args) is False
+    assert editor.message_kind == "error"
+    assert needle in editor.message
+    assert snapshot(editor.session) == before
+
+
+def test_splice_that_does_not_fit_is_reported(editor):
+    editor.select(frames=slice(0, 20))
+    editor.copy()
+    editor.playhead = editor.n_frames / editor.frame_rate  # the end: 20 frames do not fit
+    before = snapshot(editor.session)
+    assert editor.run_action("paste", {"paste_mode": "replace"}) is False
+    assert "does not fit" in editor.message
+    assert snapshot(editor.session) == before
+
+
+def test_codebooks_too_large_for_the_wire_are_refused(codec):
+    big = CodeGrid(np.zeros((16, 4), int), "x", 12.5, 24000, 70000)
+    with pytest.raises(QtokError, match="32768"):
+        TokenEditor(session=EditSession(big, None))
+
+
+# ---------------------------------------------------------------------------- the wire
+
+
+def test_first_view_gets_two_bytes_per_cell(editor, grid):
+    wire = Wire(editor)
+    browser_says(editor, {"type": "hello"})
+    (content, buffers), *_ = wire.of("grid")
+    assert content["same"] is True
+    assert len(buffers) == 1
+    assert len(buffers[0]) == 2 * grid.n_layers * grid.n_frames
+    unpacked = np.frombuffer(buffers[0], "<u2").reshape(grid.shape)
+    assert np.array_equal(unpacked & 0x7FFF, grid.codes)
+    # waveform envelopes for both versions, aligned to the frames
+    envs = {c["which"]: b[0] for c, b in wire.of("envelope")}
+    assert set(envs) == {"original", "edited"}
+    assert len(envs["edited"]) == grid.n_frames * _wire.ENVELOPE_BINS_PER_FRAME * 2
+
+
+def test_an_edit_sends_only_the_changed_frames(editor, grid):
+    wire = Wire(editor)
+    browser_says(editor, {"type": "hello"})
+    wire.messages.clear()
+    browser_says(
+        editor,
+        {
+            "type": "action",
+            "id": 7,
+            "name": "mask",
+            "args": {"selection": {"frames": [10, 15], "layers": [0, 16]}},
+        },
+    )
+    (patch, buffers), *_ = wire.of("patch")
+    assert (patch["start"], patch["stop"]) == (10, 15)
+    assert len(buffers[0]) == 2 * grid.n_layers * 5
+    cells = np.frombuffer(buffers[0], "<u2").reshape(grid.n_layers, 5)
+    assert (cells & _wire.MASK_BIT).all()
+    (ack, _), *_ = wire.of("ack")
+    assert ack == {"type": "ack", "id": 7, "ok": True, "message": editor.message}
+    # the patch goes out before the ack, so the browser has repainted when it hears "done"
+    kinds = [m[0]["type"] for m in wire.messages]
+    assert kinds.index("patch") < kinds.index("ack")
+
+
+def test_length_changes_send_the_tail_and_the_frame_map(editor, grid):
+    wire = Wire(editor)
+    browser_says(editor, {"type": "hello"})
+    wire.messages.clear()
+    editor.select(frames=slice(100, 110))
+    editor.delete_frames()
+    (patch, buffers), *_ = wire.of("patch")
+    assert patch["n_frames"] == grid.n_frames - 10
+    assert (patch["start"], patch["stop"]) == (100, grid.n_frames - 10)
+    assert patch["origin"] is True
+    origin = np.frombuffer(buffers[1], "<i4")
+    assert origin[99] == 99 and origin[100] == 110
+
+
+def test_play_requests_pcm(editor, codec):
+    wire = Wire(editor)
+    browser_says(editor, {"type": "audio", "which": "original"})
+    browser_says(editor, {"type": "audio", "which": "edited"})
+    pcm = {c["which"]: (c, b[0]) for c, b in wire.of("pcm")}
+    content, data = pcm["edited"]
+    assert content["sample_rate"] == codec.sample_rate
+    samples = np.frombuffer(data, "<i2")
+    assert samples.size == editor.grid.n_samples
+    expected = codec.decode(editor.grid).samples
+    assert np.abs(samples / 32767 - expected).max() < 1e-3
+    # after an edit the browser, which holds edited PCM, gets it re-rendered
+    wire.messages.clear()
+    editor._sent = _wire.pack_codes(editor.grid.codes, editor.grid.mask)
+    editor.select(frames=slice(0, 10))
+    editor.mask()
+    assert [c["which"] for c, _ in wire.of("pcm")] == ["edited"]
+
+
+def test_audio_is_the_edited_render(editor, codec):
+    editor.select(frames=slice(5, 15), layers=slice(0, 16))
+    editor.mask()
+    assert np.allclose(editor.audio.samples, codec.decode(editor.grid).samples, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------- helpers and figures
+
+
+def test_changed_frames():
+    a = np.zeros((2, 10), "<u2")
+    b = a.copy()
+    assert _wire.changed_frames(a, b) is None
+    b[1, 3] = 1
+    b[0, 6] = 1
+    assert _wire.changed_frames(a, b) == (3, 7)
+    assert _wire.changed_frames(a, np.zeros((2, 12), "<u2")) == (10, 12)
+    c = np.zeros((2, 8), "<u2")
+    c[0, 2] = 5
+    assert _wire.changed_frames(a, c) == (2, 8)
+
+
+def test_stats_figures(editor, grid):
+    entropy = stats.layer_entropy(grid)
+    assert entropy.shape == (grid.n_layers,)
+    assert (entropy > 0).all() and (entropy <= np.log2(grid.codebook_size) + 1e-9).all()
+    use = stats.codebook_utilisation(grid)
+    assert ((use > 0) & (use <= 1)).all()
+    editor.select(frames=slice(0, 30))
+    editor.mask()
+    masked_entropy = stats.layer_entropy(editor.grid)
+    assert (masked_entropy <= entropy + 1e-9).all()
+    figs = editor.figures()
+    assert set(figs) == {"histogram", "entropy", "waveform", "spectrogram"}
+    assert figs["histogram"].data[0].z.shape[0] == grid.n_layers
+    assert len(figs["spectrogram"].data) == 2
