@@ -159,8 +159,9 @@ function render({ model, el: host }) {
     S.v0 = Math.max(0, Math.min(S.v0, S.nF - visible));
     if (S.nF <= visible) S.v0 = 0;
     const span = Math.max(0, S.nF - visible);
+    scroll.max = String(Math.max(1000, S.nF));
     scroll.disabled = span <= 0;
-    scroll.value = span > 0 ? String(Math.round((S.v0 / span) * 1000)) : "0";
+    scroll.value = span > 0 ? String(Math.round((S.v0 / span) * Number(scroll.max))) : "0";
   }
   const xOfFrame = (f) => L.gx + (f - S.v0) * S.cellW;
   const frameAt = (x) => S.v0 + (x - L.gx) / S.cellW;
@@ -813,7 +814,7 @@ function render({ model, el: host }) {
   );
   scroll.addEventListener("input", () => {
     const span = Math.max(0, S.nF - L.plotW / S.cellW);
-    S.v0 = (Number(scroll.value) / 1000) * span;
+    S.v0 = (Number(scroll.value) / Number(scroll.max)) * span;
     drawBase();
     drawOverlay();
   });

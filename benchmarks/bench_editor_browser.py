@@ -1,0 +1,233 @@
+"""TokenEditor against a plotly FigureWidget heatmap, in real JupyterLab and headless Chromium.
+
+One notebook holds a 16 × 45,000 grid (one hour at 12.5 Hz; real speech codes from the
+built-in codec, tiled) and shows it twice, side by side in the same run: as a
+:class:`~qtok_widgets.TokenEditor` and as a ``plotly.graph_objects.FigureWidget`` heatmap. For
+each we measure the bytes received on the kernel websocket (what crossed the wire), the time
+from running the cell to the first painted grid, and the time for the same 16 × 100 mask edit
+made from Python to be repainted. For the editor we also time a mask pressed in the toolbar on
+a 16 × 100 selection until the browser has the patch repainted and Python's acknowledgement
+(the edit is in the kernel-side session). Ratios come from rows of the same run.
+
+Run with ``python -m benchmarks.run editor_browser`` (``--quick``: 4,500 frames).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+CLIP = REPO / "tests" / "data" / "arctic_a0007.wav"
+EDIT_FRAMES = 100
+REPEATS = 5
+
+
+def _fixtures() -> Any:
+    """The browser test fixtures module (tests/browser/conftest.py), loaded by path."""
+    spec = importlib.util.spec_from_file_location(
+        "qtok_browser_fixtures", REPO / "tests" / "browser" / "conftest.py"
+    )
+    if spec is None or spec.loader is None:
+        msg = "cannot load tests/browser/conftest.py"
+        raise RuntimeError(msg)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cells(n_frames: int) -> list[str]:
+    setup = (
+        "import numpy as np\n"
+        "import plotly.graph_objects as go\n"
+        "from qtok_widgets import EditSession, TokenEditor, load_audio, load_codec\n"
+        "codec = load_codec('builtin')\n"
+        f"base = codec.encode(load_audio({str(CLIP)!r}))\n"
+        f"N = {n_frames}\n"
+        "codes = np.tile(base.codes, (1, -(-N // base.n_frames)))[:, :N]\n"
+        "grid = base.with_codes(codes)\n"
+        "session = EditSession(grid, codec)\n"
+        "plotly_session = EditSession(grid, codec)\n"
+        "print(grid)"
+    )
+    # the waveform strip would decode an hour of audio; this measures the grid alone
+    editor = "editor = TokenEditor(session=session, show_waveform=False)\neditor"
+    figure = (
+        "fw = go.FigureWidget(go.Heatmap(z=grid.codes, colorscale='Viridis'))\n"
+        "fw.update_layout(height=320, margin=dict(l=40, r=10, t=10, b=30))\n"
+        "fw"
+    )
+    return [setup, editor, figure]
+
+
+_RUN_CELL = """async ([index, kind]) => {
+    const app = window.jupyterapp;
+    const w = app.shell.currentWidget;
+    w.content.activeCellIndex = index;
+    const t0 = performance.now();
+    app.commands.execute('notebook:run-cell');
+    const cell = w.content.widgets[index];
+    const ready = () => {
+        if (kind === 'editor') return cell.node.querySelector('.qtok-editor[data-ready=true]');
+        const img = cell.node.querySelector('.js-plotly-plot .hm image');
+        return img && img.getAttribute('href');
+    };
+    return await new Promise((resolve, reject) => {
+        const stop = setTimeout(() => reject(new Error(kind + ' did not paint in 120 s')), 120000);
+        const tick = () => {
+            if (ready()) { clearTimeout(stop); resolve(performance.now() - t0); }
+            else requestAnimationFrame(tick);
+        };
+        tick();
+    });
+}"""
+
+_PY_UPDATE = """async ([code, kind]) => {
+    const w = window.jupyterapp.shell.currentWidget;
+    const kernel = w.sessionContext.session.kernel;
+    const root = document.querySelector('.qtok-editor');
+    const img = () => document.querySelector('.js-plotly-plot .hm image');
+    const before = kind === 'editor' ? (root.__qtok.patches || 0) : img().getAttribute('href');
+    const t0 = performance.now();
+    const future = kernel.requestExecute({code, store_history: false});
+    return await new Promise((resolve, reject) => {
+        const stop = setTimeout(() => reject(new Error(kind + ' update did not paint in 120 s')), 120000);
+        const tick = () => {
+            const now = kind === 'editor' ? (root.__qtok.patches || 0) : img().getAttribute('href');
+            if (now !== before) { clearTimeout(stop); future.done.then(() => resolve(performance.now() - t0)); }
+            else requestAnimationFrame(tick);
+        };
+        tick();
+    });
+}"""
+
+
+class _WireMeter:
+    """Counts bytes the page receives on websockets (the kernel channel)."""
+
+    def __init__(self, page: Any) -> None:
+        self.received = 0
+        page.on("websocket", self._attach)
+
+    def _attach(self, ws: Any) -> None:
+        ws.on("framereceived", self._count)
+
+    def _count(self, payload: Any) -> None:
+        self.received += len(payload if isinstance(payload, (bytes, bytearray)) else payload.encode())
+
+    def take(self) -> int:
+        n, self.received = self.received, 0
+        return n
+
+
+def run(quick: bool) -> list[dict[str, Any]]:
+    """Measure both widgets on one grid in one browser session; return one row each plus ratios."""
+    from playwright.sync_api import sync_playwright
+
+    fx = _fixtures()
+    n_frames = 4_500 if quick else 45_000
+    n_cells = 16 * n_frames
+    start = n_frames // 2
+    with tempfile.TemporaryDirectory(prefix="qtok-bench-") as tmp:
+        lab = fx.start_jupyterlab(Path(tmp))
+        try:
+            with sync_playwright() as pw:
+                browser = fx.launch_chromium(pw)
+                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                page.set_default_timeout(180_000)
+                meter = _WireMeter(page)
+                page.console_errors = []
+                page.on(
+                    "console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None
+                )
+                page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+                path = fx.write_notebook(lab, "bench_editor.ipynb", _cells(n_frames))
+                lab.open_notebook(page, path)
+                page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0")
+                page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")
+                fx.kernel_exec(page, "grid", timeout_s=300)  # waits for the setup cell
+                meter.take()
+
+                editor_paint_ms = page.evaluate(_RUN_CELL, [1, "editor"])
+                page.wait_for_timeout(500)
+                editor_bytes = meter.take()
+                editor_js_paint_ms = page.evaluate(
+                    "() => document.querySelector('.qtok-editor').__qtok.firstPaintMs"
+                )
+
+                plotly_paint_ms = page.evaluate(_RUN_CELL, [2, "plotly"])
+                page.wait_for_timeout(500)
+                plotly_bytes = meter.take()
+
+                # toolbar mask on a 16 x 100 selection: click -> patch repainted -> Python's ack
+                ui_ms = []
+                for k in range(REPEATS):
+                    lo = start + k * 2 * EDIT_FRAMES
+                    fx.kernel_exec(page, f"editor.select(frames=slice({lo}, {lo + EDIT_FRAMES}))")
+                    acks = int(page.get_attribute(".qtok-editor", "data-acks") or 0)
+                    page.click(".qtok-editor button[data-action=mask]")
+                    page.wait_for_function(
+                        "(n) => Number(document.querySelector('.qtok-editor').dataset.acks || 0) > n",
+                        arg=acks,
+                    )
+                    ui_ms.append(float(page.get_attribute(".qtok-editor", "data-last-action-ms")))
+                meter.take()
+
+                # the same edit made from Python, repainted by each widget
+                editor_py_ms, plotly_py_ms, editor_upd_bytes, plotly_upd_bytes = [], [], [], []
+                for k in range(REPEATS):
+                    lo = start + (2 * k + 1) * EDIT_FRAMES
+                    sel = f"frames=slice({lo}, {lo + EDIT_FRAMES})"
+                    meter.take()
+                    editor_py_ms.append(page.evaluate(_PY_UPDATE, [f"session.mask({sel})", "editor"]))
+                    page.wait_for_timeout(200)
+                    editor_upd_bytes.append(meter.take())
+                    code = (
+                        f"plotly_session.mask({sel})\n"
+                        "z = plotly_session.grid.codes.astype(float)\n"
+                        "z[plotly_session.grid.mask] = np.nan\n"
+                        "fw.data[0].z = z"
+                    )
+                    plotly_py_ms.append(page.evaluate(_PY_UPDATE, [code, "plotly"]))
+                    page.wait_for_timeout(200)
+                    plotly_upd_bytes.append(meter.take())
+                errors = fx.relevant_errors(page)
+                browser.close()
+        finally:
+            fx.stop_jupyterlab(lab)
+
+    med = statistics.median
+    editor_row = {
+        "case": "TokenEditor",
+        "grid": f"16x{n_frames}",
+        "initial_bytes": editor_bytes,
+        "bytes_per_cell": round(editor_bytes / n_cells, 3),
+        "first_paint_s": round(editor_paint_ms / 1000, 4),
+        "js_paint_s": round(editor_js_paint_ms / 1000, 4),
+        "ui_mask_16x100_s": round(med(ui_ms) / 1000, 4),
+        "py_update_s": round(med(editor_py_ms) / 1000, 4),
+        "update_bytes": int(med(editor_upd_bytes)),
+    }
+    plotly_row = {
+        "case": "plotly FigureWidget",
+        "grid": f"16x{n_frames}",
+        "initial_bytes": plotly_bytes,
+        "bytes_per_cell": round(plotly_bytes / n_cells, 3),
+        "first_paint_s": round(plotly_paint_ms / 1000, 4),
+        "py_update_s": round(med(plotly_py_ms) / 1000, 4),
+        "update_bytes": int(med(plotly_upd_bytes)),
+    }
+    ratio_row = {
+        "case": "plotly / editor (same run)",
+        "grid": f"16x{n_frames}",
+        "initial_bytes": round(plotly_bytes / editor_bytes, 2),
+        "first_paint_s": round(plotly_paint_ms / editor_paint_ms, 2),
+        "py_update_s": round(med(plotly_py_ms) / med(editor_py_ms), 2),
+        "update_bytes": round(med(plotly_upd_bytes) / max(1, med(editor_upd_bytes)), 1),
+    }
+    if errors:
+        editor_row["browser_errors"] = len(errors)
+    return [editor_row, plotly_row, ratio_row]
