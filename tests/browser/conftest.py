@@ -169,6 +169,15 @@ def start_jupyterlab(base: Path) -> JupyterLab:
     (config / "labconfig" / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
     )
+    # the qtok server extension (an editable install does not ship jupyter-config/), built-in codec
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps(
+            {
+                "ServerApp": {"jpserver_extensions": {"qtok_widgets": True}},
+                "QtokExtension": {"codec": "builtin"},
+            }
+        )
+    )
     port = _free_port()
     log_path = base / "server.log"
     env = dict(os.environ)
