@@ -43,7 +43,7 @@ class QtokExtension(LoggingConfigurable):
     device = Unicode(
         None,
         allow_none=True,
-        help="Device for the codec ('cpu', 'cuda', 'cuda:1'); default: CUDA when available.",
+        help="Device for the codec ('cpu', 'cuda', 'cuda:1'); default: $QTOK_DEVICE, else CUDA when available.",
     ).tag(config=True)
 
     max_upload_mb = Float(
@@ -64,6 +64,10 @@ class QtokExtension(LoggingConfigurable):
     @default("codec")
     def _default_codec(self) -> str | None:
         return os.environ.get("QTOK_CODEC") or None
+
+    @default("device")
+    def _default_device(self) -> str | None:
+        return os.environ.get("QTOK_DEVICE") or None
 
     @validate("max_upload_mb")
     def _check_max_upload(self, proposal: Any) -> float:
