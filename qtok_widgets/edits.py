@@ -49,7 +49,19 @@ __all__ = [
 
 SPLICE_MODES = ("replace", "insert")
 _MAX_DUPLICATE_TIMES = 64
-_EMPTY_I = np.zeros(0, dtype=np.int64)
+
+
+def _empty(dtype: type) -> np.ndarray:
+    arr = np.zeros(0, dtype=dtype)
+    arr.flags.writeable = False
+    return arr
+
+
+# shared by every delta that has no such part (a delta holds thousands of them otherwise)
+_EMPTY_I = _empty(np.int64)
+_EMPTY_I32 = _empty(np.int32)
+_EMPTY_CODES = _empty(CODE_DTYPE)
+_EMPTY_MASK = _empty(bool)
 
 
 # ---------------------------------------------------------------------------- deltas
@@ -81,12 +93,12 @@ class Delta:
         Audio length in samples before and after.
     """
 
-    cell_layers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    cell_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    old_codes: np.ndarray = field(default_factory=lambda: np.zeros(0, CODE_DTYPE))
-    new_codes: np.ndarray = field(default_factory=lambda: np.zeros(0, CODE_DTYPE))
-    old_mask: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    new_mask: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    cell_layers: np.ndarray = field(default_factory=lambda: _EMPTY_I32)
+    cell_frames: np.ndarray = field(default_factory=lambda: _EMPTY_I32)
+    old_codes: np.ndarray = field(default_factory=lambda: _EMPTY_CODES)
+    new_codes: np.ndarray = field(default_factory=lambda: _EMPTY_CODES)
+    old_mask: np.ndarray = field(default_factory=lambda: _EMPTY_MASK)
+    new_mask: np.ndarray = field(default_factory=lambda: _EMPTY_MASK)
     removed: np.ndarray = field(default_factory=lambda: _EMPTY_I)
     removed_codes: np.ndarray | None = None
     removed_mask: np.ndarray | None = None

@@ -346,7 +346,7 @@ def plan(grid: CodeGrid, name: str, data) -> edits.Delta:
         return edits.plan_splice(
             grid, grid, slice(a, b), data.draw(st.integers(0, grid.n_frames)), layers, "insert"
         )[0]
-    if name == "delete":
+    if name == "delete" and grid.n_frames > 1:
         return edits.plan_delete_frames(grid, slice(a, min(b, a + grid.n_frames - 1)))[0]
     return edits.plan_duplicate_frames(grid, slice(a, b), times=data.draw(st.integers(1, 2)))[0]
 
