@@ -158,31 +158,46 @@ def _check_suffix(path: Path, allowed: tuple[str, ...], what: str) -> str:
     return suffix
 
 
-def _encode_targets(inputs: list[str], output: str | None, fmt: str | None) -> list[Path | None]:
-    """Where each input's codes go: ``-o FILE`` for one input, ``-o FOLDER/<stem>.<fmt>`` else."""
+def _output_targets(
+    inputs: list[str], output: str | None, allowed: tuple[str, ...], ext: str, what: str
+) -> list[Path | None]:
+    """Where each input's result goes: ``-o FILE`` for one input, ``-o FOLDER/<stem><ext>`` else.
+
+    One input and an ``-o`` with a suffix is a file (the suffix must be in ``allowed``); an
+    existing folder, a name without a suffix or several inputs make ``-o`` a folder.
+    """
     if output is None:
         return [None] * len(inputs)
     out = Path(output)
     suffix = out.suffix.lower()
-    single_file = len(inputs) == 1 and not out.is_dir() and suffix != "" and not output.endswith(os.sep)
-    if single_file:
-        _check_suffix(out, _CODE_FORMATS, "codes")
-        if fmt is not None and "." + fmt != suffix:
-            msg = f"--format {fmt} does not match the suffix of -o {out}"
-            raise UsageError(msg)
+    if len(inputs) == 1 and not out.is_dir() and suffix != "" and not output.endswith(os.sep):
+        _check_suffix(out, allowed, what)
         return [out]
     if out.exists() and not out.is_dir():
-        msg = f"{out}: -o must be a folder when encoding {len(inputs)} inputs"
+        msg = f"{out}: -o must be a folder when writing {len(inputs)} outputs"
         raise UsageError(msg)
-    ext = "." + (fmt or "pt")
     targets = [out / (Path(name).stem + ext) for name in inputs]
     seen: dict[Path, str] = {}
     for name, target in zip(inputs, targets, strict=True):
         if target in seen:
-            msg = f"{name} and {seen[target]} would both be written to {target}; encode them separately"
+            msg = f"{name} and {seen[target]} would both be written to {target}; run them separately"
             raise UsageError(msg)
         seen[target] = name
     return targets
+
+
+def _check_inputs(inputs: list[str]) -> None:
+    """Fail on a missing input before any work is done."""
+    for name in inputs:
+        if not name.startswith(("http://", "https://")) and not Path(name).exists():
+            msg = f"{name}: no such file"
+            raise UsageError(msg)
+
+
+def _merge(files: list[dict[str, Any]], codec: Any) -> dict[str, Any]:
+    """One JSON object: codec, device and ``files``; one input's fields also at the top level."""
+    result: dict[str, Any] = {"codec": codec.name, "device": codec.device, "files": files}
+    return {**files[0], **result} if len(files) == 1 else result
 
 
 def _peak_gpu_mb(device: str) -> float | None:
@@ -205,11 +220,11 @@ def cmd_encode(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
     """``qtok encode IN... [-o OUT]``."""
     from .audio import load_audio
 
-    targets = _encode_targets(args.inputs, args.output, args.format)
-    for name in args.inputs:  # a missing input fails before any work is done
-        if not name.startswith(("http://", "https://")) and not Path(name).exists():
-            msg = f"{name}: no such file"
-            raise UsageError(msg)
+    targets = _output_targets(args.inputs, args.output, _CODE_FORMATS, "." + (args.format or "pt"), "codes")
+    if args.format is not None and targets[0] is not None and targets[0].suffix.lower() != "." + args.format:
+        msg = f"--format {args.format} does not match the suffix of -o {targets[0]}"
+        raise UsageError(msg)
+    _check_inputs(args.inputs)
     codec = _load_codec(args)
     files = []
     for name, target in zip(args.inputs, targets, strict=True):
@@ -242,10 +257,7 @@ def cmd_encode(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
         out.say(f"  encode time: {encode_s:.2f} s")
         out.say(f"  first and last {_PREVIEW} codes of each layer:")
         _say_preview(out, grid)
-    result: dict[str, Any] = {"codec": codec.name, "device": codec.device, "files": files}
-    if len(files) == 1:
-        result = {**files[0], **result}
-    return result
+    return _merge(files, codec)
 
 
 def cmd_decode(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
@@ -279,27 +291,34 @@ def cmd_decode(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
 
 
 def cmd_roundtrip(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
-    """``qtok roundtrip IN [-o OUT.wav]``: encode, decode and measure."""
+    """``qtok roundtrip IN... [-o OUT]``: encode, decode and measure each input."""
+    targets = _output_targets(args.inputs, args.output, _AUDIO_FORMATS, ".wav", "audio")
+    _check_inputs(args.inputs)
+    codec = _load_codec(args)
+    files = [
+        _roundtrip_one(name, target, codec, out) for name, target in zip(args.inputs, targets, strict=True)
+    ]
+    return _merge(files, codec)
+
+
+def _roundtrip_one(name: str, target: Path | None, codec: Any, out: _Reporter) -> dict[str, Any]:
     from .audio import load_audio
     from .metrics import compare
 
-    target = Path(args.output) if args.output else None
-    if target is not None:
-        _check_suffix(target, _AUDIO_FORMATS, "audio")
-    audio = load_audio(args.input)
-    codec = _load_codec(args)
+    audio = load_audio(name)
     _reset_gpu_peak(codec.device)
     t0 = time.perf_counter()
-    grid = codec.encode(audio, progress=out.progress(f"encoding {args.input}"))
+    grid = codec.encode(audio, progress=out.progress(f"encoding {name}"))
     encode_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     decoded = codec.decode(grid)
     decode_s = time.perf_counter() - t0
     peak = _peak_gpu_mb(codec.device)
     if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
         decoded.save(target)
     quality = compare(audio, decoded)
-    out.say(f"{args.input}" + (f" -> {target}" if target is not None else ""))
+    out.say(f"{name}" + (f" -> {target}" if target is not None else ""))
     out.say(f"  codes shape:     [{grid.n_layers}, {grid.n_frames}]")
     out.say(f"  input duration:  {audio.duration:.2f} s ({audio.sample_rate} Hz)")
     out.say(f"  output duration: {decoded.duration:.2f} s ({decoded.sample_rate} Hz)")
@@ -319,10 +338,8 @@ def cmd_roundtrip(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
     out.say(f"    PESQ-WB:                 {_fmt_opt(quality['pesq_wb'], '.2f')} (1..4.64, higher is better)")
     out.say("  (waveform SNR ignores that a codec may resynthesise phase; judge by LSD/MCD/STOI too)")
     return {
-        "input": args.input,
+        "input": name,
         "output": target,
-        "codec": codec.name,
-        "device": codec.device,
         "shape": list(grid.shape),
         "duration_s": audio.duration,
         "input_sample_rate": audio.sample_rate,
@@ -432,7 +449,11 @@ def cmd_edit(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
     from .session import EditSession
 
     t0 = time.perf_counter()
-    session = EditSession.from_json(recipe, grid, codec)
+    try:
+        session = EditSession.from_json(recipe, grid, codec)
+    except QtokError as exc:
+        msg = f"{args.recipe}: {exc}"
+        raise type(exc)(msg) from None
     edited = session.grid
     if suffix in _AUDIO_FORMATS:
         audio = session.render()
@@ -550,7 +571,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OUT",
         help="codes file (.pt/.npz/.json) for one input; a folder for several (one file per input)",
     )
-    p.add_argument("--format", choices=("pt", "npz", "json"), help="format of files written into a folder")
+    p.add_argument(
+        "--format",
+        choices=("pt", "npz", "json"),
+        help="format of the files written into a folder (default pt)",
+    )
     p.set_defaults(func=cmd_encode)
 
     p = sub.add_parser("decode", parents=[common], help="codes -> audio")
@@ -559,8 +584,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_decode)
 
     p = sub.add_parser("roundtrip", parents=[common], help="encode + decode, with quality measures")
-    p.add_argument("input", metavar="IN", help="audio file or http(s) URL")
-    p.add_argument("-o", "--output", metavar="OUT.wav", help="write the decoded audio (.wav/.flac/.ogg)")
+    p.add_argument("inputs", nargs="+", metavar="IN", help="audio files or http(s) URLs")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="decoded audio (.wav/.flac/.ogg) for one input; a folder for several (<stem>.wav each)",
+    )
     p.set_defaults(func=cmd_roundtrip)
 
     p = sub.add_parser("info", parents=[common], help="shape, duration, bitrate, mask and code usage")

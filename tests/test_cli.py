@@ -1,0 +1,365 @@
+"""Tests of the ``qtok`` command line, run as a real subprocess on the real clips.
+
+Every command goes through ``python -m qtok_widgets``; ``--json`` must print exactly one JSON
+object on stdout, and every user error must exit 2 with one ``qtok: error:`` line on stderr
+and no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qtok_widgets.audio import load_audio
+from qtok_widgets.grid import CodeGrid
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def qtok(
+    *args: object, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """Run ``python -m qtok_widgets ARGS...`` and return the finished process (text mode)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("QTOK_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "qtok_widgets", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def one_json_object(proc: subprocess.CompletedProcess) -> dict:
+    ok(proc)
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1, proc.stdout
+    data = json.loads(lines[0])
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="session")
+def builtin_available(speech_path) -> None:
+    """Skip when the built-in codec's trained tables are not in this checkout."""
+    from qtok_widgets.codecs import load_codec
+    from qtok_widgets.errors import QtokError
+
+    try:
+        load_codec("builtin").encode(load_audio(speech_path))
+    except (ImportError, QtokError) as exc:
+        pytest.skip(f"built-in codec not available here: {exc}")
+
+
+@pytest.fixture(scope="session")
+def encoded(builtin_available, speech_path, tmp_path_factory) -> Path:
+    """arctic_a0007 encoded once with the built-in codec, as .pt."""
+    out = tmp_path_factory.mktemp("cli") / "a0007.pt"
+    ok(qtok("encode", speech_path, "-o", out, "--codec", "builtin", "-q"))
+    return out
+
+
+# ------------------------------------------------------------------ encode
+
+
+def test_encode_prints_the_codes_like_the_step_by_step_view(encoded, speech_path):
+    grid = CodeGrid.load(encoded)
+    assert grid.shape == (16, 50)  # 4.0 s at 12.5 frames/s
+    assert grid.codec == "builtin"
+    proc = ok(qtok("encode", speech_path, "--codec", "builtin"))
+    text = proc.stdout
+    assert "codes shape: [16, 50]" in text
+    assert "duration:    4.00 s" in text
+    assert "device:      cpu" in text
+    layer_lines = [line for line in text.splitlines() if line.strip().startswith("layer")]
+    assert len(layer_lines) == 16
+    first = ", ".join(str(c) for c in grid.codes[0, :5])
+    last = ", ".join(str(c) for c in grid.codes[0, -5:])
+    assert f"layer  0: [{first}, ..., {last}]" in text
+    assert proc.stderr.count("encoding") <= 4  # progress goes to stderr
+
+
+@pytest.mark.parametrize("fmt", ["pt", "npz", "json"])
+def test_encode_json_is_one_object(builtin_available, speech_path, tmp_path, fmt):
+    out = tmp_path / f"codes.{fmt}"
+    data = one_json_object(qtok("encode", speech_path, "-o", out, "--codec", "builtin", "--json"))
+    assert data["shape"] == [16, 50]
+    assert data["duration_s"] == pytest.approx(4.0)
+    assert data["device"] == "cpu"
+    assert data["codec"] == "builtin"
+    assert data["output"] == str(out)
+    assert len(data["first_codes"]) == 16 and all(len(row) == 5 for row in data["first_codes"])
+    assert len(data["files"]) == 1
+    grid = CodeGrid.load(out)
+    assert grid.codes[:, :5].tolist() == data["first_codes"]
+    assert grid.codes[:, -5:].tolist() == data["last_codes"]
+
+
+def test_encode_several_inputs_into_a_folder(builtin_available, clip_paths, tmp_path):
+    folder = tmp_path / "codes"
+    data = one_json_object(
+        qtok("encode", *clip_paths, "-o", folder, "--format", "npz", "--codec", "builtin", "--json")
+    )
+    assert len(data["files"]) == len(clip_paths)
+    for path, entry in zip(clip_paths, data["files"], strict=True):
+        target = folder / (path.stem + ".npz")
+        assert entry["output"] == str(target)
+        grid = CodeGrid.load(target)
+        assert grid.shape == tuple(entry["shape"])
+        assert grid.n_frames == int(np.ceil(load_audio(path).duration * 12.5 - 1e-9))
+
+
+# ------------------------------------------------------------------ decode, info
+
+
+def test_decode_writes_24khz_audio_of_the_input_length(encoded, tmp_path):
+    out = tmp_path / "decoded.wav"
+    proc = ok(qtok("decode", encoded, "-o", out))  # codec taken from the codes file
+    assert "sample rate: 24000 Hz" in proc.stdout
+    assert "duration:    4.00 s" in proc.stdout
+    audio = load_audio(out)
+    assert audio.sample_rate == 24000
+    assert audio.n_samples == 96000
+    data = one_json_object(qtok("decode", encoded, "-o", out, "--json", "--codec", "builtin"))
+    assert data["sample_rate"] == 24000
+    assert data["duration_s"] == pytest.approx(4.0)
+    assert data["shape"] == [16, 50]
+    assert data["decode_s"] > 0
+
+
+def test_info_reports_bitrate_mask_and_usage(encoded, tmp_path):
+    grid = CodeGrid.load(encoded)
+    mask = np.zeros(grid.shape, bool)
+    mask[8:, 10:20] = True
+    masked = grid.replace(mask=mask).save(tmp_path / "masked.json")
+    data = one_json_object(qtok("info", masked, "--json"))
+    assert data["codec"] == "builtin"
+    assert data["shape"] == [16, 50]
+    assert data["bitrate_bps"] == pytest.approx(2200.0)
+    assert data["n_masked"] == 80
+    assert len(data["layers"]) == 16
+    for row in data["layers"]:
+        assert 1 <= row["distinct"] <= 50
+        assert 0.0 <= row["entropy_bits"] <= np.log2(row["distinct"]) + 1e-9
+        assert row["masked"] == (10 if row["layer"] >= 8 else 0)
+    layer0 = grid.codes[0]
+    assert data["layers"][0]["distinct"] == len(set(layer0.tolist()))
+    text = ok(qtok("info", masked)).stdout
+    assert "bitrate:      2200 bit/s" in text
+    assert "masked cells: 80 of 800" in text
+
+
+# ------------------------------------------------------------------ roundtrip
+
+
+def test_roundtrip_json_has_the_required_keys(builtin_available, speech_path, tmp_path):
+    out = tmp_path / "rt.wav"
+    data = one_json_object(qtok("roundtrip", speech_path, "-o", out, "--codec", "builtin", "--json"))
+    for key in ("shape", "duration_s", "snr_db", "encode_s", "decode_s", "lsd_db", "mcd_db", "stoi"):
+        assert key in data, key
+    assert data["shape"] == [16, 50]
+    assert data["duration_s"] == pytest.approx(4.0)
+    assert data["output_duration_s"] == pytest.approx(4.0)
+    assert data["peak_gpu_mb"] is None  # CPU
+    # a resynthesising codec: intelligible and spectrally close, whatever the waveform SNR
+    assert data["stoi"] > 0.5
+    assert data["lsd_db"] < 20.0
+    assert load_audio(out).sample_rate == 24000
+    text = ok(qtok("roundtrip", speech_path, "--codec", "builtin")).stdout
+    for label in ("SNR:", "log-spectral distance:", "mel-cepstral distortion:", "STOI:", "encode time:"):
+        assert label in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("codec", ["builtin", "tiny-qwen"])
+def test_roundtrip_every_clip(request, clip_paths, tmp_path, codec):
+    if codec == "builtin":
+        request.getfixturevalue("builtin_available")
+        name = "builtin"
+    else:
+        name = request.getfixturevalue("tiny_qwen_dir")
+    folder = tmp_path / "decoded"
+    data = one_json_object(qtok("roundtrip", *clip_paths, "--codec", name, "-o", folder, "--json"))
+    assert len(data["files"]) == len(clip_paths)
+    for path, entry in zip(clip_paths, data["files"], strict=True):
+        duration = load_audio(path).duration
+        assert entry["input"] == str(path)
+        assert entry["shape"] == [16, int(np.ceil(duration * 12.5 - 1e-9))], path.name
+        assert entry["output_duration_s"] == pytest.approx(duration, abs=1 / 24000), path.name
+        assert entry["encode_s"] > 0 and entry["decode_s"] > 0
+        assert entry["lsd_db"] is not None and entry["mcd_db"] is not None
+        decoded = load_audio(folder / (path.stem + ".wav"))
+        assert decoded.sample_rate == 24000
+        assert decoded.duration == pytest.approx(duration, abs=1 / 24000)
+
+
+@pytest.mark.slow
+def test_tiny_qwen_encode_decode(tiny_qwen_dir, speech_path, tmp_path):
+    codes = tmp_path / "q.pt"
+    clip = speech_path.with_name("arctic_a0009.wav")  # the shortest clip: 3.1 s
+    data = one_json_object(qtok("encode", clip, "-o", codes, "--codec", tiny_qwen_dir, "--json"))
+    assert data["shape"] == [16, 39]
+    assert data["codec"] == "qwen3-12hz"
+    out = tmp_path / "q.wav"
+    data = one_json_object(qtok("decode", codes, "-o", out, "--codec", tiny_qwen_dir, "--json"))
+    assert data["sample_rate"] == 24000
+    assert load_audio(out).n_samples == load_audio(clip, target_rate=24000).n_samples
+
+
+# ------------------------------------------------------------------ edit
+
+
+def _recipe(grid: CodeGrid, path: Path) -> Path:
+    from qtok_widgets.session import EditSession
+
+    session = EditSession(grid)
+    session.mask(frames="10:20", layers="8:16")
+    session.replace(frames="30:32", layers=0, code=7)
+    path.write_text(session.to_json())
+    return path
+
+
+def test_edit_to_codes_and_to_audio(encoded, tmp_path):
+    grid = CodeGrid.load(encoded)
+    recipe = _recipe(grid, tmp_path / "recipe.json")
+    out = tmp_path / "edited.npz"
+    data = one_json_object(qtok("edit", encoded, "--recipe", recipe, "-o", out, "--json"))
+    assert data["n_masked"] == 80
+    edited = CodeGrid.load(out)
+    assert edited.n_masked == 80
+    assert edited.mask[8:, 10:20].all()
+    assert (edited.codes[0, 30:32] == 7).all()
+    np.testing.assert_array_equal(edited.codes[1:], grid.codes[1:])
+    wav = tmp_path / "edited.wav"
+    proc = ok(qtok("edit", encoded, "--recipe", recipe, "-o", wav))
+    assert "masked cells: 0 -> 80" in proc.stdout
+    audio = load_audio(wav)
+    assert audio.sample_rate == 24000 and audio.n_samples == 96000
+
+
+# ------------------------------------------------------------------ lab
+
+
+def test_lab_dry_run_builds_the_jupyterlab_command(tmp_path):
+    notebook = tmp_path / "mine.ipynb"
+    notebook.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    data = one_json_object(
+        qtok("lab", notebook, "--no-browser", "--dry-run", "--json", "--", "--port", "9999")
+    )
+    cmd = data["command"]
+    assert cmd[1:3] == ["-m", "jupyterlab"]
+    assert f"--ServerApp.root_dir={tmp_path.resolve()}" in cmd
+    assert "--LabApp.default_url=/lab/tree/mine.ipynb" in cmd
+    assert "--no-browser" in cmd
+    assert cmd[-2:] == ["--port", "9999"]
+    default = one_json_object(qtok("lab", "--dry-run", "--json"))
+    quickstart = ROOT / "notebooks" / "01_quickstart.ipynb"
+    if quickstart.exists():
+        assert default["notebook"] == str(quickstart)
+        assert "--LabApp.default_url=/lab/tree/notebooks/01_quickstart.ipynb" in default["command"]
+    else:
+        assert default["notebook"] is None
+    assert "--no-browser" not in default["command"]
+
+
+# ------------------------------------------------------------------ user errors
+
+
+def _bad_files(tmp_path: Path) -> dict[str, Path]:
+    text = tmp_path / "notes.wav"
+    text.write_text("not audio\n" * 50)
+    strings = tmp_path / "strings.json"
+    strings.write_text(json.dumps({"codes": [["1", "2"]] * 16}))
+    bad_recipe = tmp_path / "bad_recipe.json"
+    bad_recipe.write_text('{"format": "qtok-recipe", "ops": [')
+    return {"text": text, "strings": strings, "bad_recipe": bad_recipe}
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["encode", "{tmp}/absent.wav"], "absent.wav: no such file"),
+        (["encode", "{text}"], "unreadable or unsupported audio container"),
+        (["encode", "{speech}", "-o", "{tmp}/out.txt"], "use one of .pt, .npz, .json"),
+        (["encode", "{speech}", "{speech}", "-o", "{tmp}/dir"], "would both be written to"),
+        (["decode", "{tmp}/absent.pt", "-o", "{tmp}/x.wav"], "absent.pt: no such file"),
+        (["decode", "{strings}", "-o", "{tmp}/x.mp3"], "use one of .wav, .flac, .ogg"),
+        (["info", "{strings}"], "'codes' must contain only integers"),
+        (["info", "{text}"], "unsupported codes format '.wav'"),
+        (
+            ["roundtrip", "{speech}", "--codec", "nosuchcodec"],
+            "unknown codec 'nosuchcodec': use one of builtin",
+        ),
+        (["edit", "{strings}", "--recipe", "{tmp}/none.json", "-o", "{tmp}/e.pt"], "no such recipe file"),
+        (["edit", "{strings}", "--recipe", "{bad_recipe}", "-o", "{tmp}/e.pt"], "recipe is not valid JSON"),
+        (
+            ["edit", "{strings}", "--recipe", "{bad_recipe}", "-o", "{tmp}/e.mp3"],
+            "cannot write an edit as '.mp3'",
+        ),
+        (["lab", "{tmp}/absent.ipynb", "--dry-run"], "absent.ipynb: no such notebook"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(tmp_path, speech_path, argv, needle):
+    files = {**_bad_files(tmp_path), "tmp": tmp_path, "speech": speech_path}
+    args = [a.format(**files) for a in argv]
+    # half of the cases with --json: errors never reach stdout either way
+    extra = ["--json"] if len(needle) % 2 else []
+    proc = qtok(*args, *extra)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("qtok: error:")]
+    assert len(lines) == 1, proc.stderr
+    assert needle in lines[0]
+    assert proc.stdout == ""
+
+
+def test_limit_from_environment_is_a_user_error(speech_path):
+    proc = qtok("encode", speech_path, "--codec", "builtin", env={"QTOK_MAX_DURATION_S": "1"})
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("qtok: error:")
+    assert "above the limit of 1 s" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_edit_op_names_recipe_and_op(encoded, tmp_path):
+    recipe = tmp_path / "far.json"
+    recipe.write_text(
+        json.dumps({"format": "qtok-recipe", "version": 1, "ops": [{"op": "mask", "frames": "500:600"}]})
+    )
+    proc = qtok("edit", encoded, "--recipe", recipe, "-o", tmp_path / "e.pt")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()[-1:]
+    assert line.startswith(f"qtok: error: {recipe}: recipe op 0 (mask):")
+
+
+@pytest.mark.parametrize("argv", [[], ["encode"], ["frobnicate"], ["info", "x.pt", "--bogus"]])
+def test_usage_errors_exit_2(argv):
+    proc = qtok(*argv)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "usage: qtok" in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_help_and_version():
+    proc = ok(qtok("--help"))
+    for command in ("encode", "decode", "roundtrip", "info", "edit", "lab"):
+        assert command in proc.stdout
+    assert ok(qtok("--version")).stdout.startswith("qtok_widgets ")
+    assert "--json" in ok(qtok("roundtrip", "--help")).stdout
