@@ -144,6 +144,8 @@ class EditSession:
         self._original_buf: np.ndarray | None = None
         self._original_audio: Audio | None = None
         self.last_render: RenderInfo | None = None
+        #: Frames and layers the last applied op used (after rounding ``seconds=``); None after reset.
+        self.last_selection: Selection | None = None
 
     # ------------------------------------------------------------------ state
     @property
@@ -213,7 +215,7 @@ class EditSession:
         """Mask cells (see :func:`qtok_widgets.edits.mask`); returns the new grid."""
         delta, sel = edits.plan_mask(self._grid, frames, layers, seconds=seconds, value=True)
         op = {"op": "mask", **self._sel_json(sel)}
-        return self._commit(op, delta)
+        return self._commit(op, delta, sel)
 
     def unmask(
         self,
@@ -225,7 +227,7 @@ class EditSession:
         """Unmask cells (see :func:`qtok_widgets.edits.unmask`); returns the new grid."""
         delta, sel = edits.plan_mask(self._grid, frames, layers, seconds=seconds, value=False)
         op = {"op": "unmask", **self._sel_json(sel)}
-        return self._commit(op, delta)
+        return self._commit(op, delta, sel)
 
     def replace(
         self,
@@ -241,7 +243,7 @@ class EditSession:
             raise EditError(msg)
         delta, sel = edits.plan_replace(self._grid, frames, layers, code, seconds=seconds)
         op = {"op": "replace", **self._sel_json(sel), "code": int(code)}
-        return self._commit(op, delta)
+        return self._commit(op, delta, sel)
 
     def replace_code(self, old: int, new: int, layers: IndexSpec = None) -> CodeGrid:
         """Replace every ``old`` code by ``new`` (see :func:`qtok_widgets.edits.replace_code`)."""
@@ -252,7 +254,7 @@ class EditSession:
             "new": int(new),
             "layers": spec_to_json(sel.layers, self._grid.n_layers),
         }
-        return self._commit(op, delta)
+        return self._commit(op, delta, sel)
 
     def splice(
         self,
@@ -283,7 +285,7 @@ class EditSession:
             "layers": spec_to_json(sel.layers, self._grid.n_layers),
             "mode": mode,
         }
-        return self._commit(op, delta)
+        return self._commit(op, delta, sel)
 
     def interpolate(
         self,
@@ -319,7 +321,7 @@ class EditSession:
             "alpha": float(alpha),
             "target_start": None if target_start is None else int(target_start),
         }
-        self._commit(op, delta)
+        self._commit(op, delta, result.selection)
         return edits.InterpolateResult(self._grid, result.selection, result.error, result.relative_error)
 
     def delete_frames(
@@ -328,7 +330,7 @@ class EditSession:
         """Remove frames (see :func:`qtok_widgets.edits.delete_frames`); returns the new grid."""
         delta, sel = edits.plan_delete_frames(self._grid, frames, seconds=seconds)
         op = {"op": "delete_frames", "frames": spec_to_json(sel.frames, None)}
-        return self._commit(op, delta)
+        return self._commit(op, delta, sel)
 
     def duplicate_frames(
         self, frames: IndexSpec = None, *, seconds: tuple[float, float] | None = None, times: int = 1
@@ -336,7 +338,7 @@ class EditSession:
         """Repeat frames in place (see :func:`qtok_widgets.edits.duplicate_frames`)."""
         delta, sel = edits.plan_duplicate_frames(self._grid, frames, seconds=seconds, times=times)
         op = {"op": "duplicate_frames", "frames": spec_to_json(sel.frames, None), "times": int(times)}
-        return self._commit(op, delta)
+        return self._commit(op, delta, sel)
 
     def reset(self) -> CodeGrid:
         """Go back to the original grid, as one undoable op; returns the grid."""
@@ -358,7 +360,7 @@ class EditSession:
                 old_n_samples=cur.n_samples,
                 new_n_samples=orig.n_samples,
             )
-        return self._commit({"op": "reset"}, delta, kind="reset")
+        return self._commit({"op": "reset"}, delta, None, kind="reset")
 
     def apply(self, op: dict[str, Any]) -> CodeGrid | edits.InterpolateResult:
         """Apply one op dict as found in :attr:`history` or a recipe's ``"ops"``.
@@ -494,8 +496,11 @@ class EditSession:
             raise first
 
     # ------------------------------------------------------------------ internals
-    def _commit(self, op: dict[str, Any], delta: edits.Delta, kind: str = "apply") -> CodeGrid:
+    def _commit(
+        self, op: dict[str, Any], delta: edits.Delta, sel: Selection | None = None, kind: str = "apply"
+    ) -> CodeGrid:
         grid = delta.apply(self._grid)
+        self.last_selection = sel
         self._undo.append(_Entry(op, delta))
         dropped, self._redo = self._redo, []
         self._grid = grid
