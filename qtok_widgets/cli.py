@@ -296,12 +296,15 @@ def cmd_roundtrip(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
     _check_inputs(args.inputs)
     codec = _load_codec(args)
     files = [
-        _roundtrip_one(name, target, codec, out) for name, target in zip(args.inputs, targets, strict=True)
+        _roundtrip_one(name, target, codec, out, with_pesq=not args.no_pesq)
+        for name, target in zip(args.inputs, targets, strict=True)
     ]
     return _merge(files, codec)
 
 
-def _roundtrip_one(name: str, target: Path | None, codec: Any, out: _Reporter) -> dict[str, Any]:
+def _roundtrip_one(
+    name: str, target: Path | None, codec: Any, out: _Reporter, *, with_pesq: bool
+) -> dict[str, Any]:
     from .audio import load_audio
     from .metrics import compare
 
@@ -317,7 +320,7 @@ def _roundtrip_one(name: str, target: Path | None, codec: Any, out: _Reporter) -
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         decoded.save(target)
-    quality = compare(audio, decoded)
+    quality = compare(audio, decoded, with_pesq=with_pesq)
     out.say(f"{name}" + (f" -> {target}" if target is not None else ""))
     out.say(f"  codes shape:     [{grid.n_layers}, {grid.n_frames}]")
     out.say(f"  input duration:  {audio.duration:.2f} s ({audio.sample_rate} Hz)")
@@ -335,7 +338,10 @@ def _roundtrip_one(name: str, target: Path | None, codec: Any, out: _Reporter) -
     out.say(f"    log-spectral distance:   {quality['lsd_db']:.2f} dB (lower is better)")
     out.say(f"    mel-cepstral distortion: {quality['mcd_db']:.2f} dB (lower is better)")
     out.say(f"    STOI:                    {_fmt_opt(quality['stoi'])} (0..1, higher is better)")
-    out.say(f"    PESQ-WB:                 {_fmt_opt(quality['pesq_wb'], '.2f')} (1..4.64, higher is better)")
+    if with_pesq:
+        out.say(
+            f"    PESQ-WB:                 {_fmt_opt(quality['pesq_wb'], '.2f')} (1..4.64, higher is better)"
+        )
     out.say("  (waveform SNR ignores that a codec may resynthesise phase; judge by LSD/MCD/STOI too)")
     return {
         "input": name,
@@ -591,6 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OUT",
         help="decoded audio (.wav/.flac/.ogg) for one input; a folder for several (<stem>.wav each)",
     )
+    p.add_argument("--no-pesq", action="store_true", help="skip PESQ-WB (about 2 s per minute of audio)")
     p.set_defaults(func=cmd_roundtrip)
 
     p = sub.add_parser("info", parents=[common], help="shape, duration, bitrate, mask and code usage")

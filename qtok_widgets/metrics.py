@@ -188,7 +188,11 @@ def log_spectral_distance(reference: Any, estimate: Any, sample_rate: int) -> fl
         Mean log-spectral distance in dB.
     """
     ref, est = _pair(reference, estimate)
-    l_ref, l_est = _floored_db(_frames_power(ref, sample_rate), _frames_power(est, sample_rate))
+    return _lsd(_frames_power(ref, sample_rate), _frames_power(est, sample_rate))
+
+
+def _lsd(p_ref: np.ndarray, p_est: np.ndarray) -> float:
+    l_ref, l_est = _floored_db(p_ref, p_est)
     return float(np.mean(np.sqrt(np.mean((l_ref - l_est) ** 2, axis=1))))
 
 
@@ -234,7 +238,10 @@ def mel_cepstral_distortion(reference: Any, estimate: Any, sample_rate: int) -> 
         Mean mel-cepstral distortion in dB (0 for identical spectra).
     """
     ref, est = _pair(reference, estimate)
-    p_ref, p_est = _frames_power(ref, sample_rate), _frames_power(est, sample_rate)
+    return _mcd(_frames_power(ref, sample_rate), _frames_power(est, sample_rate), sample_rate)
+
+
+def _mcd(p_ref: np.ndarray, p_est: np.ndarray, sample_rate: int) -> float:
     n_fft = 2 * (p_ref.shape[1] - 1)
     bank = _mel_filterbank(sample_rate, n_fft, _MCD_N_MELS)
     m_ref, m_est = p_ref @ bank.T, p_est @ bank.T
@@ -332,14 +339,15 @@ def compare(reference: Audio, estimate: Audio, *, with_pesq: bool = True) -> dic
     rate = min(reference.sample_rate, estimate.sample_rate)
     ref, est = _pair(reference.resample(rate), estimate.resample(rate))
     aligned, lag = aligned_snr_db(ref, est, rate)
+    p_ref, p_est = _frames_power(ref, rate), _frames_power(est, rate)
     return {
         "sample_rate": rate,
         "duration_s": ref.size / rate,
         "snr_db": _snr(ref, est),
         "snr_aligned_db": aligned,
         "lag_ms": 1000.0 * lag / rate,
-        "lsd_db": log_spectral_distance(ref, est, rate),
-        "mcd_db": mel_cepstral_distortion(ref, est, rate),
+        "lsd_db": _lsd(p_ref, p_est),
+        "mcd_db": _mcd(p_ref, p_est, rate),
         "stoi": stoi(ref, est, rate),
         "pesq_wb": pesq_wb(ref, est, rate) if with_pesq else None,
     }

@@ -194,7 +194,9 @@ def test_roundtrip_every_clip(request, clip_paths, tmp_path, codec):
     else:
         name = request.getfixturevalue("tiny_qwen_dir")
     folder = tmp_path / "decoded"
-    data = one_json_object(qtok("roundtrip", *clip_paths, "--codec", name, "-o", folder, "--json"))
+    data = one_json_object(
+        qtok("roundtrip", *clip_paths, "--codec", name, "-o", folder, "--json", "--no-pesq")
+    )
     assert len(data["files"]) == len(clip_paths)
     for path, entry in zip(clip_paths, data["files"], strict=True):
         duration = load_audio(path).duration
