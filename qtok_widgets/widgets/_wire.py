@@ -31,7 +31,7 @@ MAX_CODEBOOK_SIZE = MASK_BIT
 ENVELOPE_BINS_PER_FRAME = 4
 
 
-def pack_codes(codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def pack_codes(codes: np.ndarray, mask: np.ndarray, codebook_size: int | None = None) -> np.ndarray:
     """Pack codes and mask into one ``uint16`` array.
 
     Parameters
@@ -40,6 +40,9 @@ def pack_codes(codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
         int, shape ``(n_layers, n_frames)``, values in ``0 .. 32767``.
     mask : numpy.ndarray
         bool, same shape; True sets :data:`MASK_BIT`.
+    codebook_size : int, optional
+        When given and at most :data:`MAX_CODEBOOK_SIZE`, the codes are known to fit (a
+        :class:`~qtok_widgets.grid.CodeGrid` checks its range) and are not scanned again.
 
     Returns
     -------
@@ -47,7 +50,8 @@ def pack_codes(codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
         ``uint16`` (little-endian), shape ``(n_layers, n_frames)``, C-contiguous.
     """
     codes = np.asarray(codes)
-    if codes.size and int(codes.max()) >= MAX_CODEBOOK_SIZE:
+    known = codebook_size is not None and codebook_size <= MAX_CODEBOOK_SIZE
+    if not known and codes.size and int(codes.max()) >= MAX_CODEBOOK_SIZE:
         msg = f"codes up to {MAX_CODEBOOK_SIZE - 1} can be shown, got {int(codes.max())}"
         raise GridError(msg)
     packed = codes.astype("<u2")

@@ -203,17 +203,23 @@ function render({ model, el: host }) {
     return o < 0 || S.cur[l * S.nF + f] !== S.orig[l * S.nOF + o];
   };
 
-  function drawBase() {
+  // drawBase(dirty): repaint the static layer. With dirty = [startFrame, stopFrame) and an
+  // unchanged view, only the image columns over those frames are recomputed.
+  function drawBase(dirty) {
     const t0 = performance.now();
     L = layout();
     S.L = L;
     clampView();
     const ratio = dpr();
     for (const c of [base, overlay]) {
-      c.width = Math.round(L.width * ratio);
-      c.height = Math.round(L.height * ratio);
-      c.style.width = L.width + "px";
-      c.style.height = L.height + "px";
+      const w = Math.round(L.width * ratio);
+      const h = Math.round(L.height * ratio);
+      if (c.width !== w || c.height !== h) {
+        c.width = w;
+        c.height = h;
+        c.style.width = L.width + "px";
+        c.style.height = L.height + "px";
+      }
     }
     stage.style.height = L.height + "px";
     const g = base.getContext("2d");
@@ -224,25 +230,51 @@ function render({ model, el: host }) {
     const f0 = Math.floor(S.v0);
     const f1 = Math.min(S.nF, Math.ceil(S.v0 + L.plotW / S.cellW));
     const perFrame = S.cellW >= 1;
-    const cols = perFrame ? f1 - f0 : Math.ceil(L.plotW);
-    scratch.width = Math.max(1, cols);
-    scratch.height = S.nL;
+    const cols = Math.max(1, perFrame ? f1 - f0 : Math.ceil(L.plotW));
+    const mode = model.get("color_mode");
+    const c = S.cache;
+    const reuse = dirty && c && c.v0 === S.v0 && c.cellW === S.cellW && c.cols === cols &&
+      c.nF === S.nF && c.nL === S.nL && mode === "code";
+    if (!reuse) {
+      scratch.width = cols;
+      scratch.height = S.nL;
+      S.cache = {
+        v0: S.v0, cellW: S.cellW, cols, nF: S.nF, nL: S.nL,
+        img: scratch.getContext("2d").createImageData(cols, S.nL),
+        editedCols: new Uint8Array(cols),
+      };
+    }
+    const img = S.cache.img;
+    const editedCols = S.cache.editedCols;
+    let xa = 0;
+    let xb = cols;
+    if (reuse) {
+      xa = perFrame ? dirty[0] - f0 : Math.floor((dirty[0] - S.v0) * S.cellW) - 1;
+      xb = perFrame ? dirty[1] - f0 : Math.ceil((dirty[1] - S.v0) * S.cellW) + 1;
+      xa = Math.max(0, xa);
+      xb = Math.min(cols, xb);
+    }
     const sg = scratch.getContext("2d");
-    const img = sg.createImageData(scratch.width, S.nL);
     const px = img.data;
-    const editedCols = new Uint8Array(cols);
     const rgb = [0, 0, 0];
-    for (let x = 0; x < cols; x++) {
+    const { cur, orig, origin, nF, nOF } = S;
+    for (let x = xa; x < xb; x++) {
       const fa = perFrame ? f0 + x : Math.floor(S.v0 + x / S.cellW);
       const fb = perFrame ? fa + 1 : Math.max(fa + 1, Math.floor(S.v0 + (x + 1) / S.cellW));
-      const stop = Math.min(fb, S.nF);
-      if (fa >= S.nF) break;
+      const stop = Math.min(fb, nF);
+      if (fa >= nF) break;
+      let edited = 0;
       for (let l = 0; l < S.nL; l++) {
-        const row = l * S.nF;
+        const row = l * nF;
+        const orow = l * nOF;
         let masked = false;
         for (let f = fa; f < stop; f++) {
-          if (S.cur[row + f] & MASK_BIT) masked = true;
-          if (!editedCols[x] && isEdited(l, f)) editedCols[x] = 1;
+          const v = cur[row + f];
+          if (v & MASK_BIT) masked = true;
+          if (!edited) {
+            const o = origin ? origin[f] : f < nOF ? f : -1;
+            if (o < 0 || v !== orig[orow + o]) edited = 1;
+          }
         }
         const o = (l * cols + x) * 4;
         if (masked) {
@@ -254,6 +286,11 @@ function render({ model, el: host }) {
         }
         px[o + 3] = 255;
       }
+      editedCols[x] = edited;
+    }
+    if (scratch.width !== cols || scratch.height !== S.nL) {
+      scratch.width = cols;
+      scratch.height = S.nL;
     }
     sg.putImageData(img, 0, 0);
     g.imageSmoothingEnabled = false;
@@ -484,6 +521,7 @@ function render({ model, el: host }) {
       S.nF = msg.n_frames;
       S.nOF = msg.orig_frames;
       S.orig = u16(buffers[0]);
+      S.gridBytes = buffers.reduce((n, b) => n + b.byteLength, 0);
       S.cur = msg.same ? S.orig.slice() : u16(buffers[1]);
       S.origin = msg.origin ? i32(buffers[buffers.length - 1]) : null;
       computeFreq();
@@ -507,12 +545,15 @@ function render({ model, el: host }) {
         }
       }
       for (let l = 0; l < nL; l++) cur.set(chunk.subarray(l * width, (l + 1) * width), l * nF + msg.start);
+      const sameShape = nF === S.nF && nL === S.nL && !msg.origin && !S.origin;
       S.cur = cur;
       S.origin = msg.origin ? i32(buffers[1]) : null;
       S.nF = nF;
       S.nL = nL;
       computeFreq();
-      redraw();
+      drawBase(sameShape ? [msg.start, msg.stop] : undefined);
+      drawOverlay();
+      updateInfo();
       S.patches = (S.patches || 0) + 1;
       S.patchBytes = (S.patchBytes || 0) + chunk.byteLength;
     } else if (msg.type === "ack") {

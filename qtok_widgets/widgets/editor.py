@@ -191,6 +191,8 @@ class TokenEditor(anywidget.AnyWidget):
         self._sent: np.ndarray | None = None  # packed grid last sent to the browser
         self._orig_packed: np.ndarray | None = None
         self._origin_sent = False
+        self._in_action = False
+        self._audio_stale = False
         self._edited_audio: Audio | None = None
         self._original_audio: Audio | None = None
         self._pcm_sent: set[str] = set()
@@ -566,6 +568,15 @@ class TokenEditor(anywidget.AnyWidget):
         if self.playhead > self.n_frames / self.frame_rate:
             self.playhead = self.n_frames / self.frame_rate
         self._send_patch()
+        self._audio_stale = True
+        if not self._in_action:  # an action renders after its acknowledgement
+            self._flush_audio()
+
+    def _flush_audio(self) -> None:
+        """Re-render and send the edited audio when an edit made it stale and a view shows it."""
+        if not self._audio_stale:
+            return
+        self._audio_stale = False
         if self.show_waveform and self._sent is not None and self._session.codec is not None:
             self._send_edited_audio()
 
@@ -582,7 +593,7 @@ class TokenEditor(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ wire
     def _packed(self, grid: CodeGrid) -> np.ndarray:
-        return _wire.pack_codes(grid.codes, grid.mask)
+        return _wire.pack_codes(grid.codes, grid.mask, grid.codebook_size)
 
     def _origin(self) -> np.ndarray | None:
         """Original frame of each current frame (int32, -1 = inserted), or None when unchanged."""
@@ -685,8 +696,14 @@ class TokenEditor(anywidget.AnyWidget):
             if self.show_waveform and self._session.codec is not None:
                 self._send_waveforms()
         elif kind == "action":
-            ok = self.run_action(str(content.get("name")), content.get("args") or {})
+            self._in_action = True
+            try:
+                ok = self.run_action(str(content.get("name")), content.get("args") or {})
+            finally:
+                self._in_action = False
             self.send({"type": "ack", "id": content.get("id"), "ok": ok, "message": self.message})
+            # the grid is repainted and acknowledged; now the slower audio render
+            self._flush_audio()
         elif kind == "audio":
             which = content.get("which")
             try:
@@ -743,7 +760,18 @@ def _label(op: dict[str, Any]) -> str:
     """One short line for a history entry (an op dict as the session records it)."""
     name = str(op.get("op", op.get("kind", "edit")))
     parts = []
-    for key in ("frames", "layers", "code", "old", "new", "alpha", "dst_start", "mode", "times"):
+    for key in (
+        "frames",
+        "src_frames",
+        "layers",
+        "code",
+        "old",
+        "new",
+        "alpha",
+        "dst_start",
+        "mode",
+        "times",
+    ):
         if key in op and op[key] is not None:
             parts.append(f"{key}={op[key]}")
     return f"{name}({', '.join(parts)})" if parts else name
