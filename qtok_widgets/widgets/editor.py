@@ -27,11 +27,14 @@ from ..errors import QtokError
 from ..grid import CodeGrid
 from . import _wire
 
-__all__ = ["TokenEditor"]
+__all__ = ["WAVEFORM_AUTO_MAX_S", "TokenEditor"]
 
 log = logging.getLogger("qtok_widgets")
 
 _HERE = pathlib.Path(__file__).parent
+
+#: Longest clip (seconds) whose waveform strip is decoded without being asked for.
+WAVEFORM_AUTO_MAX_S = 600.0
 
 #: Actions the browser may ask for, by name -> method name.
 _ACTIONS = {
@@ -94,8 +97,10 @@ class TokenEditor(anywidget.AnyWidget):
     session : EditSession, optional
         Edit an existing session instead (``source`` and ``codec`` are then ignored; pass
         ``source=None``).
-    show_waveform : bool, default True
-        Decode audio for the waveform strip as soon as the widget is shown.
+    show_waveform : bool, optional
+        Decode audio for the waveform strip as soon as the widget is shown. Default: True for
+        clips up to :data:`WAVEFORM_AUTO_MAX_S` seconds (decoding an hour takes a while; playback
+        still decodes on demand).
 
     Attributes
     ----------
@@ -172,7 +177,7 @@ class TokenEditor(anywidget.AnyWidget):
         codec: Any = None,
         *,
         session: Any = None,
-        show_waveform: bool = True,
+        show_waveform: bool | None = None,
         **kwargs: Any,
     ) -> None:
         from ..session import EditSession
@@ -185,7 +190,9 @@ class TokenEditor(anywidget.AnyWidget):
             session = EditSession(grid, codec_obj)
         else:
             audio = None
-        super().__init__(show_waveform=show_waveform, **kwargs)
+        if show_waveform is None:
+            show_waveform = session.grid.duration <= WAVEFORM_AUTO_MAX_S
+        super().__init__(show_waveform=bool(show_waveform), **kwargs)
         self._session = session
         self._input_audio: Audio | None = audio
         self._sent: np.ndarray | None = None  # packed grid last sent to the browser
@@ -657,17 +664,36 @@ class TokenEditor(anywidget.AnyWidget):
             buffers,
         )
 
-    def _send_envelope(self, which: str, audio: Audio, n_frames: int) -> None:
-        env = _wire.envelope(audio.samples, self._session.grid.samples_per_frame, n_frames)
+    def _send_envelope(
+        self, which: str, audio: Audio, n_frames: int, start: int = 0, stop: int | None = None
+    ) -> None:
+        """Send the waveform envelope of frames ``[start, stop)`` (default all) of ``audio``."""
+        spf = self._session.grid.samples_per_frame
+        stop = n_frames if stop is None else stop
+        env = _wire.envelope(audio.samples[start * spf : stop * spf], spf, stop - start)
         self.send(
-            {"type": "envelope", "which": which, "n_frames": n_frames, "bins": _wire.ENVELOPE_BINS_PER_FRAME},
+            {
+                "type": "envelope",
+                "which": which,
+                "n_frames": n_frames,
+                "start": start,
+                "bins": _wire.ENVELOPE_BINS_PER_FRAME,
+            },
             [env.tobytes()],
         )
 
-    def _send_pcm(self, which: str, audio: Audio) -> None:
-        pcm = _wire.pcm16(audio.samples)
+    def _send_pcm(self, which: str, audio: Audio, start: int = 0, stop: int | None = None) -> None:
+        """Send samples ``[start, stop)`` (default all) of ``audio`` as int16 PCM."""
+        stop = audio.n_samples if stop is None else stop
+        pcm = _wire.pcm16(audio.samples[start:stop])
         self.send(
-            {"type": "pcm", "which": which, "sample_rate": audio.sample_rate, "n_samples": int(pcm.shape[0])},
+            {
+                "type": "pcm",
+                "which": which,
+                "sample_rate": audio.sample_rate,
+                "n_samples": audio.n_samples,
+                "start": start,
+            },
             [pcm.tobytes()],
         )
         self._pcm_sent.add(which)
@@ -679,15 +705,25 @@ class TokenEditor(anywidget.AnyWidget):
         return self._original_audio
 
     def _send_edited_audio(self) -> None:
+        """Render the edited audio and send the part that changed since the last time."""
         try:
             audio = self._session.render()
         except QtokError as exc:
             self._say(f"render: {exc}", error=True)
             return
-        self._edited_audio = audio
-        self._send_envelope("edited", audio, self.n_frames)
+        previous, self._edited_audio = self._edited_audio, audio
+        n_frames = self.n_frames
+        spf = self._session.grid.samples_per_frame
+        start, stop = 0, n_frames
+        if previous is not None and previous.n_samples == audio.n_samples:
+            changed = np.flatnonzero(previous.samples != audio.samples)
+            if changed.size == 0:
+                return
+            start = int(changed[0]) // spf
+            stop = min(n_frames, int(changed[-1]) // spf + 1)
+        self._send_envelope("edited", audio, n_frames, start, stop)
         if "edited" in self._pcm_sent:
-            self._send_pcm("edited", audio)
+            self._send_pcm("edited", audio, start * spf, min(stop * spf, audio.n_samples))
 
     def _on_front_end_msg(self, widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -711,6 +747,8 @@ class TokenEditor(anywidget.AnyWidget):
             except QtokError as exc:
                 self._say(f"play: {exc}", error=True)
                 return
+            if which != "original":
+                self._edited_audio = audio
             self._send_pcm("original" if which == "original" else "edited", audio)
         elif kind == "waveform":
             self._send_waveforms()
