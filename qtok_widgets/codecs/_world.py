@@ -1,0 +1,160 @@
+"""Access to the WORLD vocoder (``pyworld``) without its import-time ``pkg_resources`` lookup.
+
+pyworld 0.3.5's package ``__init__`` asks ``pkg_resources`` (removed from recent setuptools)
+for its own version number before exposing the compiled module. :func:`world` loads the
+compiled extension straight from the installed package (the plain import is the fallback).
+The rest of the module turns speech into the codec's vocoder features on a fixed 10 ms grid
+and back. Nothing is imported until first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.machinery
+import importlib.util
+from types import ModuleType
+
+import numpy as np
+
+from ..audio import resample
+from ..errors import CodecError
+
+__all__ = ["analyze", "analyze_raw", "pack", "synthesize", "unpack", "world"]
+
+
+@functools.cache
+def world() -> ModuleType:
+    """Return the compiled WORLD module (``harvest``, ``cheaptrick``, ``d4c``, ``synthesize``...).
+
+    Raises
+    ------
+    CodecError
+        pyworld is not installed.
+    """
+    spec = importlib.util.find_spec("pyworld")
+    for folder in list(spec.submodule_search_locations or []) if spec else []:
+        finder = importlib.machinery.FileFinder(
+            folder, (importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES)
+        )
+        ext_spec = finder.find_spec("pyworld.pyworld")
+        if ext_spec is not None and ext_spec.loader is not None:
+            module = importlib.util.module_from_spec(ext_spec)
+            ext_spec.loader.exec_module(module)
+            return module
+    try:
+        import pyworld
+    except ImportError:
+        msg = "the built-in codec needs the pyworld package: pip install 'pyworld>=0.3.4'"
+        raise CodecError(msg) from None
+    return pyworld
+
+
+# ---------------------------------------------------------------------------------------------
+# Vocoder features on a fixed 10 ms grid (8 sub-frames per 80 ms code frame at 24 kHz).
+
+SAMPLE_RATE = 24000
+SAMPLES_PER_FRAME = 1920
+SUBFRAMES = 8
+HOP = SAMPLES_PER_FRAME // SUBFRAMES  # 240 samples = 10 ms
+FRAME_PERIOD_MS = 1000.0 * HOP / SAMPLE_RATE
+FFT_SIZE = 1024
+F0_RATE = 4000  # F0 is estimated on a 4 kHz copy: Harvest's cost falls with the rate
+F0_FLOOR_HZ = 60.0
+F0_CEIL_HZ = 500.0
+SP_FLOOR = 1e-12  # power floor of the spectral envelope (about -120 dB), also for digital silence
+
+
+def analyze(samples: np.ndarray, n_frames: int, n_sp: int) -> np.ndarray:
+    """WORLD features of ``samples`` on the codec's sub-frame grid.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        float32, shape ``(n_samples,)`` at 24 kHz, ``n_samples <= n_frames * 1920``.
+    n_frames : int
+        Code frames to describe; the signal is zero-padded to cover them.
+    n_sp : int
+        Dimensions of the coded spectral envelope.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(n_frames * 8, 2 + n_sp + 3)``: per 10 ms sub-frame the natural log of
+        F0 (interpolated through unvoiced stretches), the voicing flag (0 or 1), the coded
+        spectral envelope (``n_sp`` values) and the coded aperiodicity (3 bands, dB).
+    """
+    return pack(*analyze_raw(samples, n_frames), n_sp)
+
+
+def analyze_raw(samples: np.ndarray, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """WORLD parameters on the sub-frame grid: F0 ``(n_sub,)`` Hz (0 = unvoiced), power envelope
+    ``(n_sub, 513)`` and aperiodicity ``(n_sub, 513)``, with ``n_sub = n_frames * 8``."""
+    pw = world()
+    n_sub = n_frames * SUBFRAMES
+    # one extra frame of padding so the last sub-frames see signal on both sides
+    padded = np.zeros((n_frames + 1) * SAMPLES_PER_FRAME, dtype=np.float64)
+    padded[: samples.shape[0]] = samples
+    low = resample(padded.astype(np.float32), SAMPLE_RATE, F0_RATE).astype(np.float64)
+    f0, _ = pw.harvest(low, F0_RATE, f0_floor=F0_FLOOR_HZ, f0_ceil=F0_CEIL_HZ, frame_period=FRAME_PERIOD_MS)
+    f0 = _fit(f0, n_sub)
+    times = np.arange(n_sub, dtype=np.float64) * (HOP / SAMPLE_RATE)
+    sp = pw.cheaptrick(padded, f0, times, SAMPLE_RATE, fft_size=FFT_SIZE)
+    ap = pw.d4c(padded, f0, times, SAMPLE_RATE, fft_size=FFT_SIZE)
+    return f0, sp, ap
+
+
+def pack(f0: np.ndarray, sp: np.ndarray, ap: np.ndarray, n_sp: int) -> np.ndarray:
+    """Code WORLD parameters ``(n_sub,)``, ``(n_sub, 513)``, ``(n_sub, 513)`` into sub-frame features.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(n_sub, 2 + n_sp + 3)`` (see :func:`analyze`).
+    """
+    pw = world()
+    voiced = f0 > 0
+    lf0 = np.full(f0.shape, np.log(120.0))
+    if voiced.any():
+        idx = np.flatnonzero(voiced)
+        lf0 = np.interp(np.arange(f0.shape[0]), idx, np.log(f0[idx]))
+    sp = np.maximum(sp, SP_FLOOR)
+    csp = pw.code_spectral_envelope(np.ascontiguousarray(sp), SAMPLE_RATE, n_sp)
+    cap = pw.code_aperiodicity(np.ascontiguousarray(np.clip(ap, 1e-6, 1.0)), SAMPLE_RATE)
+    return np.concatenate([lf0[:, None], voiced[:, None].astype(np.float64), csp, cap], axis=1)
+
+
+def unpack(features: np.ndarray, n_sp: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inverse of :func:`pack`: sub-frame features ``(n_sub, 2 + n_sp + 3)`` to WORLD ``f0, sp, ap``."""
+    pw = world()
+    features = np.ascontiguousarray(features, dtype=np.float64)
+    voiced = features[:, 1] > 0.5
+    f0 = np.where(voiced, np.exp(np.clip(features[:, 0], np.log(F0_FLOOR_HZ), np.log(F0_CEIL_HZ * 1.5))), 0.0)
+    sp = pw.decode_spectral_envelope(np.ascontiguousarray(features[:, 2 : 2 + n_sp]), SAMPLE_RATE, FFT_SIZE)
+    cap = np.minimum(np.ascontiguousarray(features[:, 2 + n_sp :]), -1e-3)
+    ap = pw.decode_aperiodicity(cap, SAMPLE_RATE, FFT_SIZE)
+    return f0, np.ascontiguousarray(sp), np.ascontiguousarray(np.clip(ap, 0.0, 1.0))
+
+
+def synthesize(features: np.ndarray, n_sp: int) -> np.ndarray:
+    """Speech for sub-frame features ``(n_sub, 2 + n_sp + 3)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(n_sub * 240,)``: sub-frame ``k`` is centred on sample ``240 * k``.
+    """
+    pw = world()
+    n_sub = features.shape[0]
+    # repeat the last sub-frame so the output reaches the end of the final sub-frame
+    f0, sp, ap = unpack(np.concatenate([features, features[-1:]], axis=0), n_sp)
+    out = pw.synthesize(f0, sp, ap, SAMPLE_RATE, FRAME_PERIOD_MS)
+    need = n_sub * HOP
+    if out.shape[0] < need:
+        out = np.concatenate([out, np.zeros(need - out.shape[0])])
+    return out[:need]
+
+
+def _fit(values: np.ndarray, n: int) -> np.ndarray:
+    if values.shape[0] >= n:
+        return np.ascontiguousarray(values[:n])
+    return np.concatenate([values, np.zeros(n - values.shape[0], dtype=values.dtype)])

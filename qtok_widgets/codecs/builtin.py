@@ -1,0 +1,361 @@
+"""The built-in offline speech codec: WORLD vocoder features under 16 residual codebooks.
+
+:class:`BuiltinCodec` keeps the Qwen3-TTS-Tokenizer-12Hz contract (24 kHz audio, 12.5 code
+frames per second, 1920 samples per frame, 16 layers x 2048 codes) with nothing downloaded:
+the model is a few megabytes of numpy arrays shipped in the package. Encoding analyses the
+speech with the WORLD vocoder on a 10 ms grid (F0, voicing, a coded spectral envelope and a
+coded aperiodicity per sub-frame), stacks the 8 sub-frames of each frame, whitens and rotates
+them (PCA) into a latent vector, and quantises that vector with 16 residual k-means codebooks:
+layer 0 is the coarsest description of the frame, each further layer codes what the layers
+before it left. Decoding sums the codewords, undoes the rotation and synthesises speech with
+WORLD in short fixed windows that are cross-faded, so that an edit changes the audio only near
+where it was made (see :meth:`BuiltinCodec.affected_frames`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CodecError
+from ..grid import CodeGrid
+from . import _world
+from .base import Codec, ProgressCallback
+
+__all__ = ["CHUNK_FRAMES", "CONTEXT_FRAMES", "FADE_SAMPLES", "MODEL_FILE", "BuiltinCodec", "BuiltinModel"]
+
+#: Shipped model data (inside the package, loaded with ``allow_pickle=False``).
+MODEL_FILE = "builtin_v1.npz"
+
+#: Frames per decode chunk (0.32 s): the unit that :meth:`BuiltinCodec.decode_range` re-decodes.
+CHUNK_FRAMES = 4
+#: Frames of context synthesised on each side of a chunk's window.
+CONTEXT_FRAMES = 1
+#: Length of the cross-fade at the start of each chunk but the first (20 ms at 24 kHz).
+FADE_SAMPLES = 480
+
+#: Frames encoded per quantisation block (bounds memory for long clips).
+_ENCODE_BLOCK = 2048
+
+
+class BuiltinModel:
+    """The codec's trained arrays, read from an ``.npz`` file without pickle.
+
+    Attributes
+    ----------
+    n_sp : int
+        Dimensions of the coded spectral envelope per sub-frame.
+    mean, scale : numpy.ndarray
+        float64, shape ``(8 * n_feat,)``: a frame's stacked features ``x`` map to the weighted
+        vector ``(x - mean) * scale``.
+    components : numpy.ndarray
+        float32, shape ``(dim, 8 * n_feat)``, orthonormal rows: latent = weighted @ components.T.
+    codebooks : numpy.ndarray
+        float32, shape ``(16, 2048, dim)``: codeword ``c`` of layer ``l`` is ``codebooks[l, c]``.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
+        except (OSError, ValueError) as exc:
+            msg = f"{path}: cannot read built-in codec data ({exc})"
+            raise CodecError(msg) from None
+        need = {"n_sp", "mean", "scale", "components", "codebooks"}
+        missing = need - set(arrays)
+        if missing:
+            msg = f"{path}: built-in codec data lacks {', '.join(sorted(missing))}"
+            raise CodecError(msg)
+        self.path = Path(path)
+        self.n_sp = int(arrays["n_sp"])
+        self.mean = arrays["mean"].astype(np.float64)
+        self.scale = arrays["scale"].astype(np.float64)
+        self.components = np.ascontiguousarray(arrays["components"], dtype=np.float32)
+        self.codebooks = np.ascontiguousarray(arrays["codebooks"], dtype=np.float32)
+        self.codebooks.flags.writeable = False
+        self.sq_norms = np.einsum("lcd,lcd->lc", self.codebooks, self.codebooks)
+        self.info = {k: arrays[k].tolist() for k in arrays if k.startswith("info_")}
+        n_feat = 2 + self.n_sp + 3
+        if self.mean.shape != (_world.SUBFRAMES * n_feat,) or self.components.shape[1] != self.mean.shape[0]:
+            msg = f"{path}: built-in codec data has inconsistent shapes"
+            raise CodecError(msg)
+
+    @property
+    def dim(self) -> int:
+        """Latent dimensions."""
+        return int(self.components.shape[0])
+
+    @property
+    def n_feat(self) -> int:
+        """Features per 10 ms sub-frame."""
+        return 2 + self.n_sp + 3
+
+    def to_latent(self, features: np.ndarray) -> np.ndarray:
+        """Sub-frame features ``(n_frames * 8, n_feat)`` -> latents float32 ``(n_frames, dim)``."""
+        stacked = features.reshape(-1, _world.SUBFRAMES * self.n_feat)
+        weighted = ((stacked - self.mean) * self.scale).astype(np.float32)
+        return weighted @ self.components.T
+
+    def from_latent(self, latent: np.ndarray) -> np.ndarray:
+        """Latents ``(n_frames, dim)`` -> sub-frame features float64 ``(n_frames * 8, n_feat)``."""
+        weighted = np.asarray(latent, dtype=np.float32) @ self.components
+        stacked = weighted.astype(np.float64) / self.scale + self.mean
+        return stacked.reshape(-1, self.n_feat)
+
+
+@functools.cache
+def _load_model(path: str) -> BuiltinModel:
+    return BuiltinModel(path)
+
+
+def _default_model_path() -> str:
+    return str(resources.files("qtok_widgets.codecs").joinpath("data", MODEL_FILE))
+
+
+class BuiltinCodec(Codec):
+    """Offline WORLD-vocoder speech codec with the Qwen 12 Hz shape (16 x 2048 codes, 12.5 Hz).
+
+    Parameters
+    ----------
+    device : str, optional
+        Accepted for interface compatibility; only ``None`` or ``"cpu"`` (the codec runs on CPU).
+    model_path : str or os.PathLike, optional
+        Another ``.npz`` model with the same layout (default: the one shipped in the package).
+
+    Notes
+    -----
+    Locality of decoding: frames are decoded in chunks of :data:`CHUNK_FRAMES` frames. Chunk
+    ``j`` (frames ``[s_j, e_j)``) is synthesised in a window that also covers
+    :data:`CONTEXT_FRAMES` frame(s) on each side, and its first :data:`FADE_SAMPLES` samples
+    cross-fade from the previous chunk's window into its own. A code change at frame ``t``
+    therefore changes the audio of the chunk holding ``t``, of a neighbouring chunk when ``t``
+    lies within one frame of a chunk boundary, and of the chunk after each changed window:
+    at most the 3 chunks (12 frames, 0.96 s) around ``t``. :meth:`affected_frames` returns the
+    exact range, and a full decode equals the concatenation of :meth:`decode_range` over
+    :meth:`decode_chunks`, sample for sample.
+    """
+
+    name = "builtin"
+    sample_rate = 24000
+    frame_rate = 12.5
+    n_layers = 16
+    codebook_size = 2048
+    device = "cpu"
+
+    has_embeddings = True
+    can_quantize = True
+    can_decode_range = True
+
+    def __init__(self, device: str | None = None, model_path: str | Path | None = None) -> None:
+        if device not in (None, "cpu"):
+            msg = f"the built-in codec runs on the CPU only: use device=None or 'cpu', not {device!r}"
+            raise CodecError(msg)
+        self._model_path = str(model_path) if model_path is not None else _default_model_path()
+        if model_path is not None and not Path(self._model_path).is_file():
+            msg = f"{self._model_path}: no such built-in codec model file"
+            raise CodecError(msg)
+
+    # ------------------------------------------------------------------ model
+    @property
+    def model(self) -> BuiltinModel:
+        """The trained arrays, loaded on first use and cached per file."""
+        return _load_model(self._model_path)
+
+    # ------------------------------------------------------------------ encode
+    def _encode_samples(self, samples: np.ndarray, progress: ProgressCallback | None = None) -> np.ndarray:
+        """Encode 24 kHz samples ``(n_samples,)`` to codes int32 ``(16, ceil(n_samples / 1920))``."""
+        samples = np.asarray(samples, dtype=np.float32)
+        n_frames = -(-samples.shape[0] // self.samples_per_frame)
+        latent = self.latents(samples)
+        codes = np.zeros((self.n_layers, n_frames), dtype=np.int32)
+        for start in range(0, n_frames, _ENCODE_BLOCK):
+            stop = min(n_frames, start + _ENCODE_BLOCK)
+            codes[:, start:stop], _ = self.quantize(latent[start:stop], range(self.n_layers))
+            if progress is not None:
+                progress(stop, n_frames)
+        return codes
+
+    def latents(self, samples: np.ndarray) -> np.ndarray:
+        """Unquantised latents of 24 kHz speech.
+
+        Parameters
+        ----------
+        samples : numpy.ndarray
+            float32, shape ``(n_samples,)``, ``n_samples >= 1``, at 24 kHz.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(ceil(n_samples / 1920), dim)`` in the space of :meth:`embeddings`.
+        """
+        samples = np.asarray(samples, dtype=np.float32)
+        if samples.ndim != 1 or samples.shape[0] == 0:
+            msg = f"samples must be a non-empty 1-D array, got shape {samples.shape}"
+            raise CodecError(msg)
+        n_frames = -(-samples.shape[0] // self.samples_per_frame)
+        model = self.model
+        features = _world.analyze(samples, n_frames, model.n_sp)
+        return model.to_latent(features)
+
+    def quantize(self, latent: np.ndarray, layers: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Snap latents ``(n_frames, dim)`` to codes residually over ``layers`` (in that order).
+
+        Returns
+        -------
+        codes : numpy.ndarray
+            int32, shape ``(len(layers), n_frames)``.
+        error : numpy.ndarray
+            float32, shape ``(n_frames,)``: L2 norm of the residual left after the last layer.
+        """
+        model = self.model
+        residual = np.array(latent, dtype=np.float32, copy=True)
+        if residual.ndim != 2 or residual.shape[1] != model.dim:
+            msg = f"latent must have shape (n_frames, {model.dim}), got {residual.shape}"
+            raise CodecError(msg)
+        layers = [self._check_layer(layer) for layer in layers]
+        codes = np.zeros((len(layers), residual.shape[0]), dtype=np.int32)
+        for i, layer in enumerate(layers):
+            table = model.codebooks[layer]
+            dist = model.sq_norms[layer][None, :] - 2.0 * (residual @ table.T)
+            codes[i] = np.argmin(dist, axis=1)
+            residual -= table[codes[i]]
+        return codes, np.linalg.norm(residual, axis=1).astype(np.float32)
+
+    # ------------------------------------------------------------------ decode
+    def _latent_of(self, codes: np.ndarray, mask: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """Sum of the unmasked codewords of frames ``[start, stop)``: float32 ``(stop - start, dim)``."""
+        model = self.model
+        latent = np.zeros((stop - start, model.dim), dtype=np.float32)
+        for layer in range(self.n_layers):
+            keep = ~np.asarray(mask[layer, start:stop], dtype=bool)
+            if keep.any():
+                rows = np.asarray(codes[layer, start:stop], dtype=np.int64)
+                latent[keep] += model.codebooks[layer][rows[keep]]
+        return latent
+
+    def _window(
+        self, codes: np.ndarray, mask: np.ndarray, chunk: int, n_frames: int
+    ) -> tuple[int, np.ndarray]:
+        """Synthesise chunk ``chunk``'s window; return its first frame and its float64 samples."""
+        first = max(0, chunk * CHUNK_FRAMES - CONTEXT_FRAMES)
+        last = min(n_frames, (chunk + 1) * CHUNK_FRAMES + CONTEXT_FRAMES)
+        features = self.model.from_latent(self._latent_of(codes, mask, first, last))
+        return first, _world.synthesize(features, self.model.n_sp)
+
+    def _assemble(self, codes: np.ndarray, mask: np.ndarray, chunk_start: int, chunk_stop: int) -> np.ndarray:
+        """Samples of chunks ``[chunk_start, chunk_stop)``, float32 ``(frames * 1920,)``."""
+        n_frames = codes.shape[1]
+        spf = self.samples_per_frame
+        fade_in = (0.5 - 0.5 * np.cos(np.pi * (np.arange(FADE_SAMPLES) + 0.5) / FADE_SAMPLES)).astype(
+            np.float64
+        )
+        f_start = chunk_start * CHUNK_FRAMES
+        f_stop = min(n_frames, chunk_stop * CHUNK_FRAMES)
+        out = np.zeros((f_stop - f_start) * spf, dtype=np.float64)
+        previous = self._window(codes, mask, chunk_start - 1, n_frames) if chunk_start > 0 else None
+        for chunk in range(chunk_start, chunk_stop):
+            first, wave = self._window(codes, mask, chunk, n_frames)
+            s = chunk * CHUNK_FRAMES
+            e = min(n_frames, s + CHUNK_FRAMES)
+            seg = wave[(s - first) * spf : (e - first) * spf].copy()
+            if previous is not None:
+                p_first, p_wave = previous
+                n = min(FADE_SAMPLES, seg.shape[0])
+                tail = p_wave[(s - p_first) * spf : (s - p_first) * spf + n]
+                seg[:n] = tail * (1.0 - fade_in[:n]) + seg[:n] * fade_in[:n]
+            out[(s - f_start) * spf : (e - f_start) * spf] = seg
+            previous = (first, wave)
+        return out.astype(np.float32)
+
+    def _decode_codes(self, codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Decode codes ``(16, n_frames)`` (masked cells skipped) to float32 ``(n_frames * 1920,)``."""
+        n_frames = codes.shape[1]
+        if n_frames == 0:
+            return np.zeros(0, dtype=np.float32)
+        return self._assemble(codes, mask, 0, self._n_chunks(n_frames))
+
+    def decode_chunks(self, n_frames: int) -> list[tuple[int, int]]:
+        """Independent decode ranges: ``[(0, 4), (4, 8), ...]``, the last one possibly shorter."""
+        n_frames = int(n_frames)
+        return [(s, min(n_frames, s + CHUNK_FRAMES)) for s in range(0, n_frames, CHUNK_FRAMES)]
+
+    def affected_frames(self, start: int, stop: int, n_frames: int) -> tuple[int, int]:
+        """Frames whose audio changes when codes in ``[start, stop)`` change, on chunk boundaries.
+
+        A window (chunk ``j`` plus one frame of context each side) changes when it holds a
+        changed frame; chunk ``j`` sounds its own window and cross-fades from window ``j - 1``.
+        Returns ``(0, 0)`` when ``start >= stop``.
+        """
+        start, stop, n_frames = int(start), int(stop), int(n_frames)
+        if not 0 <= start <= n_frames or not 0 <= stop <= n_frames:
+            msg = f"frame range [{start}, {stop}) is outside the grid's 0..{n_frames} frames"
+            raise CodecError(msg)
+        if start >= stop:
+            return (0, 0)
+        n_chunks = self._n_chunks(n_frames)
+        first_window = max(0, (start - CONTEXT_FRAMES) // CHUNK_FRAMES)
+        if (first_window + 1) * CHUNK_FRAMES + CONTEXT_FRAMES <= start:
+            first_window += 1
+        last_window = min(n_chunks - 1, (stop - 1 + CONTEXT_FRAMES) // CHUNK_FRAMES)
+        last_chunk = min(n_chunks - 1, last_window + 1)
+        return (first_window * CHUNK_FRAMES, min(n_frames, (last_chunk + 1) * CHUNK_FRAMES))
+
+    def decode_range(self, grid: CodeGrid, start: int, stop: int) -> np.ndarray:
+        """Audio of frames ``[start, stop)``, equal sample for sample to the full decode there.
+
+        ``start`` and ``stop`` must be :meth:`decode_chunks` boundaries (multiples of 4, or
+        ``grid.n_frames``). Cost: one window per chunk plus the window before ``start``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``((stop - start) * 1920,)`` (untrimmed).
+        """
+        self.check_grid(grid)
+        n_frames = grid.n_frames
+        start, stop = int(start), int(stop)
+        bounds = {0, n_frames, *range(0, n_frames, CHUNK_FRAMES)}
+        if start not in bounds or stop not in bounds or start > stop:
+            msg = (
+                f"decode_range needs chunk boundaries 0 <= start <= stop <= {n_frames} "
+                f"(multiples of {CHUNK_FRAMES} or {n_frames}), got [{start}, {stop})"
+            )
+            raise CodecError(msg)
+        if start == stop:
+            return np.zeros(0, dtype=np.float32)
+        chunk_stop = self._n_chunks(n_frames) if stop == n_frames else stop // CHUNK_FRAMES
+        return self._assemble(grid.codes, grid.mask, start // CHUNK_FRAMES, chunk_stop)
+
+    @staticmethod
+    def _n_chunks(n_frames: int) -> int:
+        return -(-n_frames // CHUNK_FRAMES)
+
+    # ------------------------------------------------------------------ embeddings
+    def embeddings(self, layer: int) -> np.ndarray:
+        """Codebook vectors of ``layer`` (0..15): float32 ``(2048, dim)``, a read-only view.
+
+        Summing the vectors of a frame's 16 codes gives the frame's latent; decoding turns the
+        latent into WORLD features (see the module docstring).
+        """
+        return self.model.codebooks[self._check_layer(layer)]
+
+    def layer_groups(self) -> list[list[int]]:
+        """One residual chain of all 16 layers, ``[[0, 1, ..., 15]]``."""
+        return [list(range(self.n_layers))]
+
+    def _check_layer(self, layer: int) -> int:
+        if not isinstance(layer, (int, np.integer)) or not 0 <= int(layer) < self.n_layers:
+            msg = f"layer must be an integer in 0..{self.n_layers - 1}, got {layer!r}"
+            raise CodecError(msg)
+        return int(layer)
+
+    def info(self) -> dict[str, object]:
+        """Name, rates, sizes and capabilities, plus the model file and its latent size."""
+        out = super().info()
+        out["model"] = Path(self._model_path).name
+        out["decode_chunk_frames"] = CHUNK_FRAMES
+        return out

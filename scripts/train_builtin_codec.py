@@ -1,0 +1,220 @@
+"""Train the built-in codec's model data (``qtok_widgets/codecs/data/builtin_v1.npz``).
+
+Steps, all seeded: (1) analyse every WAV of the synthetic corpus (``make_builtin_corpus.py``)
+with the codec's own WORLD analysis at 24 kHz; (2) augment in the WORLD domain (F0 scaled by
+0.7-1.45, spectral envelope frequency-warped by 0.85-1.18, gain -12..+6 dB), several copies per
+file; (3) stack the 8 sub-frames of each 80 ms frame at several sub-frame offsets; (4) weight
+the feature groups, centre, and rotate with PCA, keeping ``--dim`` dimensions; (5) fit 16
+residual k-means codebooks of 2048 entries, layer by layer (each on what the layers before it
+left), in float32 with torch. The real clips in ``tests/data`` are never used: they are the
+held-out evaluation set.
+
+Usage::
+
+    nice -n 5 .venv/bin/python scripts/make_builtin_corpus.py --out build/builtin_corpus --paragraphs 600
+    nice -n 5 .venv/bin/python scripts/train_builtin_codec.py --corpus build/builtin_corpus \
+        --out qtok_widgets/codecs/data/builtin_v1.npz --augment 3 --dim 160 --iters 12 --seed 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import zlib
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from qtok_widgets.audio import load_audio
+from qtok_widgets.codecs import _world
+
+N_LAYERS = 16
+CODEBOOK_SIZE = 2048
+#: Relative weight of each feature group in the squared error the codebooks minimise.
+GROUP_WEIGHTS = {"lf0": 3.2, "vuv": 2.0, "sp": 1.0, "ap": 1.4}
+
+
+def _warp(env: np.ndarray, alpha: float) -> np.ndarray:
+    """Frequency-warp envelopes ``(n_sub, n_bins)``: new(f) = old(f / alpha)."""
+    bins = np.arange(env.shape[1], dtype=np.float64)
+    src = np.clip(bins / alpha, 0, env.shape[1] - 1)
+    lo = np.floor(src).astype(int)
+    hi = np.minimum(lo + 1, env.shape[1] - 1)
+    frac = src - lo
+    return env[:, lo] * (1 - frac) + env[:, hi] * frac
+
+
+def features_of(args: tuple[str, int, int, int]) -> list[np.ndarray]:
+    """Sub-frame features of one file: the original plus ``n_aug`` augmented copies."""
+    path, n_aug, n_sp, seed = args
+    audio = load_audio(path, target_rate=_world.SAMPLE_RATE)
+    samples = audio.samples
+    peak = float(np.max(np.abs(samples)))
+    if peak > 0:
+        samples = samples * (0.5 / peak)
+    n_frames = -(-samples.shape[0] // _world.SAMPLES_PER_FRAME)
+    f0, sp, ap = _world.analyze_raw(samples, n_frames)
+    out = [_world.pack(f0, sp, ap, n_sp)]
+    rng = np.random.default_rng([seed, zlib.crc32(Path(path).name.encode())])
+    for _ in range(n_aug):
+        f0_scale = float(np.exp(rng.uniform(np.log(0.7), np.log(1.45))))
+        alpha = float(rng.uniform(0.85, 1.18))
+        gain = float(10 ** (rng.uniform(-12, 6) / 10))
+        f0_a = np.clip(f0 * f0_scale, 0, _world.F0_CEIL_HZ)
+        out.append(_world.pack(f0_a, _warp(sp, alpha) * gain, _warp(ap, alpha), n_sp))
+    return out
+
+
+def stack(features: np.ndarray, offset: int) -> np.ndarray:
+    """Frames of 8 sub-frames starting at sub-frame ``offset``: ``(n, 8 * n_feat)``."""
+    sub = _world.SUBFRAMES
+    usable = (features.shape[0] - offset) // sub
+    return features[offset : offset + usable * sub].reshape(usable, sub * features.shape[1])
+
+
+def group_scale(data: np.ndarray, n_sp: int) -> np.ndarray:
+    """Per-dimension weights: each group's dims share one scale, ``weight / rms std``."""
+    n_feat = 2 + n_sp + 3
+    groups = {"lf0": [0], "vuv": [1], "sp": list(range(2, 2 + n_sp)), "ap": list(range(2 + n_sp, n_feat))}
+    var = data.var(axis=0)
+    scale = np.zeros(data.shape[1])
+    for name, cols in groups.items():
+        idx = np.array([s * n_feat + c for s in range(_world.SUBFRAMES) for c in cols])
+        scale[idx] = GROUP_WEIGHTS[name] / np.sqrt(var[idx].mean() + 1e-12)
+    return scale
+
+
+def kmeans(x, k: int, iters: int, gen, log_prefix: str):
+    """Lloyd k-means on a float32 torch tensor ``(n, d)``; returns centroids ``(k, d)``."""
+    import torch
+
+    n = x.shape[0]
+    centroids = x[torch.randperm(n, generator=gen)[:k]].clone()
+    x_sq = (x * x).sum(1)
+    for it in range(iters):
+        assign, dist = _assign(x, centroids)
+        sums = torch.zeros_like(centroids).index_add_(0, assign, x)
+        counts = torch.bincount(assign, minlength=k).to(x.dtype)
+        empty = counts == 0
+        centroids = sums / counts.clamp(min=1)[:, None]
+        if empty.any():
+            # re-seed empty clusters with the points worst served so far
+            worst = torch.topk(dist, int(empty.sum())).indices
+            centroids[empty] = x[worst]
+        if it == iters - 1 or it % 4 == 0:
+            print(
+                f"{log_prefix} iter {it}: mse {float(dist.mean()) / x.shape[1]:.5f} empty {int(empty.sum())}",
+                flush=True,
+            )
+    del x_sq
+    return centroids
+
+
+def _assign(x, centroids, block: int = 8192):
+    import torch
+
+    c_sq = (centroids * centroids).sum(1)
+    assign = torch.empty(x.shape[0], dtype=torch.long)
+    dist = torch.empty(x.shape[0], dtype=x.dtype)
+    for s in range(0, x.shape[0], block):
+        xb = x[s : s + block]
+        d = c_sq[None, :] - 2.0 * xb @ centroids.T
+        val, idx = d.min(1)
+        assign[s : s + block] = idx
+        dist[s : s + block] = (val + (xb * xb).sum(1)).clamp(min=0)
+    return assign, dist
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=Path("build/builtin_corpus"))
+    parser.add_argument("--out", type=Path, default=Path("qtok_widgets/codecs/data/builtin_v1.npz"))
+    parser.add_argument("--max-files", type=int, default=0, help="use only the first N files (0 = all)")
+    parser.add_argument("--augment", type=int, default=3, help="augmented copies per file")
+    parser.add_argument(
+        "--offsets", type=int, nargs="+", default=[0, 4], help="sub-frame offsets to stack at"
+    )
+    parser.add_argument("--n-sp", type=int, default=40)
+    parser.add_argument("--dim", type=int, default=160)
+    parser.add_argument("--iters", type=int, default=12)
+    parser.add_argument("--max-vectors", type=int, default=400_000)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--features-cache", type=Path, default=None, help="reuse/write stacked features here (.npy)"
+    )
+    args = parser.parse_args()
+
+    import torch
+
+    torch.manual_seed(args.seed)
+    t0 = time.time()
+    if args.features_cache and args.features_cache.exists():
+        data = np.load(args.features_cache, allow_pickle=False)
+        print(f"loaded {data.shape} features from {args.features_cache}")
+    else:
+        files = sorted(args.corpus.glob("*.wav"))
+        if args.max_files:
+            files = files[: args.max_files]
+        if not files:
+            raise SystemExit(f"no WAV files in {args.corpus}: run scripts/make_builtin_corpus.py first")
+        jobs = [(str(f), args.augment, args.n_sp, args.seed) for f in files]
+        frames = []
+        with get_context("fork").Pool(args.jobs) as pool:
+            for i, feats in enumerate(pool.imap(features_of, jobs, chunksize=2)):
+                for f in feats:
+                    for off in args.offsets:
+                        frames.append(stack(f, off).astype(np.float32))
+                if i % 50 == 0:
+                    print(f"analysed {i + 1}/{len(files)} files, {time.time() - t0:.0f}s", flush=True)
+        data = np.concatenate(frames)
+        if args.features_cache:
+            np.save(args.features_cache, data)
+    print(f"{data.shape[0]} frame vectors of {data.shape[1]} dims ({time.time() - t0:.0f}s)")
+    rng = np.random.default_rng(args.seed)
+    if data.shape[0] > args.max_vectors:
+        data = data[np.sort(rng.choice(data.shape[0], args.max_vectors, replace=False))]
+
+    mean = data.mean(axis=0).astype(np.float64)
+    scale = group_scale(data, args.n_sp)
+    weighted = ((data - mean) * scale).astype(np.float32)
+    cov = np.cov(weighted[:: max(1, weighted.shape[0] // 100_000)].T.astype(np.float64))
+    eigval, eigvec = np.linalg.eigh(cov)
+    order = np.argsort(eigval)[::-1]
+    components = eigvec[:, order[: args.dim]].T
+    # fix each component's sign so the result does not depend on the LAPACK build
+    components *= np.sign(components[np.arange(args.dim), np.argmax(np.abs(components), axis=1)])[:, None]
+    kept = eigval[order[: args.dim]].sum() / eigval.sum()
+    print(f"PCA: {args.dim} of {weighted.shape[1]} dims keep {kept:.4f} of the weighted variance")
+    latent = torch.from_numpy(weighted @ components.T.astype(np.float32))
+
+    gen = torch.Generator().manual_seed(args.seed)
+    codebooks = np.zeros((N_LAYERS, CODEBOOK_SIZE, args.dim), dtype=np.float32)
+    residual = latent.clone()
+    for layer in range(N_LAYERS):
+        centroids = kmeans(residual, CODEBOOK_SIZE, args.iters, gen, f"layer {layer:2d}")
+        assign, _ = _assign(residual, centroids)
+        residual -= centroids[assign]
+        codebooks[layer] = centroids.numpy()
+        print(
+            f"layer {layer:2d}: residual energy {float((residual**2).sum(1).mean()):.4f} ({time.time() - t0:.0f}s)",
+            flush=True,
+        )
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        args.out,
+        n_sp=np.int64(args.n_sp),
+        mean=mean.astype(np.float32),
+        scale=scale.astype(np.float32),
+        components=components.astype(np.float32),
+        codebooks=codebooks.astype(np.float16),
+        info_vectors=np.int64(data.shape[0]),
+        info_seed=np.int64(args.seed),
+    )
+    print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.1f} MB) in {time.time() - t0:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

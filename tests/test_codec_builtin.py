@@ -1,0 +1,173 @@
+"""Tests of the built-in offline codec: contract, determinism, locality and round-trip quality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qtok_widgets import load_audio
+from qtok_widgets.codecs import load_codec
+from qtok_widgets.codecs.builtin import CHUNK_FRAMES, BuiltinCodec
+from qtok_widgets.errors import CodecError, QtokError
+from qtok_widgets.grid import CodeGrid
+
+SPF = 1920
+
+
+@pytest.fixture(scope="module")
+def codec() -> BuiltinCodec:
+    return load_codec("builtin")
+
+
+@pytest.fixture(scope="module")
+def speech(speech_path):
+    return load_audio(speech_path, target_rate=24000)
+
+
+@pytest.fixture(scope="module")
+def grid(codec, speech) -> CodeGrid:
+    return codec.encode(speech)
+
+
+def test_load_codec_gives_builtin(codec):
+    assert isinstance(codec, BuiltinCodec)
+    info = codec.info()
+    assert (info["sample_rate"], info["frame_rate"], info["samples_per_frame"]) == (24000, 12.5, SPF)
+    assert (info["n_layers"], info["codebook_size"]) == (16, 2048)
+    assert codec.has_embeddings and codec.can_quantize and codec.can_decode_range
+
+
+def test_shape_and_length_contract(codec, speech, grid):
+    n_frames = -(-speech.n_samples // SPF)
+    assert grid.shape == (16, n_frames)
+    assert grid.codes.min() >= 0 and grid.codes.max() < 2048
+    assert grid.codec == "builtin" and grid.n_samples == speech.n_samples
+    out = codec.decode(grid)
+    assert out.sample_rate == 24000 and out.n_samples == speech.n_samples
+    assert np.all(np.isfinite(out.samples))
+
+
+def test_encode_is_deterministic(codec, speech, grid):
+    again = codec.encode(speech)
+    np.testing.assert_array_equal(again.codes, grid.codes)
+    np.testing.assert_array_equal(codec.decode(grid).samples, codec.decode(again).samples)
+
+
+def test_all_layers_are_used(grid):
+    # every layer varies over a 4 s utterance; a dead layer would repeat one code
+    for layer in range(16):
+        assert len(np.unique(grid.codes[layer])) > 5, layer
+
+
+def test_roundtrip_stoi_above_floor(codec, speech, grid):
+    pystoi = pytest.importorskip("pystoi")
+    out = codec.decode(grid)
+    score = pystoi.stoi(speech.samples, out.samples, 24000)
+    assert score > 0.75
+
+
+def test_fewer_layers_sound_worse(codec, speech, grid):
+    pystoi = pytest.importorskip("pystoi")
+    mask = np.zeros(grid.shape, dtype=bool)
+    mask[1:] = True
+    coarse = codec.decode(grid.with_codes(grid.codes, mask=mask))
+    full = codec.decode(grid)
+    assert pystoi.stoi(speech.samples, coarse.samples, 24000) < pystoi.stoi(
+        speech.samples, full.samples, 24000
+    )
+
+
+@pytest.mark.parametrize("n_samples", [1, 100, SPF - 1, SPF, SPF + 1])
+def test_short_input(codec, n_samples):
+    rng = np.random.default_rng(0)
+    samples = (0.1 * rng.standard_normal(n_samples)).astype(np.float32)
+    grid = codec.encode(load_audio(samples, sample_rate=24000))
+    assert grid.shape == (16, -(-n_samples // SPF))
+    out = codec.decode(grid)
+    assert out.n_samples == n_samples and np.all(np.isfinite(out.samples))
+
+
+def test_silence(codec):
+    silence = load_audio(np.zeros(3 * 24000, dtype=np.float32), sample_rate=24000)
+    grid = codec.encode(silence)
+    assert grid.shape == (16, 38)
+    out = codec.decode(grid)
+    assert np.all(np.isfinite(out.samples))
+    # silence decodes to something far quieter than speech
+    assert np.sqrt(np.mean(out.samples**2)) < 0.01
+
+
+def test_full_decode_equals_concatenated_chunks(codec, grid):
+    full = codec._decode_codes(grid.codes, grid.mask)
+    parts = [codec.decode_range(grid, s, e) for s, e in codec.decode_chunks(grid.n_frames)]
+    assert codec.decode_chunks(grid.n_frames)[0] == (0, CHUNK_FRAMES)
+    np.testing.assert_array_equal(np.concatenate(parts), full)
+
+
+def test_edit_changes_audio_only_in_affected_frames(codec, grid):
+    t = grid.n_frames // 2
+    codes = grid.codes.copy()
+    codes[:, t] = (codes[:, t] + 7) % 2048
+    edited = grid.with_codes(codes)
+    before = codec._decode_codes(grid.codes, grid.mask)
+    after = codec._decode_codes(edited.codes, edited.mask)
+    start, stop = codec.affected_frames(t, t + 1, grid.n_frames)
+    assert start <= t < stop and stop - start <= 3 * CHUNK_FRAMES
+    assert start % CHUNK_FRAMES == 0
+    changed = np.flatnonzero(before != after)
+    assert changed.size > 0
+    assert changed.min() >= start * SPF and changed.max() < stop * SPF
+    np.testing.assert_array_equal(codec.decode_range(edited, start, stop), after[start * SPF : stop * SPF])
+
+
+def test_affected_frames_cover_every_change(codec, grid):
+    n = grid.n_frames
+    rng = np.random.default_rng(1)
+    before = codec._decode_codes(grid.codes, grid.mask)
+    for t in rng.choice(n, size=3, replace=False):
+        mask = grid.mask.copy()
+        mask[5:, t] = True
+        after = codec._decode_codes(grid.codes, mask)
+        start, stop = codec.affected_frames(int(t), int(t) + 1, n)
+        changed = np.flatnonzero(before != after)
+        assert changed.min() >= start * SPF and changed.max() < stop * SPF
+
+
+def test_masked_cells_add_nothing(codec, grid):
+    layer = 3
+    mask = np.zeros(grid.shape, dtype=bool)
+    mask[layer:] = True
+    kept = codec._latent_of(grid.codes, mask, 0, grid.n_frames)
+    expected = sum(codec.embeddings(layer_)[grid.codes[layer_]] for layer_ in range(layer))
+    np.testing.assert_allclose(kept, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_embeddings_and_quantize_agree(codec, speech, grid):
+    emb = codec.embeddings(0)
+    assert emb.dtype == np.float32 and emb.shape[0] == 2048
+    latent = codec.latents(speech.samples)
+    codes, error = codec.quantize(latent, range(16))
+    np.testing.assert_array_equal(codes, grid.codes)
+    assert error.shape == (grid.n_frames,)
+    # quantising with more layers leaves less behind
+    _, error4 = codec.quantize(latent, range(4))
+    assert float(error.mean()) < float(error4.mean())
+    assert codec.layer_groups() == [list(range(16))]
+
+
+def test_bad_input_errors(codec, grid):
+    with pytest.raises(CodecError, match=r"0\.\.15"):
+        codec.embeddings(16)
+    with pytest.raises(CodecError, match="chunk boundaries"):
+        codec.decode_range(grid, 1, 4)
+    with pytest.raises(CodecError, match="outside"):
+        codec.affected_frames(0, grid.n_frames + 1, grid.n_frames)
+    with pytest.raises(CodecError, match="CPU"):
+        BuiltinCodec(device="cuda")
+    with pytest.raises(QtokError):
+        codec.quantize(np.zeros((3, 5), np.float32), [0])
+    other = CodeGrid(
+        np.zeros((8, 4), np.int32), codec="x", frame_rate=12.5, sample_rate=24000, codebook_size=2048
+    )
+    with pytest.raises(CodecError, match="layers"):
+        codec.decode(other)
