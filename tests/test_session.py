@@ -498,6 +498,9 @@ class TestBuiltinCodec:
         assert op["frames"] == "6:13" and op["target"] == "grid1" and op["target_start"] == 3
         replay = EditSession.from_json(s.to_json(), speech_grid, builtin)
         assert replay.grid == s.grid
+        namespace = {"grid": speech_grid, "codec": builtin}
+        exec(s.to_python(), namespace)
+        assert namespace["session"].grid == s.grid
         with pytest.raises(EditError, match="recipe op 0 \\(interpolate\\): interpolate needs a codec"):
             EditSession.from_json(s.to_json(), speech_grid)
 
