@@ -84,7 +84,7 @@ _RUN_CELL = """async ([index, kind]) => {
         return img && img.getAttribute('href');
     };
     return await new Promise((resolve, reject) => {
-        const stop = setTimeout(() => reject(new Error(kind + ' did not paint in 120 s')), 120000);
+        const stop = setTimeout(() => reject(new Error(kind + ' in cell ' + index + ' did not paint in 300 s')), 300000);
         const tick = () => {
             if (ready()) { clearTimeout(stop); resolve(performance.now() - t0); }
             else requestAnimationFrame(tick);
@@ -102,7 +102,7 @@ _PY_UPDATE = """async ([code, kind]) => {
     const t0 = performance.now();
     const future = kernel.requestExecute({code, store_history: false});
     return await new Promise((resolve, reject) => {
-        const stop = setTimeout(() => reject(new Error(kind + ' update did not paint in 120 s')), 120000);
+        const stop = setTimeout(() => reject(new Error(kind + ' update did not paint in 300 s')), 300000);
         const tick = () => {
             const now = kind === 'editor' ? (root.__qtok.patches || 0) : img().getAttribute('href');
             if (now !== before) { clearTimeout(stop); future.done.then(() => resolve(performance.now() - t0)); }

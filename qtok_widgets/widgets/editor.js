@@ -389,7 +389,7 @@ function render({ model, el: host }) {
     for (let k = 0; first + k * step <= tEnd + 1e-9; k++) {
       const ts = first + k * step;
       const x = xOfFrame(ts * fr);
-      if (x > L.gx + L.plotW) break;
+      if (x > L.gx + L.plotW - 24) break; // keep the label inside the plot
       g.beginPath();
       g.moveTo(x + 0.5, y);
       g.lineTo(x + 0.5, y + 6);
@@ -728,6 +728,7 @@ function render({ model, el: host }) {
     playBtn.textContent = "▶ Play";
     delete root.dataset.playing;
     if (keepPosition) setPlayhead(Number.isFinite(pos) ? pos : 0);
+    say(`stopped at ${(Number.isFinite(pos) ? pos : 0).toFixed(2)} s`);
     drawOverlay();
   }
   playBtn.addEventListener("click", () => (S.playing ? stopPlayback(true) : startPlayback()));
