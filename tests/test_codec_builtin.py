@@ -171,3 +171,30 @@ def test_bad_input_errors(codec, grid):
     )
     with pytest.raises(CodecError, match="layers"):
         codec.decode(other)
+
+
+def test_segmented_analysis_is_the_same_with_any_worker_count(monkeypatch, speech):
+    from qtok_widgets.codecs import _world
+
+    monkeypatch.setattr(_world, "SEGMENT_FRAMES", 8)
+    monkeypatch.setattr(_world, "SEGMENT_CONTEXT_FRAMES", 4)
+    samples = speech.samples[: 2 * 24000]
+    n_frames = -(-samples.shape[0] // SPF)
+    serial = _world.analyze(samples, n_frames, 40, workers=1)
+    parallel = _world.analyze(samples, n_frames, 40, workers=2)
+    assert serial.shape == (n_frames * 8, 45)
+    np.testing.assert_array_equal(serial, parallel)
+    # segment seams cost little: F0 and envelope agree with the one-piece analysis
+    whole = _world.pack(*_world.analyze_raw(samples, n_frames), 40)
+    voiced = (whole[:, 1] > 0.5) & (serial[:, 1] > 0.5)
+    assert np.mean(whole[:, 1] == serial[:, 1]) > 0.95
+    assert np.median(np.abs(whole[voiced, 0] - serial[voiced, 0])) < 0.01
+
+
+def test_bad_worker_setting(monkeypatch, speech):
+    from qtok_widgets.codecs import _world
+
+    monkeypatch.setenv("QTOK_BUILTIN_WORKERS", "many")
+    monkeypatch.setattr(_world, "SEGMENT_FRAMES", 8)
+    with pytest.raises(CodecError, match="QTOK_BUILTIN_WORKERS"):
+        _world.analyze(speech.samples[: 2 * 24000], 25, 40)

@@ -12,6 +12,9 @@ from __future__ import annotations
 import functools
 import importlib.machinery
 import importlib.util
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from types import ModuleType
 
 import numpy as np
@@ -64,8 +67,13 @@ F0_CEIL_HZ = 500.0
 SP_FLOOR = 1e-12  # power floor of the spectral envelope (about -120 dB), also for digital silence
 
 
-def analyze(samples: np.ndarray, n_frames: int, n_sp: int) -> np.ndarray:
+def analyze(samples: np.ndarray, n_frames: int, n_sp: int, workers: int | None = None) -> np.ndarray:
     """WORLD features of ``samples`` on the codec's sub-frame grid.
+
+    Inputs longer than :data:`SEGMENT_FRAMES` frames are analysed in segments of that many
+    frames, each with :data:`SEGMENT_CONTEXT_FRAMES` frames of signal on either side, in
+    parallel worker processes when ``workers > 1``. The segmentation depends only on the
+    length, so the result is the same whatever the number of workers.
 
     Parameters
     ----------
@@ -75,6 +83,8 @@ def analyze(samples: np.ndarray, n_frames: int, n_sp: int) -> np.ndarray:
         Code frames to describe; the signal is zero-padded to cover them.
     n_sp : int
         Dimensions of the coded spectral envelope.
+    workers : int, optional
+        Processes for long inputs (default ``$QTOK_BUILTIN_WORKERS``, else up to 2 CPUs).
 
     Returns
     -------
@@ -83,7 +93,48 @@ def analyze(samples: np.ndarray, n_frames: int, n_sp: int) -> np.ndarray:
         F0 (interpolated through unvoiced stretches), the voicing flag (0 or 1), the coded
         spectral envelope (``n_sp`` values) and the coded aperiodicity (3 bands, dB).
     """
-    return pack(*analyze_raw(samples, n_frames), n_sp)
+    if n_frames <= SEGMENT_FRAMES + 2 * SEGMENT_CONTEXT_FRAMES:
+        return pack(*analyze_raw(samples, n_frames), n_sp)
+    jobs = []
+    for start in range(0, n_frames, SEGMENT_FRAMES):
+        stop = min(n_frames, start + SEGMENT_FRAMES)
+        first = max(0, start - SEGMENT_CONTEXT_FRAMES)
+        last = min(n_frames, stop + SEGMENT_CONTEXT_FRAMES)
+        block = samples[first * SAMPLES_PER_FRAME : last * SAMPLES_PER_FRAME]
+        keep = ((start - first) * SUBFRAMES, (stop - first) * SUBFRAMES)
+        jobs.append((np.ascontiguousarray(block), last - first, n_sp, keep))
+    workers = min(_n_workers(workers), len(jobs))
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # forked workers need no importable __main__ (unlike spawn) and start in milliseconds;
+        # they only run WORLD and numpy, never a thread pool inherited from the parent
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            parts = list(pool.map(_analyze_block, jobs))
+    else:
+        parts = [_analyze_block(job) for job in jobs]
+    return np.concatenate(parts, axis=0)
+
+
+#: Frames per analysis segment of long inputs (10.24 s) and context frames on each side.
+SEGMENT_FRAMES = 128
+SEGMENT_CONTEXT_FRAMES = 8
+
+
+def _analyze_block(job: tuple[np.ndarray, int, int, tuple[int, int]]) -> np.ndarray:
+    block, n_frames, n_sp, (keep_start, keep_stop) = job
+    return pack(*analyze_raw(block, n_frames), n_sp)[keep_start:keep_stop]
+
+
+def _n_workers(workers: int | None) -> int:
+    if workers is not None:
+        return max(1, int(workers))
+    env = os.environ.get("QTOK_BUILTIN_WORKERS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            msg = f"QTOK_BUILTIN_WORKERS must be a whole number of processes, got {env!r}"
+            raise CodecError(msg) from None
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def analyze_raw(samples: np.ndarray, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
