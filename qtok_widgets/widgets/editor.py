@@ -734,7 +734,8 @@ class TokenEditor(anywidget.AnyWidget):
         elif kind == "action":
             self._in_action = True
             try:
-                ok = self.run_action(str(content.get("name")), content.get("args") or {})
+                with self.hold_sync():  # one state message for all the traits the action touched
+                    ok = self.run_action(str(content.get("name")), content.get("args") or {})
             finally:
                 self._in_action = False
             self.send({"type": "ack", "id": content.get("id"), "ok": ok, "message": self.message})
