@@ -91,7 +91,7 @@ _DECODER_TINY = {
     "num_key_value_heads": 2,
     "head_dim": 16,
     "num_hidden_layers": 2,
-    "decoder_dim": 64,
+    "decoder_dim": 16,
 }
 # Decoder sizes of the published checkpoint; hidden_size, intermediate_size and head_dim differ
 # from the defaults of Qwen3TTSTokenizerV2DecoderConfig.
@@ -389,7 +389,9 @@ class QwenCodec(Codec):
         if start == stop:
             return (start, start)
         hit = [
-            (lo, hi) for lo, hi in self.decode_chunks(n_frames) if start < hi and stop > lo - self._chunk_context(lo)
+            (lo, hi)
+            for lo, hi in self.decode_chunks(n_frames)
+            if start < hi and stop > lo - self._chunk_context(lo)
         ]
         return (hit[0][0], hit[-1][1])
 
@@ -507,9 +509,7 @@ class QwenCodec(Codec):
 
 
 # ---------------------------------------------------------------------------------- random weights
-def build_random_checkpoint(
-    directory: str | os.PathLike[str], preset: str = "tiny", seed: int = 0
-) -> Path:
+def build_random_checkpoint(directory: str | os.PathLike[str], preset: str = "tiny", seed: int = 0) -> Path:
     """Write a seeded random Qwen3-TTS-Tokenizer-12Hz checkpoint that loads like the real one.
 
     Parameters
@@ -567,7 +567,11 @@ def build_random_checkpoint(
             for module in model.decoder.modules():
                 if isinstance(module, (nn.Conv1d, nn.ConvTranspose1d, nn.Linear)):
                     weight = module.weight
-                    fan_in = weight[0].numel() if isinstance(module, (nn.Conv1d, nn.Linear)) else weight.shape[0] * weight.shape[2] // module.stride[0]
+                    fan_in = (
+                        weight[0].numel()
+                        if isinstance(module, (nn.Conv1d, nn.Linear))
+                        else weight.shape[0] * weight.shape[2] // module.stride[0]
+                    )
                     weight.copy_(torch.randn(weight.shape, generator=gen) / math.sqrt(max(1, fan_in)))
             _fill_encoder_codebooks(model, gen)
             for rvq in (model.decoder.quantizer.rvq_first, model.decoder.quantizer.rvq_rest):
@@ -585,17 +589,25 @@ def build_random_checkpoint(
     return folder
 
 
+def _round_sig(value: float) -> float:
+    """``value`` to 3 significant digits, so that convolution back-ends that differ in the last
+    bits (oneDNN on or off, CPU or GPU) still build byte-identical checkpoints."""
+    return float(f"{value:.3g}")
+
+
 def _set_output_level(model: Any, gen: Any, rms: float = 0.1) -> None:
     """Scale the decoder's last convolution so random codes decode to about ``rms`` RMS."""
     import torch
 
     decoder = model.decoder
-    codes = torch.randint(0, decoder.config.codebook_size, (1, decoder.config.num_quantizers, 40), generator=gen)
+    codes = torch.randint(
+        0, decoder.config.codebook_size, (1, decoder.config.num_quantizers, 8), generator=gen
+    )
     last = decoder.decoder[-1].conv
     last.weight.mul_(0.01)  # measure well inside the clamp
     level = float(decoder(codes).pow(2).mean().sqrt())
     if level > 0:
-        last.weight.mul_(rms / level)
+        last.weight.mul_(_round_sig(rms / level))
     if last.bias is not None:
         last.bias.zero_()
 
@@ -610,9 +622,12 @@ def _fill_encoder_codebooks(model: Any, gen: Any) -> None:
     emb = encoder.encoder(signal[None, None])
     emb = encoder.encoder_transformer(emb.transpose(1, 2), return_dict=True)[0].transpose(1, 2)
     emb = encoder.downsample(emb)
-    for rvq in (encoder.quantizer.semantic_residual_vector_quantizer, encoder.quantizer.acoustic_residual_vector_quantizer):
+    for rvq in (
+        encoder.quantizer.semantic_residual_vector_quantizer,
+        encoder.quantizer.acoustic_residual_vector_quantizer,
+    ):
         feats = rvq.input_proj(emb) if rvq.input_proj is not None else emb
-        scale = float(feats.std()) or 1.0
+        scale = _round_sig(float(feats.std())) or 1.0
         for j, layer in enumerate(rvq.layers):
             book = layer.codebook
             book.embed_sum.copy_(torch.randn(book.embed_sum.shape, generator=gen) * scale / (1.0 + j))

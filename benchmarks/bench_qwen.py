@@ -1,0 +1,204 @@
+"""Qwen 12 Hz backend: encode/decode speed and memory, windowed-encode agreement, incremental render.
+
+Uses a seeded random checkpoint with the released architecture (``build_random_checkpoint(...,
+"released")``, ~154 M parameters) because the real weights cannot be downloaded here; speed and
+memory depend on the architecture, not on the weight values. Audio is the real speech clips of
+``tests/data`` concatenated and looped to length. Encode cases run in child processes so each
+reports its own peak memory; decode cases run in this process.
+
+``quick=True`` uses the tiny preset and short clips (a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .harness import measure
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+#: encoder window settings per mode: the default (30 s + 10 s context), whole-file, and small windows (quick run)
+_WINDOWS: dict[str, dict[str, float]] = {
+    "windowed": {},
+    "whole": {"encode_window_s": 1e9},
+    "windowed-small": {"encode_window_s": 6.0, "encode_context_s": 2.0},
+}
+EDIT_FRAME = 1650  # mid-chunk (chunk [1500, 1800)), away from any lead-in
+
+
+def speech(seconds: float) -> np.ndarray:
+    """Real speech (all clips in tests/data at 24 kHz, concatenated) looped to ``seconds``."""
+    from qtok_widgets import load_audio
+
+    clips = [
+        load_audio(p, target_rate=24000).samples
+        for p in sorted(DATA.glob("*.wav")) + sorted(DATA.glob("*.mp3"))
+    ]
+    base = np.concatenate(clips)
+    n = round(seconds * 24000)
+    return np.tile(base, 1 + n // base.size)[:n].astype(np.float32)
+
+
+def _log(row: dict[str, Any]) -> dict[str, Any]:
+    print(json.dumps({k: v for k, v in row.items() if k != "result"}, default=str), flush=True)
+    return row
+
+
+def _encode_child(checkpoint: str, seconds: float, mode: str, out: str) -> None:
+    """Child process: encode ``seconds`` of speech, save codes, print time and peak memory as JSON."""
+    from qtok_widgets.codecs.qwen import QwenCodec
+
+    codec = QwenCodec(path=checkpoint, device="cpu", **_WINDOWS[mode])
+    info = _encode_case(codec, seconds, out)
+    info.pop("codes")
+    print(json.dumps(info))
+
+
+def _encode_case(codec: Any, seconds: float, out: str | None = None) -> dict[str, Any]:
+    from qtok_widgets import load_audio
+
+    audio = load_audio(speech(seconds), sample_rate=24000)
+    windows: list[int] = []
+    t0 = time.perf_counter()
+    grid = codec.encode(audio, progress=lambda done, total: windows.append(total))
+    elapsed = time.perf_counter() - t0
+    if out is not None:
+        np.save(out, grid.codes)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "time_s": elapsed,
+        "peak_rss_mb": round(peak, 1),
+        "windows": windows[-1] if windows else 1,
+        "codes": grid.codes,
+    }
+
+
+def _run_child(
+    checkpoint: Path, seconds: float, mode: str, workdir: Path
+) -> tuple[dict[str, Any], np.ndarray]:
+    out = workdir / f"codes_{mode}_{seconds:g}.npy"
+    argv = [
+        sys.executable,
+        "-m",
+        "benchmarks.bench_qwen",
+        "--encode-child",
+        str(checkpoint),
+        str(seconds),
+        mode,
+        str(out),
+    ]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=DATA.parent.parent)
+    if proc.returncode != 0:
+        msg = f"encode child failed: {proc.stderr.strip()[-600:]}"
+        raise RuntimeError(msg)
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    info.pop("codes", None)
+    return info, np.load(out)
+
+
+def run(quick: bool) -> list[dict[str, Any]]:
+    """Rows: encode (child processes), windowed-encode agreement, decode, incremental render."""
+    from qtok_widgets import CodeGrid
+    from qtok_widgets.codecs.qwen import QwenCodec, build_random_checkpoint
+
+    preset = "tiny" if quick else "released"
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench_qwen_") as tmp:
+        workdir = Path(tmp)
+        t0 = time.perf_counter()
+        checkpoint = build_random_checkpoint(workdir / preset, preset=preset, seed=0)
+        print(f"built {preset} checkpoint in {time.perf_counter() - t0:.1f} s", flush=True)
+        codec = QwenCodec(path=checkpoint, device="cpu")
+        n_params = sum(p.numel() for p in codec.model.parameters())
+
+        # -------- encode: speed and peak memory, windowed (default 30 s + 10 s context) and whole-file
+        encode_cases = [(12, "windowed-small"), (12, "whole")] if quick else [
+            (10, "whole"), (60, "whole"), (60, "windowed"), (120, "whole"), (120, "windowed"),
+            (300, "windowed"), (600, "windowed"),
+        ]  # fmt: skip
+        codes: dict[tuple[float, str], np.ndarray] = {}
+        for seconds, mode in encode_cases:
+            if quick:  # in this process: no memory isolation, but no second model load either
+                info = _encode_case(QwenCodec(path=checkpoint, device="cpu", **_WINDOWS[mode]), seconds)
+                codes[(seconds, mode)] = info["codes"]
+            else:
+                info, codes[(seconds, mode)] = _run_child(checkpoint, seconds, mode, workdir)
+            rows.append(_log({
+                "case": f"encode_{mode}", "preset": preset, "params_m": round(n_params / 1e6, 1),
+                "audio_s": seconds, "time_s": round(info["time_s"], 2),
+                "rtf": round(info["time_s"] / seconds, 3), "peak_rss_mb": info["peak_rss_mb"],
+                "windows": info["windows"],
+            }))  # fmt: skip
+
+        # -------- windowed vs whole-file encode agreement, per layer
+        for seconds in (12,) if quick else (60, 120):
+            windowed = codes.get((seconds, "windowed-small" if quick else "windowed"))
+            if windowed is None:
+                continue
+            agree = (windowed == codes[(seconds, "whole")]).mean(axis=1) * 100
+            rows.append(_log({
+                "case": "windowed_agreement", "preset": preset, "audio_s": seconds,
+                "agree_min_pct": round(float(agree.min()), 2), "agree_mean_pct": round(float(agree.mean()), 2),
+                "agree_per_layer_pct": [round(float(a), 2) for a in agree],
+            }))  # fmt: skip
+
+        # -------- decode speed
+        def grid_of(seconds: float) -> CodeGrid:
+            key = next((k for k in codes if k[0] >= seconds), None)
+            source = codes[key] if key else np.random.default_rng(0).integers(0, 2048, (16, 1))
+            n_frames = round(seconds * 12.5)
+            reps = -(-n_frames // source.shape[1])
+            return CodeGrid(np.tile(source, reps)[:, :n_frames], codec=codec.name, frame_rate=12.5,
+                            sample_rate=24000, codebook_size=2048)  # fmt: skip
+
+        for seconds, repeats in ((4, 2),) if quick else ((10, 1), (60, 1)):
+            grid = grid_of(seconds)
+            m = measure(lambda g=grid: codec.decode(g), repeats=repeats, warmup=1 if quick else 0)
+            rows.append(_log({
+                "case": "decode", "preset": preset, "audio_s": seconds, "time_s": round(m["median_s"], 2),
+                "rtf": round(m["median_s"] / seconds, 3), "repeats": m["repeats"], "peak_rss_mb": m["peak_rss_mb"],
+            }))  # fmt: skip
+
+        # -------- incremental render: one-frame edit, decode_range of the affected chunk(s) vs full decode
+        seconds = 30 if quick else 300
+        grid = grid_of(seconds)
+        frame = min(EDIT_FRAME, grid.n_frames - 100) if not quick else 150
+        edited_codes = np.array(grid.codes)
+        edited_codes[5, frame] = (edited_codes[5, frame] + 777) % 2048
+        edited = grid.with_codes(edited_codes)
+        lo, hi = codec.affected_frames(frame, frame + 1, grid.n_frames)
+        full = measure(lambda: codec._decode_codes(edited.codes, edited.mask), repeats=1, warmup=0)
+        part = measure(lambda: codec.decode_range(edited, lo, hi), repeats=3, warmup=0)
+        same = bool(np.array_equal(part["result"], full["result"][lo * 1920 : hi * 1920]))
+        rows.append(_log({
+            "case": "incremental_render", "preset": preset, "audio_s": seconds, "edit_frame": frame,
+            "range_frames": f"[{lo}, {hi})", "full_decode_s": round(full["median_s"], 2),
+            "decode_range_s": round(part["median_s"], 3), "speedup": round(full["median_s"] / part["median_s"], 1),
+            "range_equals_full": same, "full_rtf": round(full["median_s"] / seconds, 3),
+            "peak_rss_mb": part["peak_rss_mb"],
+        }))  # fmt: skip
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="internal: one encode case in a child process")
+    parser.add_argument(
+        "--encode-child", nargs=4, metavar=("CHECKPOINT", "SECONDS", "MODE", "OUT"), required=True
+    )
+    args = parser.parse_args(argv)
+    checkpoint, seconds, mode, out = args.encode_child
+    _encode_child(checkpoint, float(seconds), mode, out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,307 @@
+"""Tests for the Qwen3-TTS-Tokenizer-12Hz backend on a seeded random tiny checkpoint.
+
+The checkpoint has random weights but goes through the real qwen-tts model code: loading,
+the library's own encode and decode, and our masked / chunked decode on top of it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+from qtok_widgets import CodeGrid, load_audio, load_codec
+from qtok_widgets.errors import CodecError
+
+torch = pytest.importorskip("torch")
+qwen = pytest.importorskip("qtok_widgets.codecs.qwen")
+
+SPF = 1920
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _plain_cpu_convolutions():
+    """Run this module with oneDNN off: the tiny model's narrow transposed convolutions pay seconds
+    of oneDNN set-up per new input length. Library and backend run under the same setting, so
+    the exact comparisons below compare like with like."""
+    before = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False
+    yield
+    torch.backends.mkldnn.enabled = before
+
+
+@pytest.fixture(scope="module")
+def codec(tiny_qwen_dir):
+    return qwen.QwenCodec(path=tiny_qwen_dir, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def long_grid(codec):
+    """610 frames (three decode chunks) of seeded random codes with about 10% of cells masked."""
+    rng = np.random.default_rng(7)
+    codes = rng.integers(0, 2048, size=(16, 610))
+    mask = rng.random((16, 610)) < 0.1
+    return CodeGrid(
+        codes, codec=codec.name, frame_rate=12.5, sample_rate=24000, codebook_size=2048, mask=mask
+    )
+
+
+@pytest.fixture(scope="module")
+def long_full(codec, long_grid):
+    return codec._decode_codes(long_grid.codes, long_grid.mask)
+
+
+def _library_decode(codec, codes):
+    with torch.inference_mode():
+        out = codec.model.decode(torch.from_numpy(codes.T.astype(np.int64))[None], return_dict=True)
+    return out.audio_values[0].numpy()
+
+
+# ---------------------------------------------------------------------------------- loading
+def test_loads_through_load_codec(tiny_qwen_dir):
+    codec = load_codec(str(tiny_qwen_dir), device="cpu")
+    assert isinstance(codec, qwen.QwenCodec)
+    assert codec.name == "qwen3-12hz"
+    assert (codec.n_layers, codec.codebook_size, codec.samples_per_frame) == (16, 2048, 1920)
+    assert codec.layer_groups() == [[0], list(range(1, 16))]
+    info = codec.info()
+    assert info["can_decode_range"] and info["has_embeddings"] and info["can_quantize"]
+    assert info["checkpoint"] == str(tiny_qwen_dir)
+
+
+def test_random_checkpoint_is_seeded(tmp_path, tiny_qwen_dir):
+    again = qwen.build_random_checkpoint(tmp_path / "again", preset="tiny", seed=0)
+    assert (again / "model.safetensors").read_bytes() == (tiny_qwen_dir / "model.safetensors").read_bytes()
+
+
+def test_missing_checkpoint_path_is_one_line_error(tmp_path):
+    with pytest.raises(CodecError) as err:
+        qwen.QwenCodec(path=tmp_path / "nowhere")
+    text = str(err.value)
+    assert "\n" not in text and "nowhere" in text
+
+
+def test_folder_without_checkpoint_is_refused(tmp_path):
+    with pytest.raises(CodecError, match=r"config\.json"):
+        load_codec(str(tmp_path))
+    (tmp_path / "config.json").write_text('{"model_type": "qwen3_tts_tokenizer_25hz"}')
+    with pytest.raises(CodecError, match="qwen3_tts_tokenizer_12hz"):
+        load_codec(str(tmp_path))
+
+
+def test_hub_id_missing_offline_says_how_to_get_it(tmp_path, monkeypatch):
+    hub = pytest.importorskip("huggingface_hub")
+    monkeypatch.setattr(hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    assert qwen.find_local_checkpoint() is None
+    with pytest.raises(CodecError) as err:
+        load_codec("qwen")
+    text = str(err.value)
+    assert "\n" not in text
+    assert "huggingface-cli download Qwen/Qwen3-TTS-Tokenizer-12Hz" in text
+
+
+def test_cached_checkpoint_is_found_and_loaded_by_default(tmp_path, monkeypatch, tiny_qwen_dir):
+    hub = pytest.importorskip("huggingface_hub")
+    revision = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "models--Qwen--Qwen3-TTS-Tokenizer-12Hz"
+    shutil.copytree(tiny_qwen_dir, repo / "snapshots" / revision)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    monkeypatch.setattr(hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.delenv("QTOK_CODEC", raising=False)
+    assert qwen.find_local_checkpoint() == repo / "snapshots" / revision
+    codec = load_codec(device="cpu")
+    assert isinstance(codec, qwen.QwenCodec)
+    assert codec.checkpoint == repo / "snapshots" / revision
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA message")
+def test_cuda_without_cuda_is_refused(tiny_qwen_dir):
+    with pytest.raises(CodecError, match="CUDA is not available"):
+        qwen.QwenCodec(path=tiny_qwen_dir, device="cuda")
+
+
+# ---------------------------------------------------------------------------------- shape contract
+def test_shape_and_length_contract_on_every_clip(codec, clip_paths):
+    assert len(clip_paths) >= 5
+    for path in clip_paths:
+        audio = load_audio(path)
+        n24 = audio.resample(24000).n_samples
+        grid = codec.encode(audio)
+        assert grid.shape == (16, math.ceil(n24 / SPF)), path.name
+        assert grid.codec == "qwen3-12hz" and grid.n_samples == n24
+        assert len(np.unique(grid.codes[0])) > 1, f"{path.name}: layer 0 is constant"
+        out = codec.decode(grid)
+        assert out.sample_rate == 24000 and out.n_samples == n24, path.name
+        assert np.all(np.isfinite(out.samples))
+
+
+@pytest.mark.parametrize("n_samples", [1, 1919, 1920, 1921, 5 * 1920 + 7])
+def test_frame_count_at_frame_edges(codec, speech_path, n_samples):
+    speech = load_audio(speech_path, target_rate=24000).samples[:n_samples]
+    grid = codec.encode(load_audio(speech, sample_rate=24000))
+    assert grid.n_frames == math.ceil(n_samples / SPF)
+    assert codec.decode(grid).n_samples == n_samples
+
+
+# ---------------------------------------------------------------------------------- decoding
+def test_manual_decode_equals_library_decode(codec, speech_path):
+    grid = codec.encode(speech_path)
+    ours = codec._decode_codes(grid.codes, grid.mask)
+    ref = _library_decode(codec, grid.codes)
+    assert ours.shape == ref.shape == (grid.n_frames * SPF,)
+    np.testing.assert_array_equal(ours, ref)
+
+
+def test_masked_cells_change_audio_after_them_only(codec, speech_path):
+    grid = codec.encode(speech_path)
+    plain = codec.decode(grid).samples
+    mask = np.zeros(grid.shape, bool)
+    mask[4:, 20:30] = True
+    masked = codec.decode(grid.replace(mask=mask))
+    region = slice(20 * SPF, 30 * SPF)
+    assert np.abs(masked.samples[region] - plain[region]).max() > 1e-3
+    # the decoder is causal: nothing before the first masked frame moves
+    np.testing.assert_allclose(masked.samples[: 20 * SPF], plain[: 20 * SPF], atol=1e-6)
+
+
+def test_all_masked_frames_differ_from_unmasked(codec, speech_path):
+    grid = codec.encode(speech_path)
+    full_mask = np.ones(grid.shape, bool)
+    silent = codec.decode(grid.replace(mask=full_mask)).samples
+    plain = codec.decode(grid).samples
+    assert np.abs(silent - plain).mean() > 1e-3
+    # with every cell masked the codes no longer matter
+    other = (grid.codes + 1) % 2048
+    np.testing.assert_array_equal(codec.decode(grid.with_codes(other, mask=full_mask)).samples, silent)
+
+
+def test_masking_a_whole_group_zeroes_its_latent(codec):
+    rng = np.random.default_rng(1)
+    codes = torch.from_numpy(rng.integers(0, 2048, (16, 12)))
+    keep = torch.ones(16, 12, dtype=torch.bool)
+    keep[1:] = False
+    with torch.inference_mode():
+        latent = codec._latent(codes, keep)
+        first = codec.model.decoder.quantizer.rvq_first.decode(codes[None, :1])
+    np.testing.assert_allclose(latent.numpy(), first.numpy(), atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------- embeddings
+def test_embeddings_add_up_to_the_latent(codec):
+    rng = np.random.default_rng(2)
+    codes = rng.integers(0, 2048, (16, 9))
+    tables = [codec.embeddings(layer) for layer in range(16)]
+    assert all(t.shape == tables[0].shape and t.dtype == np.float32 for t in tables)
+    assert tables[0].shape[0] == 2048
+    quantizer = codec.model.decoder.quantizer
+    with torch.inference_mode():
+        expect = codec._latent(torch.from_numpy(codes), torch.ones(16, 9, dtype=torch.bool))[0].numpy()
+        rest = sum(tables[layer][codes[layer]] for layer in range(1, 16))
+        got = quantizer.rvq_first.output_proj(torch.from_numpy(tables[0][codes[0]].T[None]))
+        got = got + quantizer.rvq_rest.output_proj(torch.from_numpy(np.ascontiguousarray(rest.T)[None]))
+    np.testing.assert_allclose(got[0].numpy(), expect, atol=1e-4)
+    with pytest.raises(CodecError, match=r"0\.\.15"):
+        codec.embeddings(16)
+
+
+def test_quantize_recovers_semantic_codes(codec):
+    codes = np.array([5, 17, 2047, 0, 1024])
+    latent = codec.embeddings(0)[codes]
+    got, error = codec.quantize(latent, [0])
+    np.testing.assert_array_equal(got[0], codes)
+    assert float(error.max()) < 1e-5
+
+
+# ---------------------------------------------------------------------------------- chunks
+def test_decode_chunks_and_affected_frames(codec):
+    assert codec.decode_chunks(650) == [(0, 300), (300, 600), (600, 650)]
+    assert codec.decode_chunks(0) == []
+    assert codec.affected_frames(10, 11, 650) == (0, 300)
+    assert codec.affected_frames(274, 275, 650) == (0, 300)
+    assert codec.affected_frames(275, 276, 650) == (0, 600)  # in chunk 1's 25-frame lead-in
+    assert codec.affected_frames(300, 301, 650) == (300, 600)
+    assert codec.affected_frames(590, 600, 650) == (300, 650)
+    assert codec.affected_frames(0, 650, 650) == (0, 650)
+    with pytest.raises(CodecError, match=r"0\.\.650"):
+        codec.affected_frames(10, 700, 650)
+
+
+def test_decode_range_concatenates_to_full_decode(codec, long_grid, long_full):
+    assert long_full.shape == (610 * SPF,)
+    pieces = [codec.decode_range(long_grid, lo, hi) for lo, hi in codec.decode_chunks(610)]
+    np.testing.assert_array_equal(np.concatenate(pieces), long_full)
+    with pytest.raises(CodecError, match="chunk boundaries"):
+        codec.decode_range(long_grid, 10, 300)
+
+
+def test_unmasked_long_decode_equals_library_chunked_decode(codec, long_grid):
+    ours = codec._decode_codes(long_grid.codes, np.zeros(long_grid.shape, bool))
+    np.testing.assert_array_equal(ours, _library_decode(codec, long_grid.codes))
+
+
+def test_one_frame_edit_changes_only_predicted_samples(codec, long_grid, long_full):
+    frame = 590  # inside chunk 1 and in the left context of chunk 2
+    codes = np.array(long_grid.codes)
+    codes[3, frame] = (codes[3, frame] + 1000) % 2048
+    edited = long_grid.with_codes(codes, mask=long_grid.mask)
+    lo, hi = codec.affected_frames(frame, frame + 1, edited.n_frames)
+    assert (lo, hi) == (300, 610)
+    full_edited = codec._decode_codes(edited.codes, edited.mask)
+    changed = np.flatnonzero(full_edited != long_full)
+    assert changed.size > 0
+    assert changed.min() >= lo * SPF and changed.max() < hi * SPF
+    assert np.any(changed >= 600 * SPF), "the next chunk's context change is visible"
+    np.testing.assert_array_equal(codec.decode_range(edited, lo, hi), full_edited[lo * SPF : hi * SPF])
+
+
+# ---------------------------------------------------------------------------------- long inputs
+def test_windowed_encode_agrees_with_whole_file_encode(tiny_qwen_dir, data_dir, capsys):
+    speech = load_audio(data_dir / "1320_00000.mp3", target_rate=24000).samples
+    samples = np.tile(speech, 1 + (24 * 24000) // speech.size)[: 24 * 24000]
+    audio = load_audio(samples, sample_rate=24000)
+    whole = qwen.QwenCodec(path=tiny_qwen_dir, device="cpu", encode_window_s=100).encode(audio)
+    windowed_codec = qwen.QwenCodec(path=tiny_qwen_dir, device="cpu", encode_window_s=6, encode_context_s=2)
+    calls = []
+    windowed = windowed_codec.encode(audio, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(i, 4) for i in range(1, 5)]
+    assert windowed.shape == whole.shape == (16, 300)
+    agreement = (windowed.codes == whole.codes).mean(axis=1)
+    with capsys.disabled():
+        print("\nwindowed encode agreement per layer (%):", np.round(100 * agreement, 1).tolist())
+    assert agreement.min() >= 0.99
+    np.testing.assert_array_equal(windowed.codes[:, :75], whole.codes[:, :75])  # first window: same input
+
+
+# ---------------------------------------------------------------------------------- interop
+def test_saved_pt_decodes_through_the_library_tokenizer(
+    codec, tiny_qwen_dir, speech_path, tmp_path, monkeypatch
+):
+    from transformers import AutoFeatureExtractor
+
+    core = sys.modules["qwen_tts.core"]
+    for name in ("Qwen3TTSTokenizerV1Config", "Qwen3TTSTokenizerV1Model"):
+        if not hasattr(core, name):  # 25 Hz classes need sox; the 12 Hz path never touches them
+            monkeypatch.setattr(core, name, None, raising=False)
+    library = importlib.import_module("qwen_tts.inference.qwen3_tts_tokenizer")
+    tokenizer = library.Qwen3TTSTokenizer()
+    tokenizer.feature_extractor = AutoFeatureExtractor.from_pretrained(
+        str(tiny_qwen_dir), local_files_only=True
+    )
+    tokenizer.model = codec.model
+    tokenizer.config = codec.model.config
+    tokenizer.device = codec.model.device
+
+    audio = load_audio(speech_path, target_rate=24000)
+    grid = codec.encode(audio)
+    path = grid.save(tmp_path / "codes.pt")
+    wavs, rate = tokenizer.decode(torch.load(path, weights_only=True))
+    assert rate == 24000
+    np.testing.assert_array_equal(wavs[0][: grid.n_samples], codec.decode(grid).samples)
+
+    encoded = tokenizer.encode(np.asarray(audio.samples), sr=24000)
+    np.testing.assert_array_equal(encoded.audio_codes[0].numpy().T, grid.codes)
