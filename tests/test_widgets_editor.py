@@ -275,6 +275,16 @@ def test_splice_that_does_not_fit_is_reported(editor):
     assert snapshot(editor.session) == before
 
 
+def test_larger_codebooks_travel_as_16_bit_cells():
+    grid = CodeGrid(np.full((2, 3), 4000), "x", 12.5, 24000, 4096)
+    ed = TokenEditor(session=EditSession(grid, None))
+    wire = Wire(ed)
+    browser_says(ed, {"type": "hello"})
+    (content, buffers), *_ = wire.of("grid")
+    assert content["bits"] == 16 and len(buffers[0]) == 2 * 6
+    assert (decode_cells(buffers[0], 16, 6) == 4000).all()
+
+
 def test_codebooks_too_large_for_the_wire_are_refused(codec):
     big = CodeGrid(np.zeros((16, 4), int), "x", 12.5, 24000, 70000)
     with pytest.raises(QtokError, match="32768"):
@@ -284,14 +294,41 @@ def test_codebooks_too_large_for_the_wire_are_refused(codec):
 # ---------------------------------------------------------------------------- the wire
 
 
-def test_first_view_gets_two_bytes_per_cell(editor, grid):
+def decode_cells(data: bytes, bits: int, n: int) -> np.ndarray:
+    """Reference decoder of the wire format (what editor.js does), to uint16 with the mask in bit 15."""
+    if bits == 16:
+        return np.frombuffer(data, "<u2")[:n].copy()
+    raw = np.frombuffer(data, np.uint8).reshape(-1, 3).astype(np.uint16)
+    a = raw[:, 0] | ((raw[:, 1] & 0xF) << 8)
+    b = (raw[:, 1] >> 4) | (raw[:, 2] << 4)
+    v = np.empty(2 * raw.shape[0], np.uint16)
+    v[0::2], v[1::2] = a, b
+    v = v[:n]
+    return (v & 0x7FF) | ((v & 0x800) << 4)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 64])
+def test_twelve_bit_cells_round_trip(n):
+    rng = np.random.default_rng(n)
+    codes = rng.integers(0, 2048, (2, n))
+    mask = rng.random((2, n)) < 0.3
+    packed = _wire.pack_codes(codes, mask)
+    data = _wire.encode_cells(packed, 12)
+    assert len(data) == 3 * -(-2 * n // 2)
+    assert np.array_equal(decode_cells(data, 12, 2 * n), packed.reshape(-1))
+    assert np.array_equal(decode_cells(_wire.encode_cells(packed, 16), 16, 2 * n), packed.reshape(-1))
+
+
+def test_first_view_gets_at_most_two_bytes_per_cell(editor, grid):
     wire = Wire(editor)
     browser_says(editor, {"type": "hello"})
     (content, buffers), *_ = wire.of("grid")
     assert content["same"] is True
     assert len(buffers) == 1
-    assert len(buffers[0]) == 2 * grid.n_layers * grid.n_frames
-    unpacked = np.frombuffer(buffers[0], "<u2").reshape(grid.shape)
+    n = grid.n_layers * grid.n_frames
+    assert content["bits"] == 12  # 2048 codes: 1.5 bytes per cell
+    assert len(buffers[0]) == 3 * -(-n // 2) <= 2 * n
+    unpacked = decode_cells(buffers[0], content["bits"], n).reshape(grid.shape)
     assert np.array_equal(unpacked & 0x7FFF, grid.codes)
     # waveform envelopes for both versions, aligned to the frames
     envs = {c["which"]: b[0] for c, b in wire.of("envelope")}
@@ -314,8 +351,8 @@ def test_an_edit_sends_only_the_changed_frames(editor, grid):
     )
     (patch, buffers), *_ = wire.of("patch")
     assert (patch["start"], patch["stop"]) == (10, 15)
-    assert len(buffers[0]) == 2 * grid.n_layers * 5
-    cells = np.frombuffer(buffers[0], "<u2").reshape(grid.n_layers, 5)
+    assert len(buffers[0]) == 3 * grid.n_layers * 5 // 2
+    cells = decode_cells(buffers[0], patch["bits"], grid.n_layers * 5).reshape(grid.n_layers, 5)
     assert (cells & _wire.MASK_BIT).all()
     (ack, _), *_ = wire.of("ack")
     assert ack == {"type": "ack", "id": 7, "ok": True, "message": editor.message}
@@ -333,7 +370,7 @@ def test_length_changes_send_the_tail_and_the_frame_map(editor, grid):
     (patch, buffers), *_ = wire.of("patch")
     assert patch["n_frames"] == grid.n_frames - 10
     assert (patch["start"], patch["stop"]) == (20, grid.n_frames - 10)
-    assert len(buffers[0]) == 2 * grid.n_layers * (grid.n_frames - 30)
+    assert len(buffers[0]) == 3 * -(-grid.n_layers * (grid.n_frames - 30) // 2)
     assert patch["origin"] is True
     origin = np.frombuffer(buffers[1], "<i4")
     assert origin.size == grid.n_frames - 10

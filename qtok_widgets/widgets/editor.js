@@ -1,6 +1,6 @@
 // TokenEditor front end: a canvas heatmap of codes (layers x frames) with selection, edit
-// actions, zoom/scroll, a waveform strip and Web Audio A/B playback. Codes arrive as uint16
-// buffers (top bit = masked) in custom messages: the whole grid once ("grid"), then only the
+// actions, zoom/scroll, a waveform strip and Web Audio A/B playback. Codes arrive as binary
+// buffers (uint16, or 12-bit cells; held as uint16 with the top bit = masked) in custom messages: the whole grid once ("grid"), then only the
 // frames an edit changed ("patch"). Every action is sent to Python, which runs it on the
 // EditSession and answers with a patch and an "ack"; the browser never edits codes itself.
 
@@ -28,6 +28,21 @@ const LUT = (() => {
   return lut;
 })();
 
+// cells on the wire: uint16 (bits = 16) or two 12-bit cells in 3 bytes (code | mask << 11)
+function cells(view, bits, n) {
+  if (bits === 16) return u16(view);
+  const src = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  const out = new Uint16Array(n);
+  for (let i = 0, j = 0; i < n; i += 2, j += 3) {
+    const a = src[j] | ((src[j + 1] & 0x0f) << 8);
+    out[i] = (a & 0x7ff) | ((a & 0x800) << 4);
+    if (i + 1 < n) {
+      const b = (src[j + 1] >> 4) | (src[j + 2] << 4);
+      out[i + 1] = (b & 0x7ff) | ((b & 0x800) << 4);
+    }
+  }
+  return out;
+}
 function u16(view) {
   // copy: a DataView's byteOffset need not be 2-aligned
   const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
@@ -520,9 +535,9 @@ function render({ model, el: host }) {
       S.nL = msg.n_layers;
       S.nF = msg.n_frames;
       S.nOF = msg.orig_frames;
-      S.orig = u16(buffers[0]);
+      S.orig = cells(buffers[0], msg.bits, msg.n_layers * msg.orig_frames);
       S.gridBytes = buffers.reduce((n, b) => n + b.byteLength, 0);
-      S.cur = msg.same ? S.orig.slice() : u16(buffers[1]);
+      S.cur = msg.same ? S.orig.slice() : cells(buffers[1], msg.bits, msg.n_layers * msg.n_frames);
       S.origin = msg.origin ? i32(buffers[buffers.length - 1]) : null;
       computeFreq();
       S.fitted = true;
@@ -533,8 +548,8 @@ function render({ model, el: host }) {
     } else if (msg.type === "patch") {
       const nF = msg.n_frames;
       const nL = msg.n_layers;
-      const chunk = u16(buffers[0]);
       const width = msg.stop - msg.start;
+      const chunk = cells(buffers[0], msg.bits, nL * width);
       let cur = S.cur;
       if (nF !== S.nF || nL !== S.nL) {
         cur = new Uint16Array(nL * nF);
@@ -555,7 +570,7 @@ function render({ model, el: host }) {
       drawOverlay();
       updateInfo();
       S.patches = (S.patches || 0) + 1;
-      S.patchBytes = (S.patchBytes || 0) + chunk.byteLength;
+      S.patchBytes = (S.patchBytes || 0) + buffers[0].byteLength;
     } else if (msg.type === "ack") {
       const p = S.pending.get(msg.id);
       if (p) {

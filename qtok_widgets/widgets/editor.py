@@ -5,8 +5,9 @@ Every button and key in the browser calls a method of this class (``mask``, ``re
 ``interpolate``, ``paste``, ``delete_frames``, ``undo``, ...), which calls the session; so undo,
 the recipe (``session.to_python()``) and the history cover edits made with the mouse, and edits
 made on ``editor.session`` from Python show up in the browser at once. Codes reach the browser
-as binary ``uint16`` buffers (2 bytes per cell, see :mod:`qtok_widgets.widgets._wire`) in custom
-messages: the whole grid once, then only the frames an edit changed. Audio follows the same
+as binary buffers (at most 2 bytes per cell; 1.5 for codebooks of up to 2,048 codes, see
+:mod:`qtok_widgets.widgets._wire`) in custom messages: the whole grid once, then only the
+frames an edit changed. Audio follows the same
 road: a small waveform envelope always, 16-bit PCM when the user presses play, both from the
 session's incremental ``render()``. Errors from an action are shown on the widget's message line.
 """
@@ -615,9 +616,10 @@ class TokenEditor(anywidget.AnyWidget):
             self._orig_packed = self._packed(self._session.original)
         cur = self._packed(self._session.grid)
         same = cur.shape == self._orig_packed.shape and np.array_equal(cur, self._orig_packed)
-        buffers = [self._orig_packed.tobytes()]
+        bits = _wire.cell_bits(self._session.grid.codebook_size)
+        buffers = [_wire.encode_cells(self._orig_packed, bits)]
         if not same:
-            buffers.append(cur.tobytes())
+            buffers.append(_wire.encode_cells(cur, bits))
         origin = self._origin()
         if origin is not None:
             buffers.append(origin.tobytes())
@@ -627,6 +629,7 @@ class TokenEditor(anywidget.AnyWidget):
                 "n_layers": int(cur.shape[0]),
                 "n_frames": int(cur.shape[1]),
                 "orig_frames": int(self._orig_packed.shape[1]),
+                "bits": bits,
                 "same": bool(same),
                 "origin": origin is not None,
             },
@@ -646,7 +649,8 @@ class TokenEditor(anywidget.AnyWidget):
             return
         start, stop = span
         chunk = np.ascontiguousarray(cur[:, start:stop])
-        buffers = [chunk.tobytes()]
+        bits = _wire.cell_bits(self._session.grid.codebook_size)
+        buffers = [_wire.encode_cells(chunk, bits)]
         origin = self._origin() if self._origin_sent or cur.shape[1] != prev_frames else None
         if origin is not None:
             buffers.append(origin.tobytes())
@@ -658,6 +662,7 @@ class TokenEditor(anywidget.AnyWidget):
                 "stop": stop,
                 "n_layers": int(cur.shape[0]),
                 "n_frames": int(cur.shape[1]),
+                "bits": bits,
                 # frames of a length change are matched to the original through this map
                 "origin": origin is not None,
             },

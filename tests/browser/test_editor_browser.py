@@ -48,6 +48,25 @@ def _wait_acks(page, n: int) -> None:
     )
 
 
+_BROWSER_CHECKSUM = """() => {
+    const S = document.querySelector('.qtok-editor').__qtok;
+    let sum = 0;
+    for (let i = 0; i < S.cur.length; i++) sum += S.cur[i] * ((i % 7) + 1);
+    return [S.nL, S.nF, sum];
+}"""
+
+_KERNEL_CHECKSUM = (
+    "import numpy as np\n"
+    "v = (editor.grid.codes.astype(np.int64) + 32768 * editor.grid.mask).reshape(-1)\n"
+    "print(editor.n_layers, editor.n_frames, int((v * (np.arange(v.size) % 7 + 1)).sum()))"
+)
+
+
+def _same_grid_in_browser_and_kernel(page, kernel_exec) -> bool:
+    """The browser's copy of the codes equals the kernel's, cell for cell (weighted checksum)."""
+    return page.evaluate(_BROWSER_CHECKSUM) == [int(x) for x in kernel_exec(page, _KERNEL_CHECKSUM).split()]
+
+
 def _history(page, kernel_exec) -> list[dict]:
     return json.loads(kernel_exec(page, "import json; print(json.dumps(editor.session.history))"))
 
@@ -64,6 +83,7 @@ def test_select_mask_undo_play(jupyterlab, page, run_notebook_in_lab, kernel_exe
     page.wait_for_selector(f"{EDITOR}[data-ready=true]", timeout=30_000)
     # the waveform envelope arrives after the grid
     page.wait_for_function("() => document.querySelector('.qtok-editor').__qtok.env.edited !== null")
+    assert _same_grid_in_browser_and_kernel(page, kernel_exec)
 
     # drag a rectangle: frames 10..19, layers 8..15
     x0, y0 = _cell_point(page, 10, 8)
@@ -97,6 +117,7 @@ def test_select_mask_undo_play(jupyterlab, page, run_notebook_in_lab, kernel_exe
         }"""
     )
     assert masked_in_browser == 80
+    assert _same_grid_in_browser_and_kernel(page, kernel_exec)
 
     # Ctrl+Z in the editor undoes it, in the kernel too
     page.keyboard.press("Control+z")
