@@ -195,9 +195,9 @@ def _check_inputs(inputs: list[str]) -> None:
 
 
 def _merge(files: list[dict[str, Any]], codec: Any) -> dict[str, Any]:
-    """One JSON object: codec, device and ``files``; one input's fields also at the top level."""
-    result: dict[str, Any] = {"codec": codec.name, "device": codec.device, "files": files}
-    return {**files[0], **result} if len(files) == 1 else result
+    """One JSON object: one input's fields, or ``files`` (a list of them) for several; plus codec, device."""
+    head = {"codec": codec.name, "device": codec.device}
+    return {**head, **files[0]} if len(files) == 1 else {**head, "files": files}
 
 
 def _peak_gpu_mb(device: str) -> float | None:
