@@ -22,6 +22,7 @@ import dataclasses
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +144,8 @@ class EditSession:
         self._render_audio: Audio | None = None
         self._original_buf: np.ndarray | None = None
         self._original_audio: Audio | None = None
+        # one render at a time: the cached samples are patched in place
+        self._render_lock = threading.Lock()
         self.last_render: RenderInfo | None = None
         #: Frames and layers the last applied op used (after rounding ``seconds=``); None after reset.
         self.last_selection: Selection | None = None
@@ -685,11 +688,12 @@ class EditSession:
     def render_original(self) -> Audio:
         """Decoded audio of the original grid (decoded once, then cached)."""
         self._need_codec()
-        if self._original_audio is None:
-            buf = self._decode_all(self._original)
-            self._original_buf = buf
-            self._original_audio = self._to_audio(self._original, buf, "original")
-        return self._original_audio
+        with self._render_lock:
+            if self._original_audio is None:
+                buf = self._decode_all(self._original)
+                self._original_buf = buf
+                self._original_audio = self._to_audio(self._original, buf, "original")
+            return self._original_audio
 
     def render(self) -> Audio:
         """Decoded audio of the current grid, re-decoding only what changed since the last render.
@@ -699,7 +703,8 @@ class EditSession:
         :meth:`~Codec.affected_frames`) are re-decoded with :meth:`~Codec.decode_range`; after
         a length-changing edit everything from the first changed frame's chunk to the end is.
         The result equals ``codec.decode(session.grid)`` (bit for bit on backends whose
-        chunks are independent). :attr:`last_render` says what was decoded.
+        chunks are independent). :attr:`last_render` says what was decoded. Renders run one
+        at a time, so a widget may call this from a background thread.
 
         Returns
         -------
@@ -707,6 +712,10 @@ class EditSession:
             float32 samples, shape ``(grid.n_samples,)``, at the codec's sample rate.
         """
         codec = self._need_codec()
+        with self._render_lock:
+            return self._render_locked(codec)
+
+    def _render_locked(self, codec: Any) -> Audio:
         grid = self._grid
         if self._render_grid is grid and self._render_audio is not None:
             self.last_render = RenderInfo([], grid.n_frames, cached=True)
