@@ -523,17 +523,16 @@ def cmd_lab(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
             raise UsageError(msg)
     else:
         notebook = find_quickstart()
-    env_codec = {"QTOK_CODEC": args.codec} if args.codec else {}
+    env = {"QTOK_CODEC": args.codec, "QTOK_DEVICE": args.device}
+    env = {key: value for key, value in env.items() if value}
     cmd = lab_command(notebook, no_browser=args.no_browser, extra=args.extra)
-    result = {"command": cmd, "notebook": notebook, "env": env_codec}
+    result = {"command": cmd, "notebook": notebook, "env": env}
     if args.dry_run:
         out.say(" ".join(cmd))
         return result
     if not args.quiet:
         print("qtok: " + " ".join(cmd), file=sys.stderr, flush=True)
-    os.environ.update(env_codec)
-    if args.device:
-        os.environ["QTOK_DEVICE"] = args.device
+    os.environ.update(env)
     sys.stdout.flush()
     sys.stderr.flush()
     if os.name == "posix":
