@@ -152,6 +152,8 @@ function render({ model, el: host }) {
     nextId: 1, pending: new Map(), lastActionMs: null, ready: false,
   };
   const dpr = () => window.devicePixelRatio || 1;
+  // text colour of the surrounding theme (JupyterLab light or dark), for labels drawn on canvas
+  const ink = () => getComputedStyle(root).color || "#333";
   const frameRate = () => model.get("frame_rate");
   const layout = () => {
     const rowH = Math.max(6, Math.round(model.get("height_px") / Math.max(1, S.nL)));
@@ -365,7 +367,7 @@ function render({ model, el: host }) {
       const name = names[l] || `L${l}`;
       g.fillStyle = inSel ? "rgba(31,119,180,0.18)" : l % 2 ? "rgba(0,0,0,0.03)" : "transparent";
       g.fillRect(0, L.gy + l * L.rowH, L.gx - 4, L.rowH);
-      g.fillStyle = name.includes("sem") ? "#8c2d04" : "#333";
+      g.fillStyle = name.includes("sem") ? "#c0510c" : ink();
       if (L.rowH >= 8 || l % 4 === 0) g.fillText(name, L.gx - 8, L.gy + (l + 0.5) * L.rowH);
     }
     if (S.nL > 1) {
@@ -392,7 +394,7 @@ function render({ model, el: host }) {
     g.fillStyle = "rgba(0,0,0,0.04)";
     g.fillRect(L.gx, y, L.plotW, AXIS);
     g.strokeStyle = "#888";
-    g.fillStyle = "#444";
+    g.fillStyle = ink();
     g.font = "10px sans-serif";
     g.textAlign = "left";
     g.textBaseline = "top";
@@ -443,7 +445,7 @@ function render({ model, el: host }) {
     };
     draw(S.env.original, "rgba(120,120,120,0.55)");
     draw(S.env.edited, "rgba(31,119,180,0.6)");
-    g.fillStyle = "#666";
+    g.fillStyle = ink();
     g.font = "10px sans-serif";
     g.textAlign = "left";
     g.textBaseline = "top";
