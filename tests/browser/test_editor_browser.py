@@ -155,8 +155,44 @@ def test_select_mask_undo_play(jupyterlab, page, run_notebook_in_lab, kernel_exe
     page.wait_for_timeout(300)
     assert float(kernel_exec(page, "print(editor.playhead)")) > 0.1
 
+    # A/B: the original plays at the same place, on a click
+    page.click(f"{EDITOR} .qtok-ab")
+    page.click(f"{EDITOR} .qtok-play")
+    page.wait_for_selector(f"{EDITOR}[data-playing=original]", timeout=20_000)
+    page.click(f"{EDITOR} .qtok-play")
+    assert kernel_exec(page, "print(editor.ab)").strip() == "original"
+
+    # a layer label selects the whole row; shift-click on another extends it
+    geo = page.evaluate(
+        "() => { const r = document.querySelector('.qtok-editor .qtok-overlay').getBoundingClientRect();"
+        " const L = document.querySelector('.qtok-editor').__qtok.L; return [r.left, r.top, L.gy, L.rowH, L.axisY]; }"
+    )
+    left, top, gy, row_h, axis_y = geo
+    page.mouse.click(left + 20, top + gy + 2.5 * row_h)
+    page.keyboard.down("Shift")
+    page.mouse.click(left + 20, top + gy + 4.5 * row_h)
+    page.keyboard.up("Shift")
+    page.wait_for_timeout(200)
+    n_frames = int(kernel_exec(page, "print(editor.n_frames)"))
+    selection = json.loads(kernel_exec(page, "import json; print(json.dumps(editor.selection))"))
+    assert selection == {"frames": [0, n_frames], "layers": [2, 5]}
+    # a click on the time axis seeks
+    x, _ = _cell_point(page, 30, 0)
+    page.mouse.click(x, top + axis_y + 10)
+    page.wait_for_timeout(200)
+    assert abs(float(kernel_exec(page, "print(editor.playhead)")) - 30.5 / 12.5) < 0.05
+
+    # an edit made in Python shows in the browser at once
+    kernel_exec(page, "editor.session.replace(frames=slice(30, 33), layers=0, code=5)")
+    page.wait_for_function(
+        "() => { const S = document.querySelector('.qtok-editor').__qtok; return S.cur[30] === 5 && S.cur[32] === 5; }"
+    )
+    assert _same_grid_in_browser_and_kernel(page, kernel_exec)
+    assert page.locator(f"{EDITOR} .qtok-history-list li").count() == 3
+
     # hover shows layer, frame, time, code and original code
     x, y = _cell_point(page, 12, 9)
+    page.mouse.move(x, y - 3)
     page.mouse.move(x, y)
     tip = page.locator(f"{EDITOR} .qtok-tooltip").inner_text()
     assert "L9" in tip and "frame 12" in tip and "original" in tip
