@@ -95,6 +95,9 @@ def test_builds_from_audio_and_path(codec, speech_path, grid):
 def test_grid_source_finds_its_codec(grid):
     ed = TokenEditor(grid)
     assert ed.session.codec.name == grid.codec
+    unknown = grid.replace(codec="no-such-codec")
+    with pytest.raises(QtokError, match="no-such-codec"):
+        TokenEditor(unknown)
 
 
 def test_selection_accepts_slices_and_pairs(editor):
@@ -135,6 +138,10 @@ def test_other_traits_validate(editor):
         editor.replace_code = editor.codebook_size
     with pytest.raises(traitlets.TraitError):
         editor.duplicate_times = 0
+    with pytest.raises(traitlets.TraitError):
+        editor.alpha = "half"
+    with pytest.raises(traitlets.TraitError):
+        editor.replace_code = 3.5
     editor.playhead = 1e9
     assert editor.playhead == pytest.approx(editor.n_frames / editor.frame_rate)
 

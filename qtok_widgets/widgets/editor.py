@@ -93,8 +93,9 @@ class TokenEditor(anywidget.AnyWidget):
     source : CodeGrid, Audio, or anything :func:`~qtok_widgets.load_audio` reads
         The codes to edit, or audio to encode with ``codec`` first.
     codec : Codec or str, optional
-        The codec that decodes (and, for audio, encodes). Default: the codec named by a grid's
-        ``codec`` field when there is one, else :func:`~qtok_widgets.load_codec`'s default.
+        The codec that decodes (and, for audio, encodes). Default: for a grid, the codec named by
+        its ``codec`` field (an error when that codec is not available); for audio,
+        :func:`~qtok_widgets.load_codec`'s default.
     session : EditSession, optional
         Edit an existing session instead (``source`` and ``codec`` are then ignored; pass
         ``source=None``).
@@ -191,6 +192,12 @@ class TokenEditor(anywidget.AnyWidget):
             session = EditSession(grid, codec_obj)
         else:
             audio = None
+        if session.grid.codebook_size > _wire.MAX_CODEBOOK_SIZE:
+            msg = (
+                f"TokenEditor shows codebooks of up to {_wire.MAX_CODEBOOK_SIZE} codes, "
+                f"got {session.grid.codebook_size}"
+            )
+            raise QtokError(msg)
         if show_waveform is None:
             show_waveform = session.grid.duration <= WAVEFORM_AUTO_MAX_S
         super().__init__(show_waveform=bool(show_waveform), **kwargs)
@@ -219,10 +226,8 @@ class TokenEditor(anywidget.AnyWidget):
 
         if isinstance(source, CodeGrid):
             if codec is None:
-                try:
-                    codec = load_codec(source.codec)
-                except QtokError:
-                    codec = load_codec(None)
+                # the codec that made the codes; decoding them with another would be noise
+                codec = load_codec(source.codec)
             elif not isinstance(codec, Codec):
                 codec = load_codec(codec)
             return source, codec, None
@@ -234,9 +239,6 @@ class TokenEditor(anywidget.AnyWidget):
     def _describe_grid(self) -> None:
         grid = self._session.grid
         codec = self._session.codec
-        if grid.codebook_size > _wire.MAX_CODEBOOK_SIZE:
-            msg = f"TokenEditor shows codebooks of up to {_wire.MAX_CODEBOOK_SIZE} codes, got {grid.codebook_size}"
-            raise QtokError(msg)
         semantic: set[int] = set()
         groups = codec.layer_groups() if codec is not None else [list(range(grid.n_layers))]
         if len(groups) > 1:
@@ -300,7 +302,7 @@ class TokenEditor(anywidget.AnyWidget):
 
     @t.validate("alpha")
     def _validate_alpha(self, proposal: dict[str, Any]) -> float:
-        value = float(proposal["value"])
+        value = float(proposal["value"])  # the Float trait checked the type
         if not 0.0 <= value <= 1.0:
             msg = f"alpha must be in 0..1, got {value}"
             raise t.TraitError(msg)
