@@ -715,8 +715,9 @@ class TokenEditor(anywidget.AnyWidget):
         """Render the edited audio and send the part that changed since the last time."""
         try:
             audio = self._session.render()
-        except QtokError as exc:
-            self._say(f"render: {exc}", error=True)
+        except Exception as exc:  # runs inside the session's change callback: report, never raise
+            log.exception("qtok: rendering the edited audio for the editor failed")
+            self._say(f"render: {type(exc).__name__}: {exc}", error=True)
             return
         previous, self._edited_audio = self._edited_audio, audio
         n_frames = self.n_frames
