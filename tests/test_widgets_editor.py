@@ -231,6 +231,23 @@ def test_undo_redo_reset(editor, grid):
     assert editor.session.history[-1]["op"] == "reset"
 
 
+def test_history_labels_follow_undo_redo_and_reset(editor):
+    from qtok_widgets.widgets.editor import _label
+
+    s = editor.session
+    s.mask(frames=slice(0, 3))
+    s.duplicate_frames(frames=slice(5, 7))
+    s.undo()
+    s.redo()
+    s.undo()
+    s.mask(frames=1)  # drops the redo stack
+    s.reset()
+    s.undo()
+    assert editor.history_labels == [_label(op) for op in s.history]
+    assert len(editor.history_labels) == 2
+    assert editor.can_undo and editor.can_redo
+
+
 def test_python_side_edits_show_in_editor(editor):
     editor.session.mask(frames=slice(0, 2), layers=0)
     assert len(editor.history_labels) == 1 and editor.history_labels[0].startswith("mask(frames=0:2")

@@ -559,16 +559,16 @@ class TokenEditor(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ session events
     def _describe_last(self, name: str) -> str:
-        history = self._session.history
+        n = len(self.history_labels)
         if name in ("undo", "redo"):
-            return f"{name} done ({len(history)} edit{'s' if len(history) != 1 else ''} applied)"
-        if history:
-            return "applied " + _label(history[-1])
+            return f"{name} done ({n} edit{'s' if n != 1 else ''} applied)"
+        if self.history_labels:
+            return "applied " + self.history_labels[-1]
         return f"{name} done"
 
     def _on_session_change(self, session: Any, event: dict[str, Any]) -> None:
         self._describe_grid()
-        self._sync_history()
+        self._sync_history(event)
         sel = self.selection
         if sel and (sel["frames"][1] > self.n_frames):
             start = min(sel["frames"][0], self.n_frames - 1)
@@ -590,9 +590,18 @@ class TokenEditor(anywidget.AnyWidget):
         if self.show_waveform and self._sent is not None and self._session.codec is not None:
             self._send_edited_audio()
 
-    def _sync_history(self) -> None:
+    def _sync_history(self, event: dict[str, Any] | None = None) -> None:
+        """Update the history labels: from the event when there is one (no copy of the history)."""
+        labels = list(self.history_labels)
+        kind = event.get("kind") if event else None
+        if kind == "undo" and labels:
+            labels.pop()
+        elif kind in ("apply", "redo", "reset"):
+            labels.append(_label(event["op"]))
+        else:
+            labels = [_label(op) for op in self._session.history]
         with self.hold_sync():
-            self.history_labels = [_label(op) for op in self._session.history]
+            self.history_labels = labels
             self.can_undo = bool(self._session.can_undo)
             self.can_redo = bool(self._session.can_redo)
 
