@@ -228,16 +228,25 @@ def test_roundtrip_every_clip(request, clip_paths, tmp_path, codec):
 
 
 @pytest.mark.slow
-def test_tiny_qwen_encode_decode(tiny_qwen_dir, speech_path, tmp_path):
-    codes = tmp_path / "q.pt"
-    clip = speech_path.with_name("arctic_a0009.wav")  # the shortest clip: 3.1 s
-    data = one_json_object(qtok("encode", clip, "-o", codes, "--codec", tiny_qwen_dir, "--json"))
-    assert data["shape"] == [16, 39]
-    assert data["codec"] == "qwen3-12hz"
+def test_tiny_qwen_codes_decode_and_inspect(tiny_qwen_dir, speech_path, tmp_path):
+    from qtok_widgets.codecs import load_codec
+    from qtok_widgets.codecs.qwen import find_local_checkpoint
+
+    # encoded here (the roundtrip sweep runs the encode command); decoded by the command
+    clip = load_audio(speech_path.with_name("arctic_a0009.wav"))  # the shortest clip: 3.1 s
+    codes = load_codec(tiny_qwen_dir).encode(clip).save(tmp_path / "q.pt")
     out = tmp_path / "q.wav"
+    if find_local_checkpoint() is None:  # the codes name the Qwen hub checkpoint, not cached here
+        proc = qtok("decode", codes, "-o", out)
+        assert proc.returncode == 2
+        assert "pass --codec NAME|PATH" in proc.stderr
     data = one_json_object(qtok("decode", codes, "-o", out, "--codec", tiny_qwen_dir, "--json"))
+    assert data["codec"] == "qwen3-12hz"
+    assert data["shape"] == [16, 39]
     assert data["sample_rate"] == 24000
-    assert load_audio(out).n_samples == load_audio(clip, target_rate=24000).n_samples
+    assert load_audio(out).n_samples == clip.resample(24000).n_samples
+    info = one_json_object(qtok("info", codes, "--json"))
+    assert info["codec"] == "qwen3-12hz" and info["shape"] == [16, 39]
 
 
 # ------------------------------------------------------------------ edit
