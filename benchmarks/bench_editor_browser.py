@@ -28,7 +28,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 CLIP = REPO / "tests" / "data" / "arctic_a0007.wav"
 EDIT_FRAMES = 100
-REPEATS = 5
+REPEATS = 9
 
 
 def _fixtures() -> Any:
@@ -232,6 +232,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
         "first_paint_s": round(editor_paint_ms / 1000, 4),
         "js_paint_s": round(editor_state["paint"] / 1000, 4),
         "ui_mask_16x100_s": round(med(ui_ms) / 1000, 4),
+        "ui_mask_16x100_min_s": round(min(ui_ms) / 1000, 4),
         "js_repaint_s": round(med(repaint_ms) / 1000, 4),
         "py_update_s": round(med(editor_py_ms) / 1000, 4),
         "update_bytes": int(med(editor_upd_bytes)),
