@@ -239,9 +239,8 @@ class EncodeHandler(UploadHandler):
                 )
             )
             return
-        self.set_header("Content-Type", _CODE_MEDIA[fmt])
         self.set_header("Content-Disposition", f'attachment; filename="codes.{fmt}"')
-        self.finish(await self.run(grid.to_bytes, "." + fmt))
+        self.finish(await self.run(grid.to_bytes, "." + fmt), set_content_type=_CODE_MEDIA[fmt])
 
 
 class DecodeHandler(UploadHandler):
@@ -258,12 +257,11 @@ class DecodeHandler(UploadHandler):
             f"decode {result['decode_s']:.3f} s"
         )
         self.set_timing_headers(result["decode_s"])
-        self.set_header("Content-Type", "audio/wav")
         self.set_header("Content-Disposition", 'inline; filename="output.wav"')
         self.set_header("X-Qtok-Duration-S", f"{result['duration_s']:.4f}")
         self.set_header("X-Qtok-Sample-Rate", str(result["sample_rate"]))
         self.set_header("X-Qtok-Shape", f"{result['shape'][0]}x{result['shape'][1]}")
-        self.finish(result["wav"])
+        self.finish(result["wav"], set_content_type="audio/wav")
 
 
 class RoundTripHandler(UploadHandler):
@@ -293,9 +291,8 @@ class ConvertHandler(UploadHandler):
         data = self.body("a .pt, .npz or .json codes file")
         payload, shape = await self.run(_convert, data, fmt)
         self._qtok_note = f"[{shape[0]}, {shape[1]}] codes -> .{fmt}"
-        self.set_header("Content-Type", _CODE_MEDIA[fmt])
         self.set_header("Content-Disposition", f'attachment; filename="codes.{fmt}"')
-        self.finish(payload)
+        self.finish(payload, set_content_type=_CODE_MEDIA[fmt])
 
 
 class PageHandler(JupyterHandler):

@@ -115,11 +115,12 @@ class CodecLab(w.VBox):
 
         # shared audio input (shown in the one-click and encode tabs)
         self._upload = w.FileUpload(accept=_AUDIO_ACCEPT, multiple=False, description="Upload audio")
-        self._path = w.Text(placeholder="or a path / http(s) URL", layout=w.Layout(width="32em"))
+        self._path = w.Text(
+            placeholder="or a path / http(s) URL", continuous_update=False, layout=w.Layout(width="32em")
+        )
         self._source_label = w.HTML(self._source_label_html())
         self._upload.observe(self._on_upload, "value")
         self._path.observe(self._on_path, "value")
-        self._path.on_submit(lambda _: self._click(self.roundtrip))
 
         # one-click
         self._rt_button = w.Button(description="Encode + decode", button_style="primary", icon="play", **btn)

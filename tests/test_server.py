@@ -1,0 +1,562 @@
+"""The qtok server extension over HTTP (pytest-jupyter's in-process server, built-in codec).
+
+Every endpoint is exercised for success and for the failures a client can cause:
+unauthenticated requests, oversized bodies, corrupt or unsafe ``.pt`` files, text posted as
+audio. :class:`~qtok_widgets.codecs.remote.ServerCodec` is checked against the same server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import logging
+import pickle
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from qtok_widgets import CodeGrid, load_audio, load_codec
+from qtok_widgets.errors import AudioError, CodecError
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+REPO = Path(__file__).resolve().parents[1]
+UPLOAD_LIMIT_MB = 1
+
+
+@pytest.fixture
+def jp_server_config():
+    """Enable the extension (editable installs do not install ``jupyter-config/``), built-in codec."""
+    return {
+        "ServerApp": {"jpserver_extensions": {"qtok_widgets": True}},
+        "QtokExtension": {"codec": "builtin", "max_upload_mb": UPLOAD_LIMIT_MB},
+    }
+
+
+@pytest.fixture(scope="module")
+def codec():
+    """The built-in codec, loaded directly (the reference for what the server answers)."""
+    return load_codec("builtin")
+
+
+@pytest.fixture(scope="module")
+def direct(codec, speech_path):
+    """Direct encode and decode of the test clip."""
+    grid = codec.encode(load_audio(speech_path))
+    return grid, codec.decode(grid)
+
+
+@pytest.fixture
+def server_url(jp_serverapp, jp_fetch, jp_http_port, jp_base_url):
+    """Base URL of the test server, ending in ``/`` (``jp_fetch`` starts its HTTP server)."""
+    return f"http://127.0.0.1:{jp_http_port}{jp_base_url}"
+
+
+async def _fails(fetch, *parts, **kwargs) -> tuple[int, dict]:
+    """Status and JSON body of a request that must fail."""
+    with pytest.raises(HTTPClientError) as info:
+        await fetch(*parts, **kwargs)
+    body = info.value.response.body if info.value.response is not None else b""
+    return info.value.code, json.loads(body) if body.startswith(b"{") else {"raw": body}
+
+
+# ---------------------------------------------------------------------------- health
+
+
+async def test_health_reports_codec_without_loading_it(jp_fetch, jp_serverapp):
+    health = json.loads((await jp_fetch("qtok", "api", "health")).body)
+    assert health["codec"] == "builtin"
+    assert health["loaded"] is False
+    assert health["max_upload_mb"] == UPLOAD_LIMIT_MB
+    assert "gpu_memory_mb" in health
+    assert not jp_serverapp.web_app.settings["qtok_service"].loaded
+
+
+async def test_health_load_loads_once(jp_fetch, jp_serverapp):
+    first = json.loads((await jp_fetch("qtok", "api", "health", params={"load": "1"})).body)
+    assert first["loaded"] is True
+    assert first["device"] == "cpu"
+    assert first["info"]["n_layers"] == 16
+    assert first["info"]["sample_rate"] == 24000
+    service = jp_serverapp.web_app.settings["qtok_service"]
+    held = service.codec()
+    await jp_fetch("qtok", "api", "health", params={"load": "1"})
+    assert service.codec() is held
+
+
+# ---------------------------------------------------------------------------- encode
+
+
+async def test_encode_json_matches_direct_encode(jp_fetch, speech_path, direct):
+    grid, _ = direct
+    resp = await jp_fetch("qtok", "api", "encode", method="POST", body=speech_path.read_bytes())
+    out = json.loads(resp.body)
+    assert out["codec"] == "builtin"
+    assert out["shape"] == [16, grid.n_frames]
+    assert out["duration_s"] == pytest.approx(4.0)
+    assert np.array_equal(np.array(out["codes"]), grid.codes)
+    assert float(resp.headers["X-Qtok-Seconds"]) > 0
+    assert resp.headers["X-Qtok-Shape"] == f"16x{grid.n_frames}"
+
+
+@pytest.mark.parametrize("fmt", ["pt", "npz"])
+async def test_encode_codes_file(jp_fetch, speech_path, direct, fmt):
+    resp = await jp_fetch(
+        "qtok", "api", "encode", method="POST", body=speech_path.read_bytes(), params={"format": fmt}
+    )
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="codes.{fmt}"'
+    assert resp.headers["Content-Type"] == "application/octet-stream"
+    assert CodeGrid.from_bytes(resp.body, "." + fmt) == direct[0]
+
+
+async def test_encode_mp3(jp_fetch, data_dir, codec):
+    path = data_dir / "p240_00000.mp3"
+    out = json.loads((await jp_fetch("qtok", "api", "encode", method="POST", body=path.read_bytes())).body)
+    assert np.array_equal(np.array(out["codes"]), codec.encode(load_audio(path)).codes)
+
+
+async def test_text_posted_as_audio_is_400(jp_fetch):
+    status, body = await _fails(jp_fetch, "qtok", "api", "encode", method="POST", body=b"hello, not audio")
+    assert status == 400
+    assert body["message"].startswith("request body: unreadable or unsupported audio container")
+
+
+async def test_empty_body_is_400(jp_fetch):
+    status, body = await _fails(
+        jp_fetch, "qtok", "api", "encode", method="POST", body=b"", allow_nonstandard_methods=True
+    )
+    assert status == 400
+    assert "empty request body" in body["message"]
+
+
+async def test_unknown_format_is_400(jp_fetch, speech_path):
+    status, body = await _fails(
+        jp_fetch,
+        "qtok",
+        "api",
+        "encode",
+        method="POST",
+        body=speech_path.read_bytes(),
+        params={"format": "mp4"},
+    )
+    assert status == 400
+    assert body["message"].startswith("format='mp4' is not supported; use one of json, pt, npz")
+
+
+async def test_multipart_form_is_400(jp_fetch, speech_path):
+    status, body = await _fails(
+        jp_fetch,
+        "qtok",
+        "api",
+        "encode",
+        method="POST",
+        body=b"--x\r\n\r\n--x--\r\n",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert status == 400
+    assert "not as a multipart form" in body["message"]
+
+
+# ---------------------------------------------------------------------------- limits and auth
+
+
+async def test_oversized_upload_is_413(jp_fetch):
+    body = b"\0" * (UPLOAD_LIMIT_MB * 1024 * 1024 + 1)
+    status, reply = await _fails(jp_fetch, "qtok", "api", "encode", method="POST", body=body)
+    assert status == 413
+    assert reply["message"] == "upload 1.0 MB is above the limit of 1 MB (QtokExtension.max_upload_mb)"
+
+
+async def test_oversized_chunked_upload_is_413(jp_fetch):
+    chunk = b"\0" * (256 * 1024)
+
+    async def producer(write):
+        for _ in range(4 * UPLOAD_LIMIT_MB + 1):
+            await write(chunk)
+
+    status, reply = await _fails(jp_fetch, "qtok", "api", "decode", method="POST", body_producer=producer)
+    assert status == 413
+    assert "above the limit of 1 MB" in reply["message"]
+
+
+def test_default_upload_limit_is_200_mb():
+    from qtok_widgets.server import QtokExtension
+
+    assert QtokExtension().max_upload_mb == 200
+    assert QtokExtension().max_upload_bytes == 200 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("method", "parts"),
+    [
+        ("GET", ("health",)),
+        ("POST", ("encode",)),
+        ("POST", ("decode",)),
+        ("POST", ("roundtrip",)),
+        ("POST", ("convert",)),
+    ],
+)
+async def test_unauthenticated_is_403(jp_fetch, speech_path, direct, method, parts):
+    body = None
+    if method == "POST":
+        body = direct[0].to_bytes(".pt") if parts[0] in ("decode", "convert") else speech_path.read_bytes()
+    status, reply = await _fails(
+        jp_fetch, "qtok", "api", *parts, method=method, body=body, headers={"Authorization": ""}
+    )
+    assert status == 403
+    assert "raw" not in reply  # a JSON error, never audio
+
+
+async def test_wrong_token_is_403(jp_fetch, speech_path):
+    status, _ = await _fails(
+        jp_fetch,
+        "qtok",
+        "api",
+        "encode",
+        method="POST",
+        body=speech_path.read_bytes(),
+        headers={"Authorization": "token not-the-token"},
+    )
+    assert status == 403
+
+
+async def test_cookie_session_needs_the_xsrf_token(jp_fetch, jp_serverapp, speech_path):
+    # log in as a browser does (token in the page URL once), then POST with the cookies only
+    token = jp_serverapp.identity_provider.token
+    page = await jp_fetch("qtok", params={"token": token}, headers={"Authorization": ""})
+    cookies = {}
+    for header in page.headers.get_list("Set-Cookie"):
+        name, _, rest = header.partition("=")
+        cookies[name] = rest.split(";", 1)[0]
+    assert "_xsrf" in cookies
+    assert any(name.startswith("username-") for name in cookies)
+    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    status, reply = await _fails(
+        jp_fetch,
+        "qtok",
+        "api",
+        "encode",
+        method="POST",
+        body=speech_path.read_bytes(),
+        headers={"Authorization": "", "Cookie": cookie},
+    )
+    assert status == 403
+    assert "_xsrf" in reply["message"]
+    resp = await jp_fetch(
+        "qtok",
+        "api",
+        "encode",
+        method="POST",
+        body=speech_path.read_bytes(),
+        headers={"Authorization": "", "Cookie": cookie, "X-XSRFToken": cookies["_xsrf"]},
+    )
+    assert json.loads(resp.body)["shape"][0] == 16
+
+
+# ---------------------------------------------------------------------------- decode
+
+
+@pytest.mark.parametrize("fmt", [".pt", ".npz", ".json"])
+async def test_decode_returns_wav(jp_fetch, direct, fmt):
+    grid, reference = direct
+    resp = await jp_fetch("qtok", "api", "decode", method="POST", body=grid.to_bytes(fmt))
+    assert resp.headers["Content-Type"] == "audio/wav"
+    assert resp.body[:4] == b"RIFF"
+    audio = load_audio(resp.body)
+    assert audio.sample_rate == 24000
+    assert audio.n_samples == grid.n_samples
+    assert float(resp.headers["X-Qtok-Duration-S"]) == pytest.approx(grid.n_samples / 24000, abs=1e-4)
+    # 16-bit PCM: within one quantisation step of the direct decode
+    assert np.max(np.abs(audio.samples - reference.samples)) <= 1.01 / 32768
+
+
+async def test_decode_float32_is_exact(jp_fetch, direct):
+    grid, reference = direct
+    resp = await jp_fetch(
+        "qtok", "api", "decode", method="POST", body=grid.to_bytes(".pt"), params={"sample_format": "float32"}
+    )
+    assert np.array_equal(load_audio(resp.body).samples, reference.samples)
+
+
+async def test_decode_masked_grid(jp_fetch, codec, direct):
+    grid = direct[0]
+    mask = np.zeros(grid.codes.shape, bool)
+    mask[8:, :] = True
+    masked = CodeGrid(
+        grid.codes,
+        codec=grid.codec,
+        frame_rate=grid.frame_rate,
+        sample_rate=grid.sample_rate,
+        codebook_size=grid.codebook_size,
+        n_samples=grid.n_samples,
+        mask=mask,
+    )
+    resp = await jp_fetch(
+        "qtok",
+        "api",
+        "decode",
+        method="POST",
+        body=masked.to_bytes(".npz"),
+        params={"sample_format": "float32"},
+    )
+    assert np.array_equal(load_audio(resp.body).samples, codec.decode(masked).samples)
+
+
+async def test_corrupt_pt_is_400(jp_fetch, direct):
+    data = bytearray(direct[0].to_bytes(".pt"))
+    data[len(data) // 2 :] = b"\0" * (len(data) - len(data) // 2)
+    status, body = await _fails(jp_fetch, "qtok", "api", "decode", method="POST", body=bytes(data))
+    assert status == 400
+    assert body["message"].startswith("request body: not a readable .pt file")
+
+
+class _Payload:
+    """Unpickling this would write a file: the server must refuse it without running it."""
+
+    target = ""
+
+    def __reduce__(self):
+        return (Path(self.target).write_text, ("executed",))
+
+
+async def test_pickled_code_in_pt_is_refused(jp_fetch, tmp_path):
+    import torch
+
+    marker = tmp_path / "marker.txt"
+    _Payload.target = str(marker)
+    buf = io.BytesIO()
+    torch.save({"audio_codes": _Payload()}, buf)
+    status, body = await _fails(jp_fetch, "qtok", "api", "decode", method="POST", body=buf.getvalue())
+    assert status == 400
+    assert "refused" in body["message"]
+    assert not marker.exists()
+
+
+async def test_pickle_file_is_400(jp_fetch):
+    status, body = await _fails(
+        jp_fetch, "qtok", "api", "decode", method="POST", body=pickle.dumps({"audio_codes": [1, 2]})
+    )
+    assert status == 400
+    assert "not a codes file" in body["message"]
+
+
+async def test_text_posted_as_codes_is_400(jp_fetch):
+    status, body = await _fails(jp_fetch, "qtok", "api", "decode", method="POST", body=b"just some text")
+    assert status == 400
+    assert body["message"] == "request body: not a codes file (expected a .pt, .npz or .json file of codes)"
+
+
+async def test_zip_that_is_not_codes_is_400(jp_fetch):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("readme.txt", "hello")
+    status, body = await _fails(jp_fetch, "qtok", "api", "decode", method="POST", body=buf.getvalue())
+    assert status == 400
+    assert "request body" in body["message"]
+
+
+async def test_codes_out_of_range_is_400(jp_fetch):
+    payload = {"codes": [[0, 5000]] * 16, "codec": "builtin"}
+    status, body = await _fails(
+        jp_fetch, "qtok", "api", "decode", method="POST", body=json.dumps(payload).encode()
+    )
+    assert status == 400
+    assert "out of range" in body["message"]
+    assert "0..2047" in body["message"]
+
+
+async def test_codes_for_another_codec_shape_are_400(jp_fetch):
+    grid = CodeGrid(
+        np.zeros((8, 10), np.int32), codec="other", frame_rate=12.5, sample_rate=24000, codebook_size=2048
+    )
+    status, body = await _fails(jp_fetch, "qtok", "api", "decode", method="POST", body=grid.to_bytes(".npz"))
+    assert status == 400
+    assert "8 layers (expected 16)" in body["message"]
+
+
+# ---------------------------------------------------------------------------- round trip, convert, page
+
+
+async def test_roundtrip(jp_fetch, speech_path, direct):
+    out = json.loads(
+        (await jp_fetch("qtok", "api", "roundtrip", method="POST", body=speech_path.read_bytes())).body
+    )
+    grid, reference = direct
+    assert out["shape"] == [16, grid.n_frames]
+    assert out["duration_s"] == pytest.approx(4.0)
+    assert out["reconstructed_duration_s"] == pytest.approx(grid.n_samples / 24000)
+    assert set(out["metrics"]) >= {"snr_db", "lsd_db", "mcd_db"}
+    assert out["preview"]["first"] == grid.codes[:, :5].tolist()
+    assert len(out["waveform"]["original"][0]) == 800
+    wav = load_audio(base64.b64decode(out["wav_base64"]))
+    assert np.max(np.abs(wav.samples - reference.samples)) <= 1.01 / 32768
+
+
+@pytest.mark.parametrize("fmt", ["pt", "npz", "json"])
+async def test_convert(jp_fetch, direct, fmt):
+    resp = await jp_fetch(
+        "qtok", "api", "convert", method="POST", body=direct[0].to_bytes(".json"), params={"format": fmt}
+    )
+    assert CodeGrid.from_bytes(resp.body) == direct[0]
+
+
+async def test_page_and_static_files(jp_fetch):
+    page = (await jp_fetch("qtok")).body.decode()
+    assert "{{" not in page
+    assert 'name="qtok-xsrf"' in page
+    script = await jp_fetch("qtok", "static", "qtok.js")
+    assert b"qtok/api/" in script.body
+    resp = await jp_fetch(
+        "qtok", "static", "qtok.js", headers={"Authorization": ""}, follow_redirects=False, raise_error=False
+    )
+    assert resp.code == 302  # to the login page, as for every Jupyter page
+    assert b"qtok" not in resp.body
+
+
+async def test_page_redirects_to_login_when_unauthenticated(jp_fetch):
+    resp = await jp_fetch("qtok", headers={"Authorization": ""}, follow_redirects=False, raise_error=False)
+    assert resp.code == 302
+    assert "/login" in resp.headers["Location"]
+
+
+async def test_static_files_never_leave_their_folder(jp_fetch):
+    status, _ = await _fails(jp_fetch, "qtok", "static", "..%2F__init__.py")
+    assert status in (403, 404)
+
+
+async def test_each_request_logs_timing_and_gpu_memory(jp_fetch, jp_serverapp, speech_path):
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    jp_serverapp.log.addHandler(handler)
+    try:
+        await jp_fetch("qtok", "api", "encode", method="POST", body=speech_path.read_bytes())
+        await _fails(jp_fetch, "qtok", "api", "encode", method="POST", body=b"text")
+    finally:
+        jp_serverapp.log.removeHandler(handler)
+    lines = [r for r in records if r.startswith("qtok POST")]
+    assert len(lines) == 2
+    assert re.match(r"qtok POST \S*/qtok/api/encode 200: 4\.00 s audio .* -> \[16, 50\] codes", lines[0])
+    assert re.search(r"encode \d+\.\d+ s in \d+\.\d+ s, GPU mem ", lines[0])
+    assert re.match(r"qtok POST \S*/qtok/api/encode 400: request body: unreadable", lines[1])
+
+
+# ---------------------------------------------------------------------------- ServerCodec
+
+
+async def test_server_codec_matches_local_codec(jp_serverapp, server_url, speech_path, direct):
+    from qtok_widgets.codecs.remote import ServerCodec
+
+    token = jp_serverapp.identity_provider.token
+    grid, reference = direct
+    remote = await asyncio.to_thread(ServerCodec, url=server_url, token=token)
+    assert remote.name == "builtin"
+    assert remote.n_layers == 16
+    assert remote.device == "cpu"
+    got = await asyncio.to_thread(remote.encode, speech_path)
+    assert got == grid
+    audio = await asyncio.to_thread(remote.decode, got)
+    assert np.array_equal(audio.samples, reference.samples)
+
+
+async def test_load_codec_server_uses_environment(jp_serverapp, server_url, monkeypatch, speech_path, direct):
+    monkeypatch.setenv("QTOK_SERVER_URL", f"{server_url}?token={jp_serverapp.identity_provider.token}")
+    remote = await asyncio.to_thread(load_codec, "server")
+    assert type(remote).__name__ == "ServerCodec"
+    grid = await asyncio.to_thread(remote.encode, load_audio(speech_path))
+    assert grid == direct[0]
+    service = jp_serverapp.web_app.settings["qtok_service"]
+    assert service.loaded
+
+
+async def test_server_codec_reports_server_errors(jp_serverapp, server_url):
+    from qtok_widgets.codecs.remote import ServerCodec
+
+    remote = await asyncio.to_thread(ServerCodec, url=server_url, token=jp_serverapp.identity_provider.token)
+    # input the client can check is refused before sending
+    with pytest.raises(AudioError, match="unreadable or unsupported audio container"):
+        await asyncio.to_thread(remote.encode, b"not audio at all")
+    # what only the server can judge comes back as its one-line message
+    with pytest.raises(CodecError, match=r"request body: not a codes file .* \(HTTP 400\)$"):
+        await asyncio.to_thread(
+            remote._request, "qtok/api/decode", body=b"not codes", timeout_s=remote.timeout_s
+        )
+    with pytest.raises(CodecError, match=r"\(HTTP 403\)$"):
+        await asyncio.to_thread(ServerCodec, url=server_url, token="wrong")
+
+
+def test_server_codec_without_server(monkeypatch, tmp_path):
+    from qtok_widgets.codecs.remote import ServerCodec
+
+    for name in ("QTOK_SERVER_URL", "JUPYTER_SERVER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    with pytest.raises(CodecError, match="no running Jupyter server with the qtok extension found"):
+        load_codec("server")
+    with pytest.raises(CodecError, match="cannot be reached"):
+        ServerCodec(url="http://127.0.0.1:9/")
+    with pytest.raises(CodecError, match="must start with http"):
+        ServerCodec(url="127.0.0.1:8888")
+
+
+# ---------------------------------------------------------------------------- packaging
+
+
+def test_jupyter_config_enables_the_extension():
+    config = json.loads((REPO / "jupyter-config" / "server-config" / "qtok_widgets.json").read_text())
+    assert config == {"ServerApp": {"jpserver_extensions": {"qtok_widgets": True}}}
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert '"jupyter-config/server-config" = "etc/jupyter/jupyter_server_config.d"' in pyproject
+
+
+@pytest.mark.slow
+def test_wheel_installs_the_server_config(tmp_path):
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = tmp_path.glob("qtok_widgets-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        config = [n for n in names if n.endswith("etc/jupyter/jupyter_server_config.d/qtok_widgets.json")]
+        assert config == [
+            f"qtok_widgets-{wheel.name.split('-')[1]}.data/data/etc/jupyter/jupyter_server_config.d/qtok_widgets.json"
+        ]
+        assert json.loads(zf.read(config[0])) == {
+            "ServerApp": {"jpserver_extensions": {"qtok_widgets": True}}
+        }
+        assert {"qtok_widgets/server/static/index.html", "qtok_widgets/server/static/qtok.js"} <= set(names)
+
+
+def test_import_does_no_work():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, qtok_widgets.server, qtok_widgets.codecs.remote;"
+        "print(sorted(m for m in ('torch', 'tornado', 'jupyter_server') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
