@@ -991,7 +991,9 @@ function render({ model, el: host }) {
   resize.observe(stage);
   syncControls();
 
-  // expose a little state for tests and benchmarks
+  // State for tests and benchmarks (tests/browser, benchmarks/bench_editor_browser.py read
+  // S.cur, S.L, S.v0, S.cellW, S.env, S.paintMs, S.firstPaintMs, S.gridBytes, S.patches);
+  // data-ready, data-acks, data-last-action-ms, data-playing and data-playhead mirror it on the root.
   root.__qtok = S;
   model.send({ type: "hello" });
 
