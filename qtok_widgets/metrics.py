@@ -90,14 +90,26 @@ def snr_db(reference: Any, estimate: Any) -> float:
 
 
 def _best_lag(ref: np.ndarray, est: np.ndarray, max_lag: int) -> int:
-    """Lag ``k`` in ``[-max_lag, max_lag]`` maximising ``sum_n ref[n] * est[n + k]``."""
+    """Lag ``k`` in ``[-max_lag, max_lag]`` maximising ``sum_n ref[n] * est[n + k]``.
+
+    Computed block by block with FFTs of about ``2**16`` samples, so memory stays constant
+    however long the signals are (``est`` counts as zero outside its range).
+    """
     if max_lag <= 0:
         return 0
-    n = ref.size + est.size - 1
-    n_fft = 1 << (n - 1).bit_length()
-    xcorr = np.fft.irfft(np.fft.rfft(est, n_fft) * np.conj(np.fft.rfft(ref, n_fft)), n_fft)
-    lags = np.arange(-max_lag, max_lag + 1)
-    return int(lags[int(np.argmax(xcorr[lags % n_fft]))])
+    span = 2 * max_lag
+    block = max(1 << 16, 4 * span)
+    n_fft = 1 << (block + span - 1).bit_length()
+    total = np.zeros(span + 1)
+    for start in range(0, ref.size, block):
+        r = ref[start : start + block]
+        # est[start - max_lag : start + len(r) + max_lag], zero outside est
+        lo, hi = start - max_lag, start + r.size + max_lag
+        seg = np.zeros(hi - lo)
+        seg[max(0, -lo) : seg.size - max(0, hi - est.size)] = est[max(0, lo) : min(hi, est.size)]
+        corr = np.fft.irfft(np.fft.rfft(seg, n_fft) * np.conj(np.fft.rfft(r, n_fft)), n_fft)
+        total += corr[: span + 1]  # corr[m] = sum_i r[i] * seg[i + m], lag m - max_lag
+    return int(np.argmax(total)) - max_lag
 
 
 def _shift(est: np.ndarray, lag: int) -> np.ndarray:
@@ -149,21 +161,60 @@ def aligned_snr_db(
     return _snr(ref, _shift(est, lag)), lag
 
 
-def _frames_power(x: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Power spectrogram, shape ``(n_frames, n_fft // 2 + 1)``: Hann window of ~32 ms, hop 1/4."""
+_BLOCK_FRAMES = 2048
+
+
+def _stft_size(sample_rate: int) -> tuple[int, int]:
+    """``(n_fft, hop)``: a Hann window of ``2**ceil(log2(0.032 * sample_rate))`` and a quarter hop."""
     n_fft = 1 << math.ceil(math.log2(max(16, 0.032 * sample_rate)))
-    hop = n_fft // 4
+    return n_fft, n_fft // 4
+
+
+def _power_blocks(x: np.ndarray, sample_rate: int):
+    """Power spectrogram in blocks of up to 2048 frames, each ``(frames, n_fft // 2 + 1)``."""
+    n_fft, hop = _stft_size(sample_rate)
     if x.size < n_fft:
         x = np.pad(x, (0, n_fft - x.size))
-    n_frames = 1 + (x.size - n_fft) // hop
-    idx = np.arange(n_fft)[None, :] + hop * np.arange(n_frames)[:, None]
-    spec = np.fft.rfft(x[idx] * np.hanning(n_fft)[None, :], axis=1)
-    return spec.real**2 + spec.imag**2
+    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop]
+    window = np.hanning(n_fft)
+    for start in range(0, frames.shape[0], _BLOCK_FRAMES):
+        spec = np.fft.rfft(frames[start : start + _BLOCK_FRAMES] * window, axis=1)
+        yield spec.real**2 + spec.imag**2
 
 
-def _floored_db(p_ref: np.ndarray, p_est: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    floor = max(float(p_ref.max()), 1e-20) * 10.0 ** (_FLOOR_DB / 10.0)
-    return 10.0 * np.log10(np.maximum(p_ref, floor)), 10.0 * np.log10(np.maximum(p_est, floor))
+def _spectral_distances(ref: np.ndarray, est: np.ndarray, sample_rate: int) -> tuple[float, float]:
+    """``(lsd_db, mcd_db)`` in two streaming passes (the floors need the reference's maxima)."""
+    n_fft, _ = _stft_size(sample_rate)
+    bank = _mel_filterbank(sample_rate, n_fft, _MCD_N_MELS)
+    peak_bin, peak_band, energy = 0.0, 0.0, []
+    for p_ref in _power_blocks(ref, sample_rate):
+        peak_bin = max(peak_bin, float(p_ref.max()))
+        peak_band = max(peak_band, float((p_ref @ bank.T).max()))
+        energy.append(p_ref.sum(axis=1))
+    frame_energy = np.concatenate(energy)
+    active = frame_energy >= frame_energy.max() * 10.0 ** (_MCD_ACTIVE_DB / 10.0)
+    if not np.any(active):  # silent reference: use every frame
+        active[:] = True
+    floor_bin = max(peak_bin, 1e-20) * 10.0 ** (_FLOOR_DB / 10.0)
+    floor_band = max(peak_band, 1e-20) * 10.0 ** (_FLOOR_DB / 10.0)
+    n = np.arange(1, _MCD_ORDER + 1)[:, None]
+    m = np.arange(_MCD_N_MELS)[None, :]
+    dct = np.cos(np.pi * n * (m + 0.5) / _MCD_N_MELS) / _MCD_N_MELS  # (order, n_mels)
+    lsd_sum, mcd_sum, start = 0.0, 0.0, 0
+    for p_ref, p_est in zip(_power_blocks(ref, sample_rate), _power_blocks(est, sample_rate), strict=True):
+        l_ref = 10.0 * np.log10(np.maximum(p_ref, floor_bin))
+        l_est = 10.0 * np.log10(np.maximum(p_est, floor_bin))
+        lsd_sum += float(np.sum(np.sqrt(np.mean((l_ref - l_est) ** 2, axis=1))))
+        keep = active[start : start + p_ref.shape[0]]
+        start += p_ref.shape[0]
+        if np.any(keep):
+            a_ref = 0.5 * np.log(np.maximum(p_ref[keep] @ bank.T, floor_band))
+            a_est = 0.5 * np.log(np.maximum(p_est[keep] @ bank.T, floor_band))
+            diff = (a_ref - a_est) @ dct.T
+            mcd_sum += float(np.sum(np.sqrt(2.0 * np.sum(diff**2, axis=1))))
+    lsd = lsd_sum / frame_energy.size
+    mcd = (10.0 / math.log(10.0)) * mcd_sum / int(active.sum())
+    return lsd, mcd
 
 
 def log_spectral_distance(reference: Any, estimate: Any, sample_rate: int) -> float:
@@ -188,12 +239,7 @@ def log_spectral_distance(reference: Any, estimate: Any, sample_rate: int) -> fl
         Mean log-spectral distance in dB.
     """
     ref, est = _pair(reference, estimate)
-    return _lsd(_frames_power(ref, sample_rate), _frames_power(est, sample_rate))
-
-
-def _lsd(p_ref: np.ndarray, p_est: np.ndarray) -> float:
-    l_ref, l_est = _floored_db(p_ref, p_est)
-    return float(np.mean(np.sqrt(np.mean((l_ref - l_est) ** 2, axis=1))))
+    return _spectral_distances(ref, est, sample_rate)[0]
 
 
 def _mel_filterbank(sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:
@@ -238,26 +284,7 @@ def mel_cepstral_distortion(reference: Any, estimate: Any, sample_rate: int) -> 
         Mean mel-cepstral distortion in dB (0 for identical spectra).
     """
     ref, est = _pair(reference, estimate)
-    return _mcd(_frames_power(ref, sample_rate), _frames_power(est, sample_rate), sample_rate)
-
-
-def _mcd(p_ref: np.ndarray, p_est: np.ndarray, sample_rate: int) -> float:
-    n_fft = 2 * (p_ref.shape[1] - 1)
-    bank = _mel_filterbank(sample_rate, n_fft, _MCD_N_MELS)
-    m_ref, m_est = p_ref @ bank.T, p_est @ bank.T
-    floor = max(float(m_ref.max()), 1e-20) * 10.0 ** (_FLOOR_DB / 10.0)
-    log_ref = 0.5 * np.log(np.maximum(m_ref, floor))
-    log_est = 0.5 * np.log(np.maximum(m_est, floor))
-    n = np.arange(1, _MCD_ORDER + 1)[:, None]
-    m = np.arange(_MCD_N_MELS)[None, :]
-    dct = np.cos(np.pi * n * (m + 0.5) / _MCD_N_MELS) / _MCD_N_MELS  # (order, n_mels)
-    diff = (log_ref - log_est) @ dct.T
-    energy = p_ref.sum(axis=1)
-    active = energy >= energy.max() * 10.0 ** (_MCD_ACTIVE_DB / 10.0)
-    if not np.any(active):  # silent reference: use every frame
-        active[:] = True
-    per_frame = (10.0 / math.log(10.0)) * np.sqrt(2.0 * np.sum(diff[active] ** 2, axis=1))
-    return float(np.mean(per_frame))
+    return _spectral_distances(ref, est, sample_rate)[1]
 
 
 def stoi(reference: Any, estimate: Any, sample_rate: int) -> float | None:
@@ -339,15 +366,15 @@ def compare(reference: Audio, estimate: Audio, *, with_pesq: bool = True) -> dic
     rate = min(reference.sample_rate, estimate.sample_rate)
     ref, est = _pair(reference.resample(rate), estimate.resample(rate))
     aligned, lag = aligned_snr_db(ref, est, rate)
-    p_ref, p_est = _frames_power(ref, rate), _frames_power(est, rate)
+    lsd, mcd = _spectral_distances(ref, est, rate)
     return {
         "sample_rate": rate,
         "duration_s": ref.size / rate,
         "snr_db": _snr(ref, est),
         "snr_aligned_db": aligned,
         "lag_ms": 1000.0 * lag / rate,
-        "lsd_db": _lsd(p_ref, p_est),
-        "mcd_db": _mcd(p_ref, p_est, rate),
+        "lsd_db": lsd,
+        "mcd_db": mcd,
         "stoi": stoi(ref, est, rate),
         "pesq_wb": pesq_wb(ref, est, rate) if with_pesq else None,
     }
