@@ -110,7 +110,7 @@ class CodecLab(w.VBox):
         btn = dict(layout=w.Layout(width="auto"))
         self._codec_label = w.HTML()
         self._header = w.HBox(
-            [w.HTML("<b>qtok codec lab</b>"), self._codec_label], layout=w.Layout(gap="1em")
+            [w.HTML("<b>qtok codec lab</b>", layout=w.Layout(margin="0 1em 0 0")), self._codec_label]
         )
 
         # shared audio input (shown in the one-click and encode tabs)
@@ -133,10 +133,10 @@ class CodecLab(w.VBox):
         self._rt_plot = w.VBox()
         self._rt_players = w.HBox(
             [
-                w.VBox([w.HTML("Original"), self._rt_original]),
+                w.VBox([w.HTML("Original"), self._rt_original], layout=w.Layout(margin="0 2em 0 0")),
                 w.VBox([w.HTML("Reconstructed"), self._rt_reconstructed]),
             ],
-            layout=w.Layout(gap="2em", display="none"),
+            layout=w.Layout(display="none"),
         )
         roundtrip_tab = w.VBox(
             [
