@@ -128,3 +128,18 @@ def test_bad_inputs_raise_audio_errors(speech):
         compare(speech, x)
     with pytest.raises(AudioError, match="max_lag_ms must be >= 0"):
         aligned_snr_db(x, x, 24000, max_lag_ms=-1.0)
+
+
+def test_block_size_does_not_change_the_result(speech, monkeypatch):
+    import qtok_widgets.metrics as metrics
+
+    x = speech.samples.astype(np.float64)
+    y = np.concatenate([np.zeros(30), x[:-30]]) + _noise_at(x, 15.0)
+    whole = metrics._spectral_distances(x, y, 24000)
+    monkeypatch.setattr(metrics, "_BLOCK_FRAMES", 7)
+    blocked = metrics._spectral_distances(x, y, 24000)
+    assert blocked == pytest.approx(whole, rel=1e-12)
+    # the lag search spans many 65536-sample blocks on a 40 s signal
+    long_x = np.tile(x, 10)
+    late = np.concatenate([np.zeros(31), long_x[:-31]])
+    assert aligned_snr_db(long_x, late, 24000)[1] == 31
