@@ -45,11 +45,11 @@ class _Reporter:
     def __init__(self, *, as_json: bool, quiet: bool) -> None:
         self.as_json = as_json
         self.quiet = quiet
-        self.lines: list[str] = []
 
     def say(self, line: str = "") -> None:
-        """Queue one line of the text report (dropped with ``--json``)."""
-        self.lines.append(line)
+        """Print one line of the text report on stdout, as soon as it is known (not with ``--json``)."""
+        if not self.as_json:
+            print(line, flush=True)
 
     def progress(self, label: str):
         """A ``progress(done, total)`` callback writing percentages to stderr, or None."""
@@ -70,11 +70,9 @@ class _Reporter:
         return report
 
     def finish(self, result: dict[str, Any]) -> None:
+        """With ``--json``, print the command's result as one JSON object on one line."""
         if self.as_json:
             sys.stdout.write(json.dumps(_jsonable(result), separators=(", ", ": ")) + "\n")
-        else:
-            for line in self.lines:
-                print(line)
         sys.stdout.flush()
 
 
