@@ -143,3 +143,16 @@ def test_block_size_does_not_change_the_result(speech, monkeypatch):
     long_x = np.tile(x, 10)
     late = np.concatenate([np.zeros(31), long_x[:-31]])
     assert aligned_snr_db(long_x, late, 24000)[1] == 31
+
+
+def test_optional_measures_are_none_without_their_packages(speech, monkeypatch):
+    import sys
+
+    x = speech.samples
+    monkeypatch.setitem(sys.modules, "pystoi", None)  # makes `import pystoi` raise ImportError
+    monkeypatch.setitem(sys.modules, "pesq", None)
+    assert stoi(x, x, 24000) is None
+    assert pesq_wb(x, x, 24000) is None
+    result = compare(speech, speech)
+    assert result["stoi"] is None and result["pesq_wb"] is None
+    assert result["lsd_db"] == pytest.approx(0.0, abs=1e-9)
