@@ -500,7 +500,9 @@ def find_quickstart() -> Path | None:
 
 def lab_command(notebook: Path | None, *, no_browser: bool, extra: list[str]) -> list[str]:
     """The JupyterLab command line that opens ``notebook`` (or the lab's start page)."""
-    cmd = [sys.executable, "-m", "jupyterlab"]
+    # enable the qtok server extension even where the package's jupyter-config was not
+    # installed (editable installs); the other enabled extensions are kept
+    cmd = [sys.executable, "-m", "jupyterlab", "--ServerApp.jpserver_extensions=qtok_widgets=True"]
     if notebook is not None:
         notebook = notebook.resolve()
         cwd = Path.cwd().resolve()

@@ -290,7 +290,7 @@ def test_lab_dry_run_builds_the_jupyterlab_command(tmp_path):
         qtok("lab", notebook, "--no-browser", "--dry-run", "--json", "--", "--port", "9999")
     )
     cmd = data["command"]
-    assert cmd[1:3] == ["-m", "jupyterlab"]
+    assert cmd[1:4] == ["-m", "jupyterlab", "--ServerApp.jpserver_extensions=qtok_widgets=True"]
     assert f"--ServerApp.root_dir={tmp_path.resolve()}" in cmd
     assert "--LabApp.default_url=/lab/tree/mine.ipynb" in cmd
     assert "--no-browser" in cmd
