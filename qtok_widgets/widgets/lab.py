@@ -192,7 +192,7 @@ class CodecLab(w.VBox):
         )
 
         self._tabs = w.Tab(children=[roundtrip_tab, encode_tab, decode_tab])
-        for i, title in enumerate(["One-click encode/decode", "Step-by-step encode", "Step-by-step decode"]):
+        for i, title in enumerate(["One-click", "Step encode", "Step decode"]):
             self._tabs.set_title(i, title)
 
         self._bar = w.FloatProgress(
