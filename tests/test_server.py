@@ -14,6 +14,7 @@ import json
 import logging
 import pickle
 import re
+import time
 import zipfile
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from qtok_widgets import CodeGrid, load_audio, load_codec
+from qtok_widgets.audio import Audio
 from qtok_widgets.errors import AudioError, CodecError
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
@@ -447,6 +449,24 @@ async def test_each_request_logs_timing_and_gpu_memory(jp_fetch, jp_serverapp, s
     assert re.match(r"qtok POST \S*/qtok/api/encode 400: request body: unreadable", lines[1])
 
 
+async def test_encoding_does_not_block_the_server(jp_fetch, clip_paths):
+    # 10 s of the clips back to back at 16 kHz (under the 1 MB test limit): seconds of encoding
+    pieces = np.concatenate([load_audio(p, target_rate=16000).samples for p in clip_paths])
+    body = Audio(pieces[: 10 * 16000], 16000, "clips").to_wav_bytes()
+    await jp_fetch("qtok", "api", "health", params={"load": "1"})
+    encoding = asyncio.ensure_future(
+        jp_fetch("qtok", "api", "encode", method="POST", body=body, request_timeout=300)
+    )
+    await asyncio.sleep(0.5)
+    t0 = time.perf_counter()
+    health = json.loads((await jp_fetch("qtok", "api", "health")).body)
+    answered_s = time.perf_counter() - t0
+    assert not encoding.done(), "the encode finished too soon to show anything"
+    assert health["loaded"] is True
+    assert answered_s < 1.0
+    assert json.loads((await encoding).body)["shape"][0] == 16
+
+
 # ---------------------------------------------------------------------------- ServerCodec
 
 
@@ -489,6 +509,20 @@ async def test_server_codec_reports_server_errors(jp_serverapp, server_url):
         )
     with pytest.raises(CodecError, match=r"\(HTTP 403\)$"):
         await asyncio.to_thread(ServerCodec, url=server_url, token="wrong")
+
+
+async def test_codec_lab_uses_the_server_codec(jp_serverapp, server_url, speech_path, direct):
+    from qtok_widgets import CodecLab
+    from qtok_widgets.codecs.remote import ServerCodec
+
+    remote = await asyncio.to_thread(ServerCodec, url=server_url, token=jp_serverapp.identity_provider.token)
+    lab = CodecLab(remote)
+    try:
+        rt = await asyncio.to_thread(lambda: lab.roundtrip(speech_path).result(120))
+    finally:
+        lab.close()
+    assert rt.grid == direct[0]
+    assert np.array_equal(rt.reconstructed.samples, direct[1].samples)
 
 
 def test_server_codec_without_server(monkeypatch, tmp_path):
