@@ -194,6 +194,19 @@ def test_default_upload_limit_is_200_mb():
     assert QtokExtension().max_upload_bytes == 200 * 1024 * 1024
 
 
+def test_server_never_uses_itself_as_its_codec(monkeypatch):
+    from qtok_widgets.server import CodecService, QtokExtension
+
+    with pytest.raises(ValueError, match="cannot be 'server': the server would call itself"):
+        QtokExtension(codec="server")
+    # QTOK_CODEC=server is for the kernels; the server itself follows the local default rule
+    monkeypatch.setenv("QTOK_CODEC", "server")
+    config = QtokExtension()
+    assert config.codec is None
+    name = CodecService(config, logging.getLogger("test"))._codec_name()
+    assert name == "builtin" or Path(name).is_dir()
+
+
 @pytest.mark.parametrize(
     ("method", "parts"),
     [

@@ -25,6 +25,7 @@ from traitlets.config import LoggingConfigurable
 __all__ = ["CodecService", "QtokExtension"]
 
 _MB = 1024 * 1024
+_SERVER_NAMES = ("server", "remote")
 
 
 class QtokExtension(LoggingConfigurable):
@@ -63,7 +64,20 @@ class QtokExtension(LoggingConfigurable):
 
     @default("codec")
     def _default_codec(self) -> str | None:
-        return os.environ.get("QTOK_CODEC") or None
+        env = os.environ.get("QTOK_CODEC") or None
+        # QTOK_CODEC=server in the server's environment is meant for its kernels (they inherit
+        # it and share this codec); the server itself then follows the local default rule.
+        if env is not None and env.strip().lower() in _SERVER_NAMES:
+            return None
+        return env
+
+    @validate("codec")
+    def _check_codec(self, proposal: Any) -> str | None:
+        value = proposal["value"]
+        if value is not None and value.strip().lower() in _SERVER_NAMES:
+            msg = f"QtokExtension.codec cannot be {value!r}: the server would call itself; use 'builtin', 'qwen' or a checkpoint"
+            raise ValueError(msg)
+        return value
 
     @default("device")
     def _default_device(self) -> str | None:
@@ -126,12 +140,7 @@ class CodecService:
                     from ..codecs import load_codec
 
                     t0 = time.perf_counter()
-                    codec = load_codec(self.config.codec, device=self.config.device)
-                    if codec.name == "server" or type(codec).__name__ == "ServerCodec":
-                        from ..errors import CodecError
-
-                        msg = "QtokExtension.codec cannot be 'server' (the server would call itself)"
-                        raise CodecError(msg)
+                    codec = load_codec(self._codec_name(), device=self.config.device)
                     self.load_seconds = time.perf_counter() - t0
                     self._codec = codec
                     self.log.info(
@@ -142,6 +151,18 @@ class CodecService:
                         format_mb(gpu_memory_mb()),
                     )
         return self._codec
+
+    def _codec_name(self) -> Any:
+        """What to pass to ``load_codec``: the configured codec, else the local default rule."""
+        if self.config.codec is not None:
+            return self.config.codec
+        env = os.environ.get("QTOK_CODEC", "").strip().lower()
+        if env in _SERVER_NAMES:
+            # load_codec(None) would read QTOK_CODEC=server: apply the rest of its rule here
+            from ..codecs.qwen import find_local_checkpoint
+
+            return find_local_checkpoint() or "builtin"
+        return None
 
     def health(self) -> dict[str, Any]:
         """Codec name, device, load state, memory and limits as a JSON-ready dict (loads nothing)."""
