@@ -64,12 +64,14 @@
     return resp;
   }
 
-  // Run one mode's action with its button disabled, its bar showing and errors shown in place.
-  async function busy(mode, action) {
+  // Run one mode's action with its button disabled, its bar showing and errors shown in place;
+  // a fresh run hides the previous result so that an error is never read next to stale numbers.
+  async function busy(mode, action, { fresh = true } = {}) {
     const button = $(`${mode}-run`);
     const bar = $(`${mode}-busy`);
     const error = $(`${mode}-error`);
     error.hidden = true;
+    if (fresh) $(`${mode}-result`).hidden = true;
     button.disabled = true;
     bar.hidden = false;
     try {
@@ -258,7 +260,7 @@
   $("roundtrip-run").addEventListener("click", () => busy("roundtrip", roundtrip));
   $("encode-run").addEventListener("click", () => busy("encode", encode));
   $("decode-run").addEventListener("click", () => busy("decode", decode));
-  $("encode-save").addEventListener("click", () => busy("encode", saveCodes));
+  $("encode-save").addEventListener("click", () => busy("encode", saveCodes, { fresh: false }));
   $("load").addEventListener("click", async () => {
     $("load").disabled = true;
     $("status").textContent = "loading the codec…";
