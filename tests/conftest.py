@@ -10,6 +10,16 @@ DATA = Path(__file__).parent / "data"
 CLIPS = sorted(p for p in DATA.iterdir() if p.suffix in {".wav", ".mp3"})
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the real-browser tests last.
+
+    Playwright's sync API keeps an event loop running in the main thread for the rest of the
+    session, which pytest-jupyter's own loop (``jp_fetch`` tests) cannot share; running the
+    browser tests after everything else also reports plain failures first.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """Folder of the real speech clips (CMU ARCTIC, LibriSpeech, VCTK) and their licences."""
