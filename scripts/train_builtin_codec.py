@@ -66,6 +66,43 @@ def features_of(args: tuple[str, int, int, int]) -> list[np.ndarray]:
     return out
 
 
+def channel_augment(data: np.ndarray, n_sp: int, rng: np.random.Generator, block: int = 4096) -> np.ndarray:
+    """Give the synthetic frames the recording channels of real speech, per frame at random.
+
+    Synthesised speech has digital silence, one spectral tilt per voice and a full band; real
+    recordings have a noise floor, varied tilt and often a 16 kHz (8 kHz band) origin. Each
+    frame's 8 envelopes are decoded, then (independently, with the given chances) tilted by
+    -6..+3 dB per octave around 1 kHz (60 %), given a white noise floor between -93 and
+    -60 dB (85 %), and band-limited with a steep low-pass at 4.5-8 kHz (45 %), and coded again.
+    """
+    pw = _world.world()
+    n_feat = 2 + n_sp + 3
+    sub = _world.SUBFRAMES
+    freqs = np.arange(_world.FFT_SIZE // 2 + 1) * (_world.SAMPLE_RATE / _world.FFT_SIZE)
+    octaves = np.log2(np.maximum(freqs, 125.0) / 1000.0)
+    out = data.copy()
+    for start in range(0, data.shape[0], block):
+        frames = out[start : start + block].reshape(-1, sub, n_feat)
+        n = frames.shape[0]
+        coded = np.ascontiguousarray(frames[:, :, 2 : 2 + n_sp].reshape(n * sub, n_sp), dtype=np.float64)
+        env = pw.decode_spectral_envelope(coded, _world.SAMPLE_RATE, _world.FFT_SIZE).reshape(n, sub, -1)
+        tilt_db = np.where(rng.random(n) < 0.6, rng.uniform(-6, 3, n), 0.0)
+        env *= 10 ** (tilt_db[:, None, None] * octaves[None, None, :] / 10)
+        floor = np.where(rng.random(n) < 0.85, 10 ** (rng.uniform(-93, -60, n) / 10), 0.0)
+        env += floor[:, None, None]
+        # band limit after the noise: a 16 kHz recording has nothing above its Nyquist band
+        cutoff = np.where(rng.random(n) < 0.45, rng.uniform(4500, 8000, n), np.inf)
+        env /= 1 + (freqs[None, None, :] / cutoff[:, None, None]) ** 48
+        recoded = pw.code_spectral_envelope(
+            np.ascontiguousarray(np.maximum(env, _world.SP_FLOOR).reshape(n * sub, -1)),
+            _world.SAMPLE_RATE,
+            n_sp,
+        )
+        frames[:, :, 2 : 2 + n_sp] = recoded.reshape(n, sub, n_sp)
+        out[start : start + block] = frames.reshape(n, sub * n_feat)
+    return out
+
+
 def stack(features: np.ndarray, offset: int) -> np.ndarray:
     """Frames of 8 sub-frames starting at sub-frame ``offset``: ``(n, 8 * n_feat)``."""
     sub = _world.SUBFRAMES
@@ -140,6 +177,10 @@ def main() -> None:
     parser.add_argument("--iters", type=int, default=12)
     parser.add_argument("--max-vectors", type=int, default=400_000)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--channel-augment", action="store_true", help="noise floor, tilt, band limit")
+    parser.add_argument(
+        "--late-iters", type=int, default=0, help="k-means iterations above layer 3 (0 = --iters)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--features-cache", type=Path, default=None, help="reuse/write stacked features here (.npy)"
@@ -175,6 +216,9 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     if data.shape[0] > args.max_vectors:
         data = data[np.sort(rng.choice(data.shape[0], args.max_vectors, replace=False))]
+    if args.channel_augment:
+        data = channel_augment(data, args.n_sp, rng)
+        print(f"channel augmentation done ({time.time() - t0:.0f}s)", flush=True)
 
     mean = data.mean(axis=0).astype(np.float64)
     scale = group_scale(data, args.n_sp)
@@ -193,7 +237,8 @@ def main() -> None:
     codebooks = np.zeros((N_LAYERS, CODEBOOK_SIZE, args.dim), dtype=np.float32)
     residual = latent.clone()
     for layer in range(N_LAYERS):
-        centroids = kmeans(residual, CODEBOOK_SIZE, args.iters, gen, f"layer {layer:2d}")
+        iters = args.iters if layer < 4 or not args.late_iters else args.late_iters
+        centroids = kmeans(residual, CODEBOOK_SIZE, iters, gen, f"layer {layer:2d}")
         assign, _ = _assign(residual, centroids)
         residual -= centroids[assign]
         codebooks[layer] = centroids.numpy()

@@ -32,6 +32,7 @@ from .base import Codec, ProgressCallback
 __all__ = [
     "CHUNK_FRAMES",
     "CONTEXT_FRAMES",
+    "CONTEXT_SUBFRAMES",
     "ENCODE_BEAM",
     "FADE_SAMPLES",
     "MODEL_FILE",
@@ -47,6 +48,8 @@ MODEL_FILE = "builtin_v1.npz"
 CHUNK_FRAMES = 4
 #: Frames of context synthesised on each side of a chunk's window.
 CONTEXT_FRAMES = 1
+#: Sub-frames (10 ms each) of each context frame that a window actually synthesises.
+CONTEXT_SUBFRAMES = 3
 #: Length of the cross-fade at the start of each chunk but the first (20 ms at 24 kHz).
 FADE_SAMPLES = 480
 
@@ -148,9 +151,9 @@ class BuiltinCodec(Codec):
     Notes
     -----
     Locality of decoding: frames are decoded in chunks of :data:`CHUNK_FRAMES` frames. Chunk
-    ``j`` (frames ``[s_j, e_j)``) is synthesised in a window that also covers
-    :data:`CONTEXT_FRAMES` frame(s) on each side, and its first :data:`FADE_SAMPLES` samples
-    cross-fade from the previous chunk's window into its own. A code change at frame ``t``
+    ``j`` (frames ``[s_j, e_j)``) is synthesised in a window whose features also come from
+    :data:`CONTEXT_FRAMES` frame on each side (30 ms of each is synthesised), and its first
+    :data:`FADE_SAMPLES` samples cross-fade from the previous chunk's window into its own. A code change at frame ``t``
     therefore changes the audio of the chunk holding ``t``, of a neighbouring chunk when ``t``
     lies within one frame of a chunk boundary, and of the chunk after each changed window:
     at most the 3 chunks (12 frames, 0.96 s) around ``t``. :meth:`affected_frames` returns the
@@ -315,12 +318,20 @@ class BuiltinCodec(Codec):
     def _window(
         self, codes: np.ndarray, mask: np.ndarray, chunk: int, n_frames: int
     ) -> tuple[int, np.ndarray]:
-        """Synthesise chunk ``chunk``'s window; return its first frame and its float64 samples."""
-        first = max(0, chunk * CHUNK_FRAMES - CONTEXT_FRAMES)
-        last = min(n_frames, (chunk + 1) * CHUNK_FRAMES + CONTEXT_FRAMES)
+        """Synthesise chunk ``chunk``'s window; return the global index of its first sample and its
+        float64 samples. The window's features come from the chunk's frames and one frame on each
+        side; only :data:`CONTEXT_SUBFRAMES` sub-frames of each side frame are synthesised."""
+        start = chunk * CHUNK_FRAMES
+        stop = min(n_frames, start + CHUNK_FRAMES)
+        first = max(0, start - CONTEXT_FRAMES)
+        last = min(n_frames, stop + CONTEXT_FRAMES)
+        lead = CONTEXT_SUBFRAMES if first < start else 0
+        trail = CONTEXT_SUBFRAMES if last > stop else 0
+        origin = start * self.samples_per_frame - lead * _world.HOP
         # a window's sound depends only on its codes and mask, so identical windows are reused
         key = hashlib.blake2b(
-            np.ascontiguousarray(codes[:, first:last], dtype=np.int32).tobytes()
+            bytes([lead, trail, start - first, stop - first])
+            + np.ascontiguousarray(codes[:, first:last], dtype=np.int32).tobytes()
             + np.ascontiguousarray(mask[:, first:last], dtype=bool).tobytes(),
             digest_size=16,
         ).digest()
@@ -328,15 +339,17 @@ class BuiltinCodec(Codec):
             wave = self._window_cache.get(key)
             if wave is not None:
                 self._window_cache.move_to_end(key)
-                return first, wave
+                return origin, wave
         features = self.model.from_latent(self._latent_of(codes, mask, first, last))
+        sub = _world.SUBFRAMES
+        features = features[(start - first) * sub - lead : (stop - first) * sub + trail]
         wave = _world.synthesize(features, self.model.n_sp)
         wave.flags.writeable = False
         with self._cache_lock:
             self._window_cache[key] = wave
             while len(self._window_cache) > WINDOW_CACHE_SIZE:
                 self._window_cache.popitem(last=False)
-        return first, wave
+        return origin, wave
 
     def _assemble(self, codes: np.ndarray, mask: np.ndarray, chunk_start: int, chunk_stop: int) -> np.ndarray:
         """Samples of chunks ``[chunk_start, chunk_stop)``, float32 ``(frames * 1920,)``."""
@@ -350,17 +363,17 @@ class BuiltinCodec(Codec):
         out = np.zeros((f_stop - f_start) * spf, dtype=np.float64)
         previous = self._window(codes, mask, chunk_start - 1, n_frames) if chunk_start > 0 else None
         for chunk in range(chunk_start, chunk_stop):
-            first, wave = self._window(codes, mask, chunk, n_frames)
-            s = chunk * CHUNK_FRAMES
-            e = min(n_frames, s + CHUNK_FRAMES)
-            seg = wave[(s - first) * spf : (e - first) * spf].copy()
+            origin, wave = self._window(codes, mask, chunk, n_frames)
+            s = chunk * CHUNK_FRAMES * spf
+            e = min(n_frames, (chunk + 1) * CHUNK_FRAMES) * spf
+            seg = wave[s - origin : e - origin].copy()
             if previous is not None:
-                p_first, p_wave = previous
+                p_origin, p_wave = previous
                 n = min(FADE_SAMPLES, seg.shape[0])
-                tail = p_wave[(s - p_first) * spf : (s - p_first) * spf + n]
+                tail = p_wave[s - p_origin : s - p_origin + n]
                 seg[:n] = tail * (1.0 - fade_in[:n]) + seg[:n] * fade_in[:n]
-            out[(s - f_start) * spf : (e - f_start) * spf] = seg
-            previous = (first, wave)
+            out[s - f_start * spf : e - f_start * spf] = seg
+            previous = (origin, wave)
         return out.astype(np.float32)
 
     def _decode_codes(self, codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
