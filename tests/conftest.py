@@ -17,7 +17,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     session, which pytest-jupyter's own loop (``jp_fetch`` tests) cannot share; running the
     browser tests after everything else also reports plain failures first.
     """
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    browser_dir = Path(__file__).parent / "browser"
+
+    def is_browser(item: pytest.Item) -> bool:
+        return item.get_closest_marker("browser") is not None or browser_dir in Path(item.path).parents
+
+    items.sort(key=is_browser)
 
 
 @pytest.fixture(scope="session")
