@@ -68,6 +68,23 @@ _BENIGN_CONSOLE = (
 )
 
 
+@pytest.fixture
+def jp_asyncio_loop() -> Iterator[None]:
+    """Keep pytest-jupyter's autouse event-loop fixtures out of browser tests.
+
+    ``tests/test_server.py`` loads the pytest-jupyter plugin, whose autouse ``jp_asyncio_loop``
+    and ``jp_server_cleanup`` would otherwise try to close Playwright's running loop after
+    every test here.
+    """
+    yield None
+
+
+@pytest.fixture
+def jp_server_cleanup() -> Iterator[None]:
+    """No in-process Jupyter server to clean up in browser tests (see :func:`jp_asyncio_loop`)."""
+    yield None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test collected from this folder as ``browser``."""
     here = Path(__file__).parent
