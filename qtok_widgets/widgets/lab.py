@@ -310,7 +310,12 @@ class CodecLab(w.VBox):
             ticker = threading.Thread(target=tick, daemon=True)
             ticker.start()
             try:
-                result = work(report)
+                try:
+                    result = work(report)
+                finally:
+                    # the ticker stops before the final status is written, never after
+                    stop.set()
+                    ticker.join()
                 self._bar.value = 1.0
                 self.progress = 1.0
                 done(result)
@@ -322,9 +327,9 @@ class CodecLab(w.VBox):
                 if not isinstance(exc, QtokError):
                     log.exception("CodecLab: %s failed", label)
                 self._show_error(f"{label} failed: {message}")
+                self._set_status(f"{label} failed after {time.perf_counter() - t0:.1f} s")
                 raise
             finally:
-                stop.set()
                 self.busy = False
                 for button in self._actions:
                     button.disabled = False
