@@ -138,7 +138,7 @@ class EditSession:
         self._redo: list[_Entry] = []
         self._grids: dict[str, CodeGrid] = {}
         self._callbacks: list[ChangeCallback] = []
-        # incremental rendering: the last rendered grid and its untrimmed samples
+        # incremental rendering: the last rendered grid and its untrimmed, clipped samples
         self._render_grid: CodeGrid | None = None
         self._render_buf: np.ndarray | None = None
         self._render_audio: Audio | None = None
@@ -742,7 +742,8 @@ class EditSession:
         codec = self._need_codec()
         if grid.n_frames == 0:
             return np.zeros(0, np.float32)
-        return np.array(codec.decode_range(grid, 0, grid.n_frames), dtype=np.float32)
+        buf = np.array(codec.decode_range(grid, 0, grid.n_frames), dtype=np.float32)
+        return np.clip(buf, -1.0, 1.0, out=buf)  # stored clipped, as decode() returns it
 
     def _decode_changes(
         self, codec: Any, old: CodeGrid, buf: np.ndarray, new: CodeGrid
@@ -783,11 +784,11 @@ class EditSession:
             else:
                 decoded.append((a, b))
         for a, b in decoded:
-            out[a * spf : b * spf] = codec.decode_range(new, a, b)
+            out[a * spf : b * spf] = np.clip(codec.decode_range(new, a, b), -1.0, 1.0)
         return out, decoded
 
     def _to_audio(self, grid: CodeGrid, buf: np.ndarray, what: str) -> Audio:
-        samples = np.clip(buf[: grid.n_samples], -1.0, 1.0)
+        samples = buf[: grid.n_samples].copy()  # the cache is patched in place later
         samples.flags.writeable = False
         name = getattr(self._codec, "name", "codec")
         return Audio(samples, grid.sample_rate, f"{what} {name}")
