@@ -74,14 +74,14 @@ def speed_rows(codec, clips, duration_s: float, edit_minutes: float) -> list[dic
     n = int(duration_s * codec.sample_rate)
     samples = np.resize(joined, n).astype(np.float32)
     audio = load_audio(samples, sample_rate=codec.sample_rate)
-    enc = measure(lambda: codec.encode(audio), repeats=3)
+    enc = measure(lambda: codec.encode(audio), repeats=2)
     grid = enc["result"]
 
     def decode_cold():
         codec.clear_cache()  # time the synthesis, not the reuse of decoded windows
         return codec.decode(grid)
 
-    dec = measure(decode_cold, repeats=3)
+    dec = measure(decode_cold, repeats=2, warmup=0)
     rows = [
         {
             "case": f"encode {duration_s:.0f} s",
