@@ -4,7 +4,8 @@ Quality rows: every real clip in ``tests/data`` (none of them is in the training
 encoded and decoded with all 16 layers, scored with STOI, PESQ-WB, log-spectral distance and
 mel-cepstral distortion against the 24 kHz original; the ``ceiling`` columns score the
 unquantised WORLD resynthesis of the same features. Layer rows: medians over the clips when
-only the first k layers are kept (upper layers masked). Speed rows: encode and decode of a
+only the first k layers are kept (upper layers masked), and, per feature group, the share of
+its variation still missing after k layers. Speed rows: encode and decode of a
 60 s clip (the real clips repeated), in multiples of real time, and the time to re-render a
 single-frame edit of a 5-minute clip with ``affected_frames`` + ``decode_range``.
 """
@@ -63,6 +64,56 @@ def quality_rows(codec, clips) -> list[dict]:
         for key in ("stoi", "pesq_wb", "lsd_db", "mcd_db"):
             vals = [s[key] for s in per_k[k] if s[key] is not None]
             row[key] = statistics.median(vals) if vals else None
+        rows.append(row)
+    return rows
+
+
+def layer_content_rows(codec, clips) -> list[dict]:
+    """What the first k layers carry: per feature group, the share of its variation (around
+    the model's mean, in the weighted feature space) still missing after k layers, averaged
+    over the clips; plus wrong voicing decisions and the median F0 error in cents."""
+    from qtok_widgets.codecs import _world
+
+    model = codec.model
+    n_sp, n_feat = model.n_sp, model.n_feat
+    groups = {
+        "log_f0": [0],
+        "voicing": [1],
+        "energy_c0": [2],
+        "envelope_c1_9": list(range(3, 12)),
+        "envelope_c10_up": list(range(12, 2 + n_sp)),
+        "aperiodicity": list(range(2 + n_sp, n_feat)),
+    }
+    sums = {
+        k: {g: 0.0 for g in groups} | {"voicing_errors": 0.0, "f0_error_cents": 0.0} for k in LAYER_COUNTS
+    }
+    for path in clips:
+        audio = load_audio(path, target_rate=codec.sample_rate)
+        n_frames = -(-audio.n_samples // codec.samples_per_frame)
+        feats = _world.analyze(audio.samples, n_frames, n_sp)
+        latent = model.to_latent(feats)
+        codes, _ = codec.quantize_beam(latent)
+        sub = _world.SUBFRAMES
+        target = ((feats.reshape(n_frames, -1) - model.mean) * model.scale).reshape(n_frames, sub, n_feat)
+        for k in LAYER_COUNTS:
+            approx = np.zeros_like(latent)
+            for layer in range(k):
+                approx += codec.embeddings(layer)[codes[layer]]
+            rebuilt = (approx @ model.components).reshape(n_frames, sub, n_feat)
+            for g, cols in groups.items():
+                missing = np.sum((target[:, :, cols] - rebuilt[:, :, cols]) ** 2)
+                sums[k][g] += float(missing / np.sum(target[:, :, cols] ** 2)) / len(clips)
+            decoded = model.from_latent(approx)
+            voiced, voiced_hat = feats[:, 1] > 0.5, decoded[:, 1] > 0.5
+            both = voiced & voiced_hat
+            sums[k]["voicing_errors"] += float(np.mean(voiced != voiced_hat)) / len(clips)
+            if both.any():
+                cents = 1200 / np.log(2) * np.median(np.abs(feats[both, 0] - decoded[both, 0]))
+                sums[k]["f0_error_cents"] += float(cents) / len(clips)
+    rows = []
+    for k in LAYER_COUNTS:
+        row = {"case": f"missing share after {k} layers, mean"}
+        row.update({key: round(value, 4) for key, value in sums[k].items()})
         rows.append(row)
     return rows
 
@@ -149,6 +200,7 @@ def run(quick: bool) -> list[dict]:
     t0 = time.perf_counter()
     clips = CLIPS[:2] if quick else CLIPS
     rows = quality_rows(codec, clips)
+    rows += layer_content_rows(codec, clips)
     rows += speed_rows(codec, CLIPS, duration_s=10.0 if quick else 60.0, edit_minutes=1 if quick else 5)
     rows.append({"case": "total wall time", "median_s": time.perf_counter() - t0})
     return rows
