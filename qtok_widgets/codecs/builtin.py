@@ -4,7 +4,7 @@
 frames per second, 1920 samples per frame, 16 layers x 2048 codes) with nothing downloaded:
 the model is a few megabytes of numpy arrays shipped in the package. Encoding analyses the
 speech with the WORLD vocoder on a 10 ms grid (F0, voicing, a coded spectral envelope and a
-coded aperiodicity per sub-frame), stacks the 8 sub-frames of each frame, whitens and rotates
+coded aperiodicity per sub-frame), stacks the 8 sub-frames of each frame, weights and rotates
 them (PCA) into a latent vector, and quantises that vector with 16 residual k-means codebooks:
 layer 0 is the coarsest description of the frame, each further layer codes what the layers
 before it left. Decoding sums the codewords, undoes the rotation and synthesises speech with
@@ -46,7 +46,7 @@ MODEL_FILE = "builtin_v1.npz"
 
 #: Frames per decode chunk (0.32 s): the unit that :meth:`BuiltinCodec.decode_range` re-decodes.
 CHUNK_FRAMES = 4
-#: Frames of context synthesised on each side of a chunk's window.
+#: Frames on each side of a chunk whose codes also shape the chunk's window.
 CONTEXT_FRAMES = 1
 #: Sub-frames (10 ms each) of each context frame that a window actually synthesises.
 CONTEXT_SUBFRAMES = 3
@@ -56,7 +56,7 @@ FADE_SAMPLES = 480
 #: Candidate code paths kept per frame while encoding (beam search over the 16 layers).
 ENCODE_BEAM = 4
 
-#: Synthesised decode windows kept for reuse (about 90 kB each): an edit then re-synthesises
+#: Synthesised decode windows kept for reuse (about 75 kB each): an edit then re-synthesises
 #: only the windows whose codes changed, not their unchanged neighbours.
 WINDOW_CACHE_SIZE = 256
 
