@@ -90,17 +90,6 @@ def measure(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1) -> dict
     }
 
 
-def measure_peak_memory(argv: list[str]) -> float:
-    """Peak RSS in MB of a child process running ``argv`` (isolates one case's memory)."""
-    t0 = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        msg = f"{argv!r} failed ({time.perf_counter() - t0:.1f}s): {proc.stderr.strip()[-400:]}"
-        raise RuntimeError(msg)
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_maxrss / 1024
-
-
 def report(name: str, rows: list[dict[str, Any]], *, command: str | None = None) -> Path:
     """Print ``rows`` as a table and write them with machine info to ``results/<name>.json``."""
     clean = [{k: v for k, v in row.items() if k != "result"} for row in rows]
