@@ -7,8 +7,9 @@ speech with the WORLD vocoder on a 10 ms grid (F0, voicing, a coded spectral env
 coded aperiodicity per sub-frame), stacks the 8 sub-frames of each frame, weights and rotates
 them (PCA) into a latent vector, and quantises that vector with 16 residual k-means codebooks:
 layer 0 is the coarsest description of the frame, each further layer codes what the layers
-before it left. Decoding sums the codewords, undoes the rotation and synthesises speech with
-WORLD in short fixed windows that are cross-faded, so that an edit changes the audio only near
+before it left. Decoding sums the codewords, undoes the rotation, smooths the quantised log-F0
+and aperiodicity along time (:data:`SMOOTH_F0_AP`) and synthesises speech with WORLD in short
+fixed windows that are cross-faded, so that an edit changes the audio only near
 where it was made (see :meth:`BuiltinCodec.affected_frames`).
 """
 
@@ -36,6 +37,7 @@ __all__ = [
     "ENCODE_BEAM",
     "FADE_SAMPLES",
     "MODEL_FILE",
+    "SMOOTH_F0_AP",
     "WINDOW_CACHE_SIZE",
     "BuiltinCodec",
     "BuiltinModel",
@@ -55,6 +57,16 @@ FADE_SAMPLES = 480
 
 #: Candidate code paths kept per frame while encoding (beam search over the 16 layers).
 ENCODE_BEAM = 4
+
+#: Decoder-side smoothing of the quantised log-F0 and aperiodicity along time: within a decode
+#: window each 10 ms sub-frame's value ``x[k]`` becomes ``(1 - 2 w) x[k] + w (x[k - 1] + x[k + 1])``
+#: with ``w`` = this weight (the window's first and last sub-frames are kept). Their
+#: quantisation error jumps from one 80 ms frame to the next while pitch and breathiness move
+#: smoothly, so this removes audible jitter; on the held-out clips it raises the 16-layer median
+#: STOI from 0.867 to 0.869 and PESQ-WB from 1.71 to 1.76. The spectral envelope and the voicing
+#: flag are not smoothed (smoothing the envelope lowered the median PESQ-WB). A fixed constant
+#: of the decoder: a window's sound still depends only on its codes and mask.
+SMOOTH_F0_AP = 0.25
 
 #: Synthesised decode windows kept for reuse (about 75 kB each): an edit then re-synthesises
 #: only the windows whose codes changed, not their unchanged neighbours.
@@ -127,6 +139,16 @@ class BuiltinModel:
         weighted = np.asarray(latent, dtype=np.float32) @ self.components
         stacked = weighted.astype(np.float64) / self.scale + self.mean
         return stacked.reshape(-1, self.n_feat)
+
+
+def _smooth(features: np.ndarray, n_sp: int) -> np.ndarray:
+    """Sub-frame features ``(n_sub, n_feat)`` with log-F0 and aperiodicity smoothed along time
+    (see :data:`SMOOTH_F0_AP`); voicing and the spectral envelope are left alone."""
+    out = features.copy()
+    cols = [0, *range(2 + n_sp, features.shape[1])]
+    x = features[:, cols]
+    out[1:-1, cols] = x[1:-1] + SMOOTH_F0_AP * (x[:-2] + x[2:] - 2.0 * x[1:-1])
+    return out
 
 
 @functools.cache
@@ -340,7 +362,8 @@ class BuiltinCodec(Codec):
             if wave is not None:
                 self._window_cache.move_to_end(key)
                 return origin, wave
-        features = self.model.from_latent(self._latent_of(codes, mask, first, last))
+        latent = self._latent_of(codes, mask, first, last)
+        features = _smooth(self.model.from_latent(latent), self.model.n_sp)
         sub = _world.SUBFRAMES
         features = features[(start - first) * sub - lead : (stop - first) * sub + trail]
         wave = _world.synthesize(features, self.model.n_sp)
