@@ -434,3 +434,24 @@ def _run_notebook_in_lab_fixture() -> Any:
 def _kernel_exec_fixture() -> Any:
     """The :func:`kernel_exec` helper, as a fixture."""
     return kernel_exec
+
+
+def editor_cell_point(page: Any, frame: float, layer: float) -> tuple[float, float]:
+    """Page coordinates of the middle of cell (frame, layer) of the first TokenEditor on the page."""
+    geo = page.evaluate(
+        """() => {
+            const root = document.querySelector('.qtok-editor');
+            const S = root.__qtok;
+            const r = root.querySelector('.qtok-overlay').getBoundingClientRect();
+            return {left: r.left, top: r.top, v0: S.v0, cellW: S.cellW, gx: S.L.gx, gy: S.L.gy, rowH: S.L.rowH};
+        }"""
+    )
+    x = geo["left"] + geo["gx"] + (frame + 0.5 - geo["v0"]) * geo["cellW"]
+    y = geo["top"] + geo["gy"] + (layer + 0.5) * geo["rowH"]
+    return x, y
+
+
+@pytest.fixture(name="cell_point")
+def _cell_point_fixture() -> Any:
+    """The :func:`editor_cell_point` helper, as a fixture."""
+    return editor_cell_point

@@ -23,21 +23,6 @@ def test_fixtures_run_a_notebook(jupyterlab, page, run_notebook_in_lab, kernel_e
     assert page.relevant_errors() == []
 
 
-def _cell_point(page, frame: float, layer: float) -> tuple[float, float]:
-    """Page coordinates of the middle of cell (frame, layer) in the first editor."""
-    geo = page.evaluate(
-        """() => {
-            const root = document.querySelector('.qtok-editor');
-            const S = root.__qtok;
-            const r = root.querySelector('.qtok-overlay').getBoundingClientRect();
-            return {left: r.left, top: r.top, v0: S.v0, cellW: S.cellW, gx: S.L.gx, gy: S.L.gy, rowH: S.L.rowH};
-        }"""
-    )
-    x = geo["left"] + geo["gx"] + (frame + 0.5 - geo["v0"]) * geo["cellW"]
-    y = geo["top"] + geo["gy"] + (layer + 0.5) * geo["rowH"]
-    return x, y
-
-
 def _acks(page) -> int:
     return int(page.evaluate("() => Number(document.querySelector('.qtok-editor').dataset.acks || 0)"))
 
@@ -71,7 +56,7 @@ def _history(page, kernel_exec) -> list[dict]:
     return json.loads(kernel_exec(page, "import json; print(json.dumps(editor.session.history))"))
 
 
-def test_select_mask_undo_play(jupyterlab, page, run_notebook_in_lab, kernel_exec, speech_path):
+def test_select_mask_undo_play(cell_point, jupyterlab, page, run_notebook_in_lab, kernel_exec, speech_path):
     cells = [
         "from qtok_widgets import TokenEditor, load_codec\n"
         "codec = load_codec('builtin')\n"
@@ -86,8 +71,8 @@ def test_select_mask_undo_play(jupyterlab, page, run_notebook_in_lab, kernel_exe
     assert _same_grid_in_browser_and_kernel(page, kernel_exec)
 
     # drag a rectangle: frames 10..19, layers 8..15
-    x0, y0 = _cell_point(page, 10, 8)
-    x1, y1 = _cell_point(page, 19, 15)
+    x0, y0 = cell_point(page, 10, 8)
+    x1, y1 = cell_point(page, 19, 15)
     page.mouse.move(x0, y0)
     page.mouse.down()
     page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
@@ -177,7 +162,7 @@ def test_select_mask_undo_play(jupyterlab, page, run_notebook_in_lab, kernel_exe
     selection = json.loads(kernel_exec(page, "import json; print(json.dumps(editor.selection))"))
     assert selection == {"frames": [0, n_frames], "layers": [2, 5]}
     # a click on the time axis seeks
-    x, _ = _cell_point(page, 30, 0)
+    x, _ = cell_point(page, 30, 0)
     page.mouse.click(x, top + axis_y + 10)
     page.wait_for_timeout(200)
     assert abs(float(kernel_exec(page, "print(editor.playhead)")) - 30.5 / 12.5) < 0.05
@@ -191,7 +176,7 @@ def test_select_mask_undo_play(jupyterlab, page, run_notebook_in_lab, kernel_exe
     assert page.locator(f"{EDITOR} .qtok-history-list li").count() == 3
 
     # hover shows layer, frame, time, code and original code
-    x, y = _cell_point(page, 12, 9)
+    x, y = cell_point(page, 12, 9)
     page.mouse.move(x, y - 3)
     page.mouse.move(x, y)
     tip = page.locator(f"{EDITOR} .qtok-tooltip").inner_text()

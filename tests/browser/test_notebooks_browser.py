@@ -148,21 +148,6 @@ def test_notebook_runs_and_renders(name, jupyterlab, page, run_notebook_in_lab):
         _finish(page, jupyterlab, path, name)
 
 
-def _cell_point(page, frame: float, layer: float) -> tuple[float, float]:
-    """Page coordinates of the middle of cell (frame, layer) of the first editor."""
-    geo = page.evaluate(
-        """() => {
-            const root = document.querySelector('.qtok-editor');
-            const S = root.__qtok;
-            const r = root.querySelector('.qtok-overlay').getBoundingClientRect();
-            return {left: r.left, top: r.top, v0: S.v0, cellW: S.cellW, gx: S.L.gx, gy: S.L.gy, rowH: S.L.rowH};
-        }"""
-    )
-    x = geo["left"] + geo["gx"] + (frame + 0.5 - geo["v0"]) * geo["cellW"]
-    y = geo["top"] + geo["gy"] + (layer + 0.5) * geo["rowH"]
-    return x, y
-
-
 def _masked_in_browser(page) -> int:
     return int(
         page.evaluate(
@@ -176,7 +161,7 @@ def _masked_in_browser(page) -> int:
     )
 
 
-def test_quickstart_runs_and_its_editor_works(jupyterlab, page, run_notebook_in_lab, kernel_exec):
+def test_quickstart_runs_and_its_editor_works(cell_point, jupyterlab, page, run_notebook_in_lab, kernel_exec):
     path = _copy_notebook(jupyterlab, "01_quickstart")
     try:
         run_notebook_in_lab(page, jupyterlab, path, timeout_s=240)
@@ -194,8 +179,8 @@ def test_quickstart_runs_and_its_editor_works(jupyterlab, page, run_notebook_in_
         assert _masked_in_browser(page) == masked_before > 0
 
         # drag over frames 30..39 of layers 0..3, then press Mask
-        x0, y0 = _cell_point(page, 30, 0)
-        x1, y1 = _cell_point(page, 39, 3)
+        x0, y0 = cell_point(page, 30, 0)
+        x1, y1 = cell_point(page, 39, 3)
         page.mouse.move(x0, y0)
         page.mouse.down()
         page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
@@ -229,7 +214,7 @@ def test_quickstart_runs_and_its_editor_works(jupyterlab, page, run_notebook_in_
         page.wait_for_function("() => !('playing' in document.querySelector('.qtok-editor').dataset)")
 
         # hover a masked cell, for the screenshot: the tooltip names it
-        x, y = _cell_point(page, 34, 2)
+        x, y = cell_point(page, 34, 2)
         page.mouse.move(x, y)
         tip = page.locator(f"{EDITOR} .qtok-tooltip").inner_text()
         assert "L2" in tip and "frame 34" in tip
