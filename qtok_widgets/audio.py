@@ -384,6 +384,11 @@ def _fetch_url(url: str) -> bytes:
 
 
 def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message; for OS/FFmpeg errors only their reason, not
+    the ``[Errno N] ...: 'path'`` wrapping (the caller names the source itself)."""
+    reason = getattr(exc, "strerror", None)
+    if isinstance(reason, str) and reason.strip():
+        return reason.strip()
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 
