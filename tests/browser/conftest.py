@@ -455,3 +455,53 @@ def editor_cell_point(page: Any, frame: float, layer: float) -> tuple[float, flo
 def _cell_point_fixture() -> Any:
     """The :func:`editor_cell_point` helper, as a fixture."""
     return editor_cell_point
+
+
+#: Pixels of an editor's heatmap canvas that are drawn, and how many colours they use;
+#: evaluate on the editor's root element (``.qtok-editor``).
+EDITOR_CANVAS_PIXELS_JS = """(root) => {
+    const canvas = root.querySelector('canvas.qtok-base');
+    const img = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const colours = new Set();
+    let drawn = 0;
+    for (let i = 0; i < img.length; i += 4) {
+        if (img[i + 3] === 0) continue;
+        drawn++;
+        if (colours.size < 5000) colours.add((img[i] << 16) | (img[i + 1] << 8) | img[i + 2]);
+    }
+    return {drawn, total: img.length / 4, colours: colours.size, width: canvas.width, height: canvas.height};
+}"""
+
+
+def editor_canvas_pixels(editor: Any) -> dict[str, int]:
+    """Drawn pixels, total pixels, colours and size of a TokenEditor's heatmap canvas.
+
+    ``editor`` is a Playwright locator or element handle of the ``.qtok-editor`` root.
+    """
+    return editor.evaluate(EDITOR_CANVAS_PIXELS_JS)
+
+
+def editor_masked_cells(page: Any) -> int:
+    """Number of masked cells in the browser's copy of the first TokenEditor's grid."""
+    return int(
+        page.evaluate(
+            """() => {
+                const S = document.querySelector('.qtok-editor').__qtok;
+                let n = 0;
+                for (let i = 0; i < S.cur.length; i++) if (S.cur[i] & 0x8000) n++;
+                return n;
+            }"""
+        )
+    )
+
+
+@pytest.fixture(name="canvas_pixels")
+def _canvas_pixels_fixture() -> Any:
+    """The :func:`editor_canvas_pixels` helper, as a fixture."""
+    return editor_canvas_pixels
+
+
+@pytest.fixture(name="masked_cells")
+def _masked_cells_fixture() -> Any:
+    """The :func:`editor_masked_cells` helper, as a fixture."""
+    return editor_masked_cells

@@ -56,7 +56,9 @@ def _history(page, kernel_exec) -> list[dict]:
     return json.loads(kernel_exec(page, "import json; print(json.dumps(editor.session.history))"))
 
 
-def test_select_mask_undo_play(cell_point, jupyterlab, page, run_notebook_in_lab, kernel_exec, speech_path):
+def test_select_mask_undo_play(
+    masked_cells, cell_point, jupyterlab, page, run_notebook_in_lab, kernel_exec, speech_path
+):
     cells = [
         "from qtok_widgets import TokenEditor, load_codec\n"
         "codec = load_codec('builtin')\n"
@@ -93,14 +95,7 @@ def test_select_mask_undo_play(cell_point, jupyterlab, page, run_notebook_in_lab
         "True",
     ]
     # and the browser's copy of the grid shows it
-    masked_in_browser = page.evaluate(
-        """() => {
-            const S = document.querySelector('.qtok-editor').__qtok;
-            let n = 0;
-            for (let i = 0; i < S.cur.length; i++) if (S.cur[i] & 0x8000) n++;
-            return n;
-        }"""
-    )
+    masked_in_browser = masked_cells(page)
     assert masked_in_browser == 80
     assert _same_grid_in_browser_and_kernel(page, kernel_exec)
 

@@ -21,19 +21,6 @@ pytestmark = pytest.mark.browser
 EDITOR = ".qtok-editor"
 HISTORY_CELL = "import json\nprint('history:', json.dumps(editor.session.history))"
 
-# Pixels of the editor's heatmap canvas that are drawn, and how many colours they use.
-_CANVAS_PIXELS_JS = """(root) => {
-    const canvas = root.querySelector('canvas.qtok-base');
-    const img = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    const colours = new Set();
-    let drawn = 0;
-    for (let i = 0; i < img.length; i += 4) {
-        if (img[i + 3] === 0) continue;
-        drawn++;
-        if (colours.size < 5000) colours.add((img[i] << 16) | (img[i + 1] << 8) | img[i + 2]);
-    }
-    return {drawn, total: img.length / 4, colours: colours.size, width: canvas.width, height: canvas.height};
-}"""
 
 # Some code cell has started or finished running.
 _STARTED_JS = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].some(
@@ -92,7 +79,7 @@ def _printed_history(page) -> list[dict] | None:
     return json.loads(match.group(1)) if match else None
 
 
-def test_editor_in_notebook7(cell_point, jupyterlab, page, speech_path):
+def test_editor_in_notebook7(masked_cells, canvas_pixels, cell_point, jupyterlab, page, speech_path):
     cells = [
         "from qtok_widgets import TokenEditor, load_codec\n"
         "codec = load_codec('builtin')\n"
@@ -134,7 +121,7 @@ def test_editor_in_notebook7(cell_point, jupyterlab, page, speech_path):
         editor = page.locator(EDITOR)
         assert editor.count() == 1
         editor.scroll_into_view_if_needed()
-        pixels = editor.evaluate(_CANVAS_PIXELS_JS)
+        pixels = canvas_pixels(editor)
         assert pixels["width"] > 100 and pixels["height"] > 100, pixels
         # a heatmap of codes covers most of the canvas in many colours
         assert pixels["drawn"] > 0.3 * pixels["total"], pixels
@@ -152,14 +139,7 @@ def test_editor_in_notebook7(cell_point, jupyterlab, page, speech_path):
         page.wait_for_function(
             "() => Number(document.querySelector('.qtok-editor').dataset.acks || 0) >= 1", timeout=20_000
         )
-        masked_in_browser = page.evaluate(
-            """() => {
-                const S = document.querySelector('.qtok-editor').__qtok;
-                let n = 0;
-                for (let i = 0; i < S.cur.length; i++) if (S.cur[i] & 0x8000) n++;
-                return n;
-            }"""
-        )
+        masked_in_browser = masked_cells(page)
         assert masked_in_browser == 80
 
         # run the second cell again (click into it, Ctrl+Enter): the kernel holds the edit

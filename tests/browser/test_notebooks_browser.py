@@ -49,21 +49,6 @@ _COUNT_OUTPUTS_JS = """() => {
     return n;
 }"""
 
-# Pixels of the editor's heatmap canvas that are drawn, and how many colours they use.
-_CANVAS_PIXELS_JS = """(root) => {
-    const canvas = root.querySelector('canvas.qtok-base');
-    const ctx = canvas.getContext('2d');
-    const img = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-    const colours = new Set();
-    let drawn = 0;
-    for (let i = 0; i < img.length; i += 4) {
-        if (img[i + 3] === 0) continue;
-        drawn++;
-        if (colours.size < 5000) colours.add((img[i] << 16) | (img[i + 1] << 8) | img[i + 2]);
-    }
-    return {drawn, total: img.length / 4, colours: colours.size, width: canvas.width, height: canvas.height};
-}"""
-
 
 def _copy_notebook(jupyterlab, name: str) -> str:
     """Copy ``notebooks/<name>.ipynb`` into the server's root (its outputs land beside it)."""
@@ -95,7 +80,7 @@ def _finish(page, jupyterlab, path: str, name: str) -> None:
             jupyterlab.api(f"api/sessions/{session['id']}", method="DELETE")
 
 
-def _check_rendered(page, name: str) -> dict:
+def _check_rendered(page, name: str, canvas_pixels) -> dict:
     """Assert that every widget, figure and player the kernel sent is drawn in the page."""
     counts = page.evaluate(_COUNT_OUTPUTS_JS)
     expected = EXPECTED[name]
@@ -113,7 +98,7 @@ def _check_rendered(page, name: str) -> dict:
             arg=[EDITOR, i],
             timeout=60_000,
         )
-        pixels = editor.evaluate(_CANVAS_PIXELS_JS)
+        pixels = canvas_pixels(editor)
         assert pixels["width"] > 100 and pixels["height"] > 100, pixels
         # a heatmap of codes covers most of the canvas in many colours
         assert pixels["drawn"] > 0.3 * pixels["total"], pixels
@@ -138,34 +123,23 @@ def _check_rendered(page, name: str) -> dict:
 
 
 @pytest.mark.parametrize("name", ["02_token_semantics", "03_prosody_editing", "04_teaching_rvq"])
-def test_notebook_runs_and_renders(name, jupyterlab, page, run_notebook_in_lab):
+def test_notebook_runs_and_renders(name, canvas_pixels, jupyterlab, page, run_notebook_in_lab):
     path = _copy_notebook(jupyterlab, name)
     try:
         run_notebook_in_lab(page, jupyterlab, path, timeout_s=240)
-        _check_rendered(page, name)
+        _check_rendered(page, name, canvas_pixels)
         assert page.relevant_errors() == []
     finally:
         _finish(page, jupyterlab, path, name)
 
 
-def _masked_in_browser(page) -> int:
-    return int(
-        page.evaluate(
-            """() => {
-                const S = document.querySelector('.qtok-editor').__qtok;
-                let n = 0;
-                for (let i = 0; i < S.cur.length; i++) if (S.cur[i] & 0x8000) n++;
-                return n;
-            }"""
-        )
-    )
-
-
-def test_quickstart_runs_and_its_editor_works(cell_point, jupyterlab, page, run_notebook_in_lab, kernel_exec):
+def test_quickstart_runs_and_its_editor_works(
+    masked_cells, canvas_pixels, cell_point, jupyterlab, page, run_notebook_in_lab, kernel_exec
+):
     path = _copy_notebook(jupyterlab, "01_quickstart")
     try:
         run_notebook_in_lab(page, jupyterlab, path, timeout_s=240)
-        _check_rendered(page, "01_quickstart")
+        _check_rendered(page, "01_quickstart", canvas_pixels)
         # what the notebook saved is next to it
         for saved in ("quickstart_original.npz", "quickstart_edited.npz", "quickstart_recipe.json"):
             assert (jupyterlab.root / "notebooks" / saved).stat().st_size > 0
@@ -176,7 +150,7 @@ def test_quickstart_runs_and_its_editor_works(cell_point, jupyterlab, page, run_
         history = json.loads(kernel_exec(page, "import json; print(json.dumps(editor.session.history))"))
         assert [op["op"] for op in history] == ["mask"]  # the notebook's own edit, redone after undo
         masked_before = int(kernel_exec(page, "print(editor.grid.n_masked)"))
-        assert _masked_in_browser(page) == masked_before > 0
+        assert masked_cells(page) == masked_before > 0
 
         # drag over frames 30..39 of layers 0..3, then press Mask
         x0, y0 = cell_point(page, 30, 0)
