@@ -355,33 +355,30 @@ def _read_codes(data: bytes) -> Any:
         raise _Rejected(400, str(exc)) from None
 
 
-def _encode(service: CodecService, data: bytes) -> dict[str, Any]:
+def _with_codec(service: CodecService, work: Any) -> tuple[Any, float]:
+    """Run ``work()`` holding the codec lock; a user error becomes a 400. Returns (result, seconds)."""
     from ..errors import QtokError
 
-    audio = _read_audio(service, data)
-    codec = _codec(service)
     with service.codec_lock:
         t0 = time.perf_counter()
         try:
-            grid = codec.encode(audio)
+            result = work()
         except QtokError as exc:
             raise _Rejected(400, str(exc)) from None
-        encode_s = time.perf_counter() - t0
+        return result, time.perf_counter() - t0
+
+
+def _encode(service: CodecService, data: bytes) -> dict[str, Any]:
+    audio = _read_audio(service, data)
+    codec = _codec(service)
+    grid, encode_s = _with_codec(service, lambda: codec.encode(audio))
     return {"grid": grid, "duration_s": audio.duration, "encode_s": encode_s, "device": codec.device}
 
 
 def _decode(service: CodecService, data: bytes, subtype: str) -> dict[str, Any]:
-    from ..errors import QtokError
-
     grid = _read_codes(data)
     codec = _codec(service)
-    with service.codec_lock:
-        t0 = time.perf_counter()
-        try:
-            audio = codec.decode(grid)
-        except QtokError as exc:
-            raise _Rejected(400, str(exc)) from None
-        decode_s = time.perf_counter() - t0
+    audio, decode_s = _with_codec(service, lambda: codec.decode(grid))
     return {
         "wav": audio.to_wav_bytes(subtype=subtype),
         "duration_s": audio.duration,
@@ -392,16 +389,11 @@ def _decode(service: CodecService, data: bytes, subtype: str) -> dict[str, Any]:
 
 
 def _roundtrip(service: CodecService, data: bytes) -> dict[str, Any]:
-    from ..errors import QtokError
     from ..roundtrip import code_preview, envelope, roundtrip
 
     audio = _read_audio(service, data)
     codec = _codec(service)
-    with service.codec_lock:
-        try:
-            result = roundtrip(codec, audio, compare=False)
-        except QtokError as exc:
-            raise _Rejected(400, str(exc)) from None
+    result, _ = _with_codec(service, lambda: roundtrip(codec, audio, compare=False))
     # the comparison needs no codec: done outside the lock
     from ..metrics import compare
 
