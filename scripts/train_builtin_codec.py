@@ -103,6 +103,32 @@ def channel_augment(data: np.ndarray, n_sp: int, rng: np.random.Generator, block
     return out
 
 
+def voice_augment(
+    data: np.ndarray, n_sp: int, rng: np.random.Generator, ap_chance: float, fine_chance: float
+) -> np.ndarray:
+    """Give the synthetic frames the breathiness and formant detail of recorded voices.
+
+    Diphone and HMM voices are more periodic and smoother than people: their coded
+    aperiodicity sits far below 0 dB in voiced speech and their fine spectral envelope varies
+    less from frame to frame. Per frame at random, (a) with chance ``ap_chance`` the coded
+    aperiodicity (dB, all 3 bands) is scaled by 0.2-1, moving the frame towards the breathy
+    voicing of recorded speech, and (b) with chance ``fine_chance`` the fine envelope (coded
+    coefficients 10 and up, the formant detail) moves away from its corpus mean by a factor
+    1-1.8.
+    """
+    n_feat = 2 + n_sp + 3
+    sub = _world.SUBFRAMES
+    frames = data.reshape(data.shape[0], sub, n_feat).copy()
+    n = frames.shape[0]
+    ap_scale = np.where(rng.random(n) < ap_chance, rng.uniform(0.2, 1.0, n), 1.0)
+    frames[:, :, 2 + n_sp :] *= ap_scale[:, None, None]
+    fine = slice(2 + 10, 2 + n_sp)
+    centre = frames[:, :, fine].mean(axis=(0, 1))
+    stretch = np.where(rng.random(n) < fine_chance, rng.uniform(1.0, 1.8, n), 1.0)
+    frames[:, :, fine] = centre + (frames[:, :, fine] - centre) * stretch[:, None, None]
+    return frames.reshape(data.shape).astype(data.dtype)
+
+
 def stack(features: np.ndarray, offset: int) -> np.ndarray:
     """Frames of 8 sub-frames starting at sub-frame ``offset``: ``(n, 8 * n_feat)``."""
     sub = _world.SUBFRAMES
@@ -110,15 +136,17 @@ def stack(features: np.ndarray, offset: int) -> np.ndarray:
     return features[offset : offset + usable * sub].reshape(usable, sub * features.shape[1])
 
 
-def group_scale(data: np.ndarray, n_sp: int) -> np.ndarray:
-    """Per-dimension weights: each group's dims share one scale, ``weight / rms std``."""
+def group_scale(data: np.ndarray, n_sp: int, weights: dict[str, float] | None = None) -> np.ndarray:
+    """Per-dimension weights: each group's dims share one scale, ``weight / rms std``
+    (``weights`` defaults to :data:`GROUP_WEIGHTS`)."""
+    weights = {**GROUP_WEIGHTS, **(weights or {})}
     n_feat = 2 + n_sp + 3
     groups = {"lf0": [0], "vuv": [1], "sp": list(range(2, 2 + n_sp)), "ap": list(range(2 + n_sp, n_feat))}
     var = data.var(axis=0)
     scale = np.zeros(data.shape[1])
     for name, cols in groups.items():
         idx = np.array([s * n_feat + c for s in range(_world.SUBFRAMES) for c in cols])
-        scale[idx] = GROUP_WEIGHTS[name] / np.sqrt(var[idx].mean() + 1e-12)
+        scale[idx] = weights[name] / np.sqrt(var[idx].mean() + 1e-12)
     return scale
 
 
@@ -146,6 +174,38 @@ def kmeans(x, k: int, iters: int, gen, log_prefix: str):
             )
     del x_sq
     return centroids
+
+
+def refine(latent, codebooks: np.ndarray, passes: int, log_prefix: str = "refine") -> np.ndarray:
+    """Jointly improve greedy residual codebooks ``(16, 2048, dim)`` by block coordinate descent.
+
+    Greedy training fits codebook ``l`` once, on what layers ``0..l-1`` left *before* the later
+    layers existed. Each pass revisits the layers in order: layer ``l``'s target becomes the
+    latent minus the codewords every other layer currently contributes, its codes are
+    reassigned to the nearest codeword and its codewords are moved to the mean of their
+    targets. Neither step can raise the training error, so it falls monotonically.
+    """
+    import torch
+
+    books = torch.from_numpy(codebooks.copy())
+    assign = []
+    residual = latent.clone()
+    for layer in range(books.shape[0]):
+        idx, _ = _assign(residual, books[layer])
+        residual -= books[layer][idx]
+        assign.append(idx)
+    for it in range(passes):
+        for layer in range(books.shape[0]):
+            target = residual + books[layer][assign[layer]]
+            idx, _ = _assign(target, books[layer])
+            sums = torch.zeros_like(books[layer]).index_add_(0, idx, target)
+            counts = torch.bincount(idx, minlength=books.shape[1]).to(target.dtype)
+            used = counts > 0
+            books[layer][used] = sums[used] / counts[used][:, None]
+            residual = target - books[layer][idx]
+            assign[layer] = idx
+        print(f"{log_prefix} pass {it}: residual energy {float((residual**2).sum(1).mean()):.4f}", flush=True)
+    return books.numpy()
 
 
 def _assign(x, centroids, block: int = 8192):
@@ -179,13 +239,42 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--channel-augment", action="store_true", help="noise floor, tilt, band limit")
     parser.add_argument(
+        "--voice-augment",
+        type=float,
+        nargs=2,
+        default=None,
+        metavar=("AP_CHANCE", "FINE_CHANCE"),
+        help="breathier aperiodicity / richer formant detail in this share of frames",
+    )
+    parser.add_argument(
         "--late-iters", type=int, default=0, help="k-means iterations above layer 3 (0 = --iters)"
+    )
+    parser.add_argument(
+        "--refine-passes", type=int, default=0, help="joint passes over all codebooks after greedy fitting"
+    )
+    parser.add_argument(
+        "--weight",
+        action="append",
+        default=[],
+        metavar="GROUP=W",
+        help=f"override a feature group's weight (groups and defaults: {GROUP_WEIGHTS})",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--features-cache", type=Path, default=None, help="reuse/write stacked features here (.npy)"
     )
     args = parser.parse_args()
+    weights = {}
+    for item in args.weight:
+        name, _, value = item.partition("=")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            weights[name] = -1.0
+        if name not in GROUP_WEIGHTS or not weights[name] > 0:
+            parser.error(
+                f"--weight {item}: want GROUP=W with GROUP one of {', '.join(GROUP_WEIGHTS)} and W > 0"
+            )
 
     import torch
 
@@ -219,9 +308,11 @@ def main() -> None:
     if args.channel_augment:
         data = channel_augment(data, args.n_sp, rng)
         print(f"channel augmentation done ({time.time() - t0:.0f}s)", flush=True)
+    if args.voice_augment:
+        data = voice_augment(data, args.n_sp, rng, *args.voice_augment)
 
     mean = data.mean(axis=0).astype(np.float64)
-    scale = group_scale(data, args.n_sp)
+    scale = group_scale(data, args.n_sp, weights)
     weighted = ((data - mean) * scale).astype(np.float32)
     cov = np.cov(weighted[:: max(1, weighted.shape[0] // 100_000)].T.astype(np.float64))
     eigval, eigvec = np.linalg.eigh(cov)
@@ -246,6 +337,9 @@ def main() -> None:
             f"layer {layer:2d}: residual energy {float((residual**2).sum(1).mean()):.4f} ({time.time() - t0:.0f}s)",
             flush=True,
         )
+    if args.refine_passes:
+        codebooks = refine(latent, codebooks, args.refine_passes)
+        print(f"refined ({time.time() - t0:.0f}s)", flush=True)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
