@@ -8,10 +8,16 @@ only the first k layers are kept (upper layers masked), and, per feature group, 
 its variation still missing after k layers. Speed rows: encode and decode of a
 60 s clip (the real clips repeated), in multiples of real time, and the time to re-render a
 single-frame edit of a 5-minute clip with ``affected_frames`` + ``decode_range``.
+Beam rows: the 16-layer medians when the encoder keeps 1-8 paths instead of its default, a
+measure of how much the scores move under a small change that is not a better model.
+
+``$QTOK_BENCH_BUILTIN_MODEL`` may name another model file (as written by
+``scripts/train_builtin_codec.py``) to benchmark instead of the shipped one.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from pathlib import Path
@@ -21,6 +27,7 @@ import numpy as np
 from benchmarks.harness import measure, peak_rss_mb
 from qtok_widgets import load_audio, metrics
 from qtok_widgets.codecs import load_codec
+from qtok_widgets.codecs.builtin import ENCODE_BEAM, BuiltinCodec
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 CLIPS = sorted(p for p in DATA.iterdir() if p.suffix in {".wav", ".mp3"})
@@ -118,6 +125,27 @@ def layer_content_rows(codec, clips) -> list[dict]:
     return rows
 
 
+def beam_rows(codec, clips, beams=(1, 2, 3, 4, 6, 8)) -> list[dict]:
+    """16-layer medians of STOI, PESQ-WB and LSD for several encoder beam widths."""
+    audios = [load_audio(p, target_rate=codec.sample_rate) for p in clips]
+    grids = [codec.encode(a) for a in audios]
+    latents = [codec.latents(a.samples) for a in audios]
+    rows = []
+    for beam in beams:
+        scores = []
+        for audio, grid, latent in zip(audios, grids, latents, strict=True):
+            codes, _ = codec.quantize_beam(latent, beam=beam)
+            out = codec.decode(grid.with_codes(codes)).samples
+            scores.append(_scores(audio.samples, out, codec.sample_rate))
+        default = " (default)" if beam == ENCODE_BEAM else ""
+        row = {"case": f"16 layers, encoder beam {beam}{default}, median"}
+        for key in ("stoi", "pesq_wb", "lsd_db"):
+            vals = [s[key] for s in scores if s[key] is not None]
+            row[key] = statistics.median(vals) if vals else None
+        rows.append(row)
+    return rows
+
+
 def speed_rows(codec, clips, duration_s: float, edit_minutes: float) -> list[dict]:
     """Encode/decode speed on a ``duration_s`` clip and single-frame edit latency."""
     pieces = [load_audio(p, target_rate=codec.sample_rate).samples for p in clips]
@@ -196,11 +224,13 @@ def speed_rows(codec, clips, duration_s: float, edit_minutes: float) -> list[dic
 
 
 def run(quick: bool) -> list[dict]:
-    codec = load_codec("builtin")
+    model = os.environ.get("QTOK_BENCH_BUILTIN_MODEL")
+    codec = BuiltinCodec(model_path=model) if model else load_codec("builtin")
     t0 = time.perf_counter()
     clips = CLIPS[:2] if quick else CLIPS
     rows = quality_rows(codec, clips)
     rows += layer_content_rows(codec, clips)
+    rows += beam_rows(codec, clips, beams=(2, 4) if quick else (1, 2, 3, 4, 6, 8))
     rows += speed_rows(codec, CLIPS, duration_s=10.0 if quick else 60.0, edit_minutes=1 if quick else 5)
     rows.append({"case": "total wall time", "median_s": time.perf_counter() - t0})
     return rows
