@@ -3,17 +3,22 @@
 Steps, all seeded: (1) analyse every WAV of the synthetic corpus (``make_builtin_corpus.py``)
 with the codec's own WORLD analysis at 24 kHz; (2) augment in the WORLD domain (F0 scaled by
 0.7-1.45, spectral envelope frequency-warped by 0.85-1.18, gain -12..+6 dB), several copies per
-file; (3) stack the 8 sub-frames of each 80 ms frame at several sub-frame offsets; (4) weight
-the feature groups, centre, and rotate with PCA, keeping ``--dim`` dimensions; (5) fit 16
-residual k-means codebooks of 2048 entries, layer by layer (each on what the layers before it
-left), in float32 with torch. The real clips in ``tests/data`` are never used: they are the
-held-out evaluation set.
+file; (3) stack the 8 sub-frames of each 80 ms frame at several sub-frame offsets; (4) give
+the frames the recording channels (``--channel-augment``) and the breathiness and formant
+detail (``--voice-augment``) of recorded voices; (5) weight the feature groups (``--weight``),
+centre, and rotate with PCA, keeping ``--dim`` dimensions; (6) fit 16 residual k-means
+codebooks of 2048 entries, layer by layer (each on what the layers before it left), in float32
+with torch, optionally refined jointly (``--refine-passes``). The real clips in ``tests/data``
+are never trained on: they are the held-out evaluation set.
 
-Usage::
+Usage (the shipped model; corpus, times and how the options were chosen: docs/builtin_codec.md)::
 
     nice -n 5 .venv/bin/python scripts/make_builtin_corpus.py --out build/builtin_corpus --paragraphs 600
     nice -n 5 .venv/bin/python scripts/train_builtin_codec.py --corpus build/builtin_corpus \
-        --out qtok_widgets/codecs/data/builtin_v1.npz --augment 3 --dim 160 --iters 12 --seed 0
+        --max-files 200 --augment 4 --offsets 0 2 4 6 --features-cache build/v1/feats.npy \
+        --channel-augment --voice-augment 0.7 0.5 --weight lf0=6 --weight vuv=1 --weight ap=0.4 \
+        --max-vectors 0 --dim 128 --iters 8 --late-iters 4 --seed 0 \
+        --out qtok_widgets/codecs/data/builtin_v1.npz
 """
 
 from __future__ import annotations
@@ -235,7 +240,7 @@ def main() -> None:
     parser.add_argument("--n-sp", type=int, default=40)
     parser.add_argument("--dim", type=int, default=160)
     parser.add_argument("--iters", type=int, default=12)
-    parser.add_argument("--max-vectors", type=int, default=400_000)
+    parser.add_argument("--max-vectors", type=int, default=400_000, help="draw at most this many (0 = all)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--channel-augment", action="store_true", help="noise floor, tilt, band limit")
     parser.add_argument(
@@ -303,7 +308,7 @@ def main() -> None:
             np.save(args.features_cache, data)
     print(f"{data.shape[0]} frame vectors of {data.shape[1]} dims ({time.time() - t0:.0f}s)")
     rng = np.random.default_rng(args.seed)
-    if data.shape[0] > args.max_vectors:
+    if 0 < args.max_vectors < data.shape[0]:
         data = data[np.sort(rng.choice(data.shape[0], args.max_vectors, replace=False))]
     if args.channel_augment:
         data = channel_augment(data, args.n_sp, rng)

@@ -63,7 +63,7 @@ def test_roundtrip_stoi_above_floor(codec, speech, grid):
     pystoi = pytest.importorskip("pystoi")
     out = codec.decode(grid)
     score = pystoi.stoi(speech.samples, out.samples, 24000)
-    assert score > 0.75
+    assert score > 0.84  # the shipped model scores 0.888 on this clip
 
 
 def test_fewer_layers_sound_worse(codec, speech, grid):
