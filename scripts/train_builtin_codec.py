@@ -273,13 +273,14 @@ def main() -> None:
     for item in args.weight:
         name, _, value = item.partition("=")
         try:
-            weights[name] = float(value)
+            weight = float(value)
         except ValueError:
-            weights[name] = -1.0
-        if name not in GROUP_WEIGHTS or not weights[name] > 0:
+            weight = 0.0
+        if name not in GROUP_WEIGHTS or not weight > 0:
             parser.error(
                 f"--weight {item}: want GROUP=W with GROUP one of {', '.join(GROUP_WEIGHTS)} and W > 0"
             )
+        weights[name] = weight
 
     import torch
 
