@@ -44,6 +44,17 @@ def speech_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def speech_roundtrip(speech_path: Path):
+    """``(grid, decoded)``: the speech clip encoded and decoded directly with the built-in codec,
+    the reference for what widgets and the server must answer."""
+    from qtok_widgets import load_audio, load_codec
+
+    codec = load_codec("builtin")
+    grid = codec.encode(load_audio(speech_path))
+    return grid, codec.decode(grid)
+
+
+@pytest.fixture(scope="session")
 def tiny_qwen_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A seeded random tiny Qwen3-TTS-Tokenizer-12Hz checkpoint (real model code), built once."""
     import importlib.util

@@ -47,13 +47,6 @@ def codec():
     return load_codec("builtin")
 
 
-@pytest.fixture(scope="module")
-def direct(codec, speech_path):
-    """Direct encode and decode of the test clip."""
-    grid = codec.encode(load_audio(speech_path))
-    return grid, codec.decode(grid)
-
-
 @pytest.fixture
 def server_url(jp_serverapp, jp_fetch, jp_http_port, jp_base_url):
     """Base URL of the test server, ending in ``/`` (``jp_fetch`` starts its HTTP server)."""
@@ -95,8 +88,8 @@ async def test_health_load_loads_once(jp_fetch, jp_serverapp):
 # ---------------------------------------------------------------------------- encode
 
 
-async def test_encode_json_matches_direct_encode(jp_fetch, speech_path, direct):
-    grid, _ = direct
+async def test_encode_json_matches_direct_encode(jp_fetch, speech_path, speech_roundtrip):
+    grid, _ = speech_roundtrip
     resp = await jp_fetch("qtok", "api", "encode", method="POST", body=speech_path.read_bytes())
     out = json.loads(resp.body)
     assert out["codec"] == "builtin"
@@ -108,13 +101,13 @@ async def test_encode_json_matches_direct_encode(jp_fetch, speech_path, direct):
 
 
 @pytest.mark.parametrize("fmt", ["pt", "npz"])
-async def test_encode_codes_file(jp_fetch, speech_path, direct, fmt):
+async def test_encode_codes_file(jp_fetch, speech_path, speech_roundtrip, fmt):
     resp = await jp_fetch(
         "qtok", "api", "encode", method="POST", body=speech_path.read_bytes(), params={"format": fmt}
     )
     assert resp.headers["Content-Disposition"] == f'attachment; filename="codes.{fmt}"'
     assert resp.headers["Content-Type"] == "application/octet-stream"
-    assert CodeGrid.from_bytes(resp.body, "." + fmt) == direct[0]
+    assert CodeGrid.from_bytes(resp.body, "." + fmt) == speech_roundtrip[0]
 
 
 async def test_encode_mp3(jp_fetch, data_dir, codec):
@@ -217,10 +210,14 @@ def test_server_never_uses_itself_as_its_codec(monkeypatch):
         ("POST", ("convert",)),
     ],
 )
-async def test_unauthenticated_is_403(jp_fetch, speech_path, direct, method, parts):
+async def test_unauthenticated_is_403(jp_fetch, speech_path, speech_roundtrip, method, parts):
     body = None
     if method == "POST":
-        body = direct[0].to_bytes(".pt") if parts[0] in ("decode", "convert") else speech_path.read_bytes()
+        body = (
+            speech_roundtrip[0].to_bytes(".pt")
+            if parts[0] in ("decode", "convert")
+            else speech_path.read_bytes()
+        )
     status, reply = await _fails(
         jp_fetch, "qtok", "api", *parts, method=method, body=body, headers={"Authorization": ""}
     )
@@ -278,8 +275,8 @@ async def test_cookie_session_needs_the_xsrf_token(jp_fetch, jp_serverapp, speec
 
 
 @pytest.mark.parametrize("fmt", [".pt", ".npz", ".json"])
-async def test_decode_returns_wav(jp_fetch, direct, fmt):
-    grid, reference = direct
+async def test_decode_returns_wav(jp_fetch, speech_roundtrip, fmt):
+    grid, reference = speech_roundtrip
     resp = await jp_fetch("qtok", "api", "decode", method="POST", body=grid.to_bytes(fmt))
     assert resp.headers["Content-Type"] == "audio/wav"
     assert resp.body[:4] == b"RIFF"
@@ -291,16 +288,16 @@ async def test_decode_returns_wav(jp_fetch, direct, fmt):
     assert np.max(np.abs(audio.samples - reference.samples)) <= 1.01 / 32768
 
 
-async def test_decode_float32_is_exact(jp_fetch, direct):
-    grid, reference = direct
+async def test_decode_float32_is_exact(jp_fetch, speech_roundtrip):
+    grid, reference = speech_roundtrip
     resp = await jp_fetch(
         "qtok", "api", "decode", method="POST", body=grid.to_bytes(".pt"), params={"sample_format": "float32"}
     )
     assert np.array_equal(load_audio(resp.body).samples, reference.samples)
 
 
-async def test_decode_masked_grid(jp_fetch, codec, direct):
-    grid = direct[0]
+async def test_decode_masked_grid(jp_fetch, codec, speech_roundtrip):
+    grid = speech_roundtrip[0]
     mask = np.zeros(grid.codes.shape, bool)
     mask[8:, :] = True
     masked = CodeGrid(
@@ -323,8 +320,8 @@ async def test_decode_masked_grid(jp_fetch, codec, direct):
     assert np.array_equal(load_audio(resp.body).samples, codec.decode(masked).samples)
 
 
-async def test_corrupt_pt_is_400(jp_fetch, direct):
-    data = bytearray(direct[0].to_bytes(".pt"))
+async def test_corrupt_pt_is_400(jp_fetch, speech_roundtrip):
+    data = bytearray(speech_roundtrip[0].to_bytes(".pt"))
     data[len(data) // 2 :] = b"\0" * (len(data) - len(data) // 2)
     status, body = await _fails(jp_fetch, "qtok", "api", "decode", method="POST", body=bytes(data))
     assert status == 400
@@ -398,11 +395,11 @@ async def test_codes_for_another_codec_shape_are_400(jp_fetch):
 # ---------------------------------------------------------------------------- round trip, convert, page
 
 
-async def test_roundtrip(jp_fetch, speech_path, direct):
+async def test_roundtrip(jp_fetch, speech_path, speech_roundtrip):
     out = json.loads(
         (await jp_fetch("qtok", "api", "roundtrip", method="POST", body=speech_path.read_bytes())).body
     )
-    grid, reference = direct
+    grid, reference = speech_roundtrip
     assert out["shape"] == [16, grid.n_frames]
     assert out["duration_s"] == pytest.approx(4.0)
     assert out["reconstructed_duration_s"] == pytest.approx(grid.n_samples / 24000)
@@ -414,11 +411,16 @@ async def test_roundtrip(jp_fetch, speech_path, direct):
 
 
 @pytest.mark.parametrize("fmt", ["pt", "npz", "json"])
-async def test_convert(jp_fetch, direct, fmt):
+async def test_convert(jp_fetch, speech_roundtrip, fmt):
     resp = await jp_fetch(
-        "qtok", "api", "convert", method="POST", body=direct[0].to_bytes(".json"), params={"format": fmt}
+        "qtok",
+        "api",
+        "convert",
+        method="POST",
+        body=speech_roundtrip[0].to_bytes(".json"),
+        params={"format": fmt},
     )
-    assert CodeGrid.from_bytes(resp.body) == direct[0]
+    assert CodeGrid.from_bytes(resp.body) == speech_roundtrip[0]
 
 
 async def test_page_and_static_files(jp_fetch):
@@ -483,11 +485,11 @@ async def test_encoding_does_not_block_the_server(jp_fetch, clip_paths):
 # ---------------------------------------------------------------------------- ServerCodec
 
 
-async def test_server_codec_matches_local_codec(jp_serverapp, server_url, speech_path, direct):
+async def test_server_codec_matches_local_codec(jp_serverapp, server_url, speech_path, speech_roundtrip):
     from qtok_widgets.codecs.remote import ServerCodec
 
     token = jp_serverapp.identity_provider.token
-    grid, reference = direct
+    grid, reference = speech_roundtrip
     remote = await asyncio.to_thread(ServerCodec, url=server_url, token=token)
     assert remote.name == "builtin"
     assert remote.n_layers == 16
@@ -498,12 +500,14 @@ async def test_server_codec_matches_local_codec(jp_serverapp, server_url, speech
     assert np.array_equal(audio.samples, reference.samples)
 
 
-async def test_load_codec_server_uses_environment(jp_serverapp, server_url, monkeypatch, speech_path, direct):
+async def test_load_codec_server_uses_environment(
+    jp_serverapp, server_url, monkeypatch, speech_path, speech_roundtrip
+):
     monkeypatch.setenv("QTOK_SERVER_URL", f"{server_url}?token={jp_serverapp.identity_provider.token}")
     remote = await asyncio.to_thread(load_codec, "server")
     assert type(remote).__name__ == "ServerCodec"
     grid = await asyncio.to_thread(remote.encode, load_audio(speech_path))
-    assert grid == direct[0]
+    assert grid == speech_roundtrip[0]
     service = jp_serverapp.web_app.settings["qtok_service"]
     assert service.loaded
 
@@ -524,7 +528,7 @@ async def test_server_codec_reports_server_errors(jp_serverapp, server_url):
         await asyncio.to_thread(ServerCodec, url=server_url, token="wrong")
 
 
-async def test_codec_lab_uses_the_server_codec(jp_serverapp, server_url, speech_path, direct):
+async def test_codec_lab_uses_the_server_codec(jp_serverapp, server_url, speech_path, speech_roundtrip):
     from qtok_widgets import CodecLab
     from qtok_widgets.codecs.remote import ServerCodec
 
@@ -534,8 +538,8 @@ async def test_codec_lab_uses_the_server_codec(jp_serverapp, server_url, speech_
         rt = await asyncio.to_thread(lambda: lab.roundtrip(speech_path).result(120))
     finally:
         lab.close()
-    assert rt.grid == direct[0]
-    assert np.array_equal(rt.reconstructed.samples, direct[1].samples)
+    assert rt.grid == speech_roundtrip[0]
+    assert np.array_equal(rt.reconstructed.samples, speech_roundtrip[1].samples)
 
 
 def test_server_codec_without_server(monkeypatch, tmp_path):

@@ -23,12 +23,6 @@ def codec():
     return load_codec("builtin")
 
 
-@pytest.fixture(scope="module")
-def direct(codec, speech_path):
-    grid = codec.encode(load_audio(speech_path))
-    return grid, codec.decode(grid)
-
-
 @pytest.fixture
 def lab(codec):
     widget = CodecLab(codec)
@@ -66,11 +60,11 @@ def test_every_trait_has_help():
         assert trait.help, f"trait {name!r} has no help="
 
 
-def test_roundtrip_from_path(lab, speech_path, direct):
+def test_roundtrip_from_path(lab, speech_path, speech_roundtrip):
     progress: list[float] = []
     lab.observe(lambda change: progress.append(change["new"]), "progress")
     rt = lab.roundtrip(str(speech_path)).result(TIMEOUT_S)
-    grid, reference = direct
+    grid, reference = speech_roundtrip
     assert rt.grid == grid
     assert np.array_equal(rt.reconstructed.samples, reference.samples)
     assert lab.grid == grid
@@ -114,8 +108,8 @@ def test_second_roundtrip_updates_the_same_figure(lab, clip_paths):
     assert lab._rt_plot.children == (figure,)
 
 
-def test_step_encode_preview_and_save(lab, speech_path, direct, tmp_path):
-    grid, _ = direct
+def test_step_encode_preview_and_save(lab, speech_path, speech_roundtrip, tmp_path):
+    grid, _ = speech_roundtrip
     got = lab.encode(speech_path).result(TIMEOUT_S)
     assert got[0] == grid
     assert "cpu" in lab._enc_info.value
@@ -133,8 +127,8 @@ def test_step_encode_preview_and_save(lab, speech_path, direct, tmp_path):
     assert CodeGrid.from_bytes(bytes(sent[0][1][0]), ".pt") == grid
 
 
-def test_step_decode_upload_and_download(lab, direct):
-    grid, reference = direct
+def test_step_decode_upload_and_download(lab, speech_roundtrip):
+    grid, reference = speech_roundtrip
     lab._codes_upload.value = _upload(grid.to_bytes(".pt"), "speech.pt")
     grid_out, audio, _ = lab.decode().result(TIMEOUT_S)
     assert grid_out == grid
@@ -150,8 +144,8 @@ def test_step_decode_upload_and_download(lab, direct):
 
 
 @pytest.mark.parametrize("fmt", [".npz", ".json"])
-def test_step_decode_other_formats(lab, direct, fmt):
-    grid, reference = direct
+def test_step_decode_other_formats(lab, speech_roundtrip, fmt):
+    grid, reference = speech_roundtrip
     _, audio, _ = lab.decode(grid.to_bytes(fmt)).result(TIMEOUT_S)
     assert np.array_equal(audio.samples, reference.samples)
 
@@ -208,11 +202,11 @@ def test_stays_usable_while_working(lab, clip_paths):
     assert not lab._rt_button.disabled
 
 
-def test_open_in_editor(lab, speech_path, direct):
+def test_open_in_editor(lab, speech_path, speech_roundtrip):
     from qtok_widgets import TokenEditor
 
     lab.encode(speech_path).result(TIMEOUT_S)
     editor = lab.open_in_editor()
     assert isinstance(editor, TokenEditor)
-    assert editor.session.grid == direct[0]
+    assert editor.session.grid == speech_roundtrip[0]
     assert lab._editor_area.children == (editor,)
