@@ -543,25 +543,49 @@ def cmd_lab(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- parser
-def build_parser() -> argparse.ArgumentParser:
-    """The ``qtok`` argument parser (every command takes ``--codec --device --json -q``)."""
+def _common_options(*, defaults: bool) -> argparse.ArgumentParser:
+    """``--codec --device --json -q``. The top-level parser holds the defaults; each command's
+    copy leaves an option unset unless given, so ``qtok -q encode ...`` and ``qtok encode -q ...``
+    mean the same."""
     common = argparse.ArgumentParser(add_help=False)
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
     common.add_argument(
         "--codec",
         metavar="NAME|PATH",
-        default=None,
+        default=default(None),
         help="builtin, qwen, server, or a checkpoint folder (default: $QTOK_CODEC, a local Qwen "
         "checkpoint, else builtin; decode/edit default to the codec recorded in the codes)",
     )
-    common.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: the codec's choice)")
     common.add_argument(
-        "--json", action="store_true", help="print exactly one JSON object on stdout (logs go to stderr)"
+        "--device", default=default(None), help="cpu, cuda, cuda:1 ... (default: the codec's choice)"
     )
-    common.add_argument("-q", "--quiet", action="store_true", help="no progress or log lines on stderr")
+    common.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help="print exactly one JSON object on stdout (logs go to stderr)",
+    )
+    common.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default(False),
+        help="no progress or log lines on stderr",
+    )
+    return common
 
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``qtok`` argument parser (every command takes ``--codec --device --json -q``, before or
+    after the command name)."""
+    common = _common_options(defaults=False)
     parser = argparse.ArgumentParser(
         prog="qtok",
         description="Encode speech to codec tokens, decode them, measure round trips, inspect and edit codes.",
+        parents=[_common_options(defaults=True)],
     )
     from . import __version__
 

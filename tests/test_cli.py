@@ -172,6 +172,18 @@ def test_info_reports_bitrate_mask_and_usage(encoded, tmp_path):
     assert "masked cells: 80 of 800" in text
 
 
+def test_common_options_work_before_the_command(encoded, speech_path, tmp_path):
+    after = one_json_object(qtok("info", encoded, "--json"))
+    before = one_json_object(qtok("--json", "info", encoded))
+    assert before == after
+    # -q before the command silences progress and log lines as it does after it
+    proc = ok(qtok("-q", "--codec", "builtin", "encode", speech_path, "-o", tmp_path / "a.npz"))
+    assert proc.stderr == ""
+    assert CodeGrid.load(tmp_path / "a.npz") == CodeGrid.load(encoded)
+    noisy = ok(qtok("--codec", "builtin", "encode", speech_path, "-o", tmp_path / "b.npz"))
+    assert "codec builtin" in noisy.stderr
+
+
 # ------------------------------------------------------------------ roundtrip
 
 
