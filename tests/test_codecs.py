@@ -8,6 +8,7 @@ import pytest
 
 from qtok_widgets import load_codec
 from qtok_widgets.codecs import Codec
+from qtok_widgets.codecs.builtin import BuiltinCodec
 from qtok_widgets.errors import CodecError, QtokError
 
 
@@ -39,6 +40,8 @@ def test_env_variable_picks_the_codec(
     lines = [r.getMessage() for r in caplog.records if "codec" in r.getMessage()]
     assert len(lines) == 1
     assert "$QTOK_CODEC" in lines[0]
+    assert codec.load_reason == "from $QTOK_CODEC"
+    assert load_codec("builtin").load_reason == "asked for"
 
 
 def test_default_without_qwen_weights_falls_back_to_builtin(
@@ -51,6 +54,8 @@ def test_default_without_qwen_weights_falls_back_to_builtin(
         codec = load_codec()
     assert codec.name == "builtin"
     assert any("built-in codec" in r.getMessage() for r in caplog.records)
+    assert "no Qwen checkpoint" in codec.load_reason
+    assert BuiltinCodec().load_reason == "constructed directly"
 
 
 def test_missing_checkpoint_directory_is_a_clear_error(tmp_path) -> None:

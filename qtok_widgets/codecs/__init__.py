@@ -45,7 +45,8 @@ def load_codec(name_or_path: str | os.PathLike[str] | None = None, device: str |
         ``Qwen/Qwen3-TTS-Tokenizer-12Hz``, from the local cache only), ``"server"`` (the codec
         held by a running Jupyter server's qtok extension), or a local checkpoint directory.
         With ``None``: ``$QTOK_CODEC`` if set, else the Qwen checkpoint when it is already
-        available locally, else the built-in codec. The choice is logged on one line.
+        available locally, else the built-in codec. The choice is logged on one line and kept
+        in the codec's ``load_reason``.
     device : str, optional
         ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default CUDA when available (Qwen), CPU otherwise.
 
@@ -92,5 +93,6 @@ def load_codec(name_or_path: str | os.PathLike[str] | None = None, device: str |
     else:
         msg = f"unknown codec {text!r}: use one of {', '.join(CODEC_NAMES)} or a local checkpoint directory"
         raise CodecError(msg)
+    codec.load_reason = reason
     log.info("qtok: codec %s on %s (%s)", codec.name, codec.device, reason)
     return codec

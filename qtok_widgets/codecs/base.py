@@ -57,6 +57,10 @@ class Codec(ABC):
         Codes per layer (2048).
     device : str
         Where the model runs (``"cpu"``, ``"cuda:0"``).
+    load_reason : str
+        Why :func:`~qtok_widgets.load_codec` returned this codec (``"asked for"``, ``"from
+        $QTOK_CODEC"``, ``"Qwen checkpoint found locally"`` or the built-in fallback's reason);
+        ``"constructed directly"`` for a codec made without it.
     """
 
     name: str = "codec"
@@ -65,6 +69,7 @@ class Codec(ABC):
     n_layers: int = 16
     codebook_size: int = 2048
     device: str = "cpu"
+    load_reason: str = "constructed directly"
 
     has_embeddings: bool = False
     can_quantize: bool = False
