@@ -457,6 +457,24 @@ def _cell_point_fixture() -> Any:
     return editor_cell_point
 
 
+def editor_drag_cells(page: Any, start: tuple[int, int], end: tuple[int, int]) -> None:
+    """Drag the mouse from cell ``start`` to cell ``end`` (each ``(frame, layer)``) of the first
+    TokenEditor, through the midpoint, as a user selecting a rectangle would."""
+    x0, y0 = editor_cell_point(page, *start)
+    x1, y1 = editor_cell_point(page, *end)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
+    page.mouse.move(x1, y1, steps=4)
+    page.mouse.up()
+
+
+@pytest.fixture(name="drag_cells")
+def _drag_cells_fixture() -> Any:
+    """The :func:`editor_drag_cells` helper, as a fixture."""
+    return editor_drag_cells
+
+
 #: Pixels of an editor's heatmap canvas that are drawn, and how many colours they use;
 #: evaluate on the editor's root element (``.qtok-editor``).
 EDITOR_CANVAS_PIXELS_JS = """(root) => {

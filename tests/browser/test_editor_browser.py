@@ -57,7 +57,7 @@ def _history(page, kernel_exec) -> list[dict]:
 
 
 def test_select_mask_undo_play(
-    masked_cells, cell_point, jupyterlab, page, run_notebook_in_lab, kernel_exec, speech_path
+    masked_cells, cell_point, drag_cells, jupyterlab, page, run_notebook_in_lab, kernel_exec, speech_path
 ):
     cells = [
         "from qtok_widgets import TokenEditor, load_codec\n"
@@ -73,13 +73,7 @@ def test_select_mask_undo_play(
     assert _same_grid_in_browser_and_kernel(page, kernel_exec)
 
     # drag a rectangle: frames 10..19, layers 8..15
-    x0, y0 = cell_point(page, 10, 8)
-    x1, y1 = cell_point(page, 19, 15)
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
-    page.mouse.move(x1, y1, steps=4)
-    page.mouse.up()
+    drag_cells(page, (10, 8), (19, 15))
     page.wait_for_timeout(200)
     selection = json.loads(kernel_exec(page, "import json; print(json.dumps(editor.selection))"))
     assert selection == {"frames": [10, 20], "layers": [8, 16]}

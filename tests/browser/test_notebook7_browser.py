@@ -79,7 +79,7 @@ def _printed_history(page) -> list[dict] | None:
     return json.loads(match.group(1)) if match else None
 
 
-def test_editor_in_notebook7(masked_cells, canvas_pixels, cell_point, jupyterlab, page, speech_path):
+def test_editor_in_notebook7(masked_cells, canvas_pixels, drag_cells, jupyterlab, page, speech_path):
     cells = [
         "from qtok_widgets import TokenEditor, load_codec\n"
         "codec = load_codec('builtin')\n"
@@ -128,13 +128,7 @@ def test_editor_in_notebook7(masked_cells, canvas_pixels, cell_point, jupyterlab
         assert pixels["colours"] > 50, pixels
 
         # drag a rectangle (frames 10..19, layers 8..15) and press Mask
-        x0, y0 = cell_point(page, 10, 8)
-        x1, y1 = cell_point(page, 19, 15)
-        page.mouse.move(x0, y0)
-        page.mouse.down()
-        page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
-        page.mouse.move(x1, y1, steps=4)
-        page.mouse.up()
+        drag_cells(page, (10, 8), (19, 15))
         page.click(f"{EDITOR} button[data-action=mask]")
         page.wait_for_function(
             "() => Number(document.querySelector('.qtok-editor').dataset.acks || 0) >= 1", timeout=20_000

@@ -134,7 +134,7 @@ def test_notebook_runs_and_renders(name, canvas_pixels, jupyterlab, page, run_no
 
 
 def test_quickstart_runs_and_its_editor_works(
-    masked_cells, canvas_pixels, cell_point, jupyterlab, page, run_notebook_in_lab, kernel_exec
+    masked_cells, canvas_pixels, cell_point, drag_cells, jupyterlab, page, run_notebook_in_lab, kernel_exec
 ):
     path = _copy_notebook(jupyterlab, "01_quickstart")
     try:
@@ -153,13 +153,7 @@ def test_quickstart_runs_and_its_editor_works(
         assert masked_cells(page) == masked_before > 0
 
         # drag over frames 30..39 of layers 0..3, then press Mask
-        x0, y0 = cell_point(page, 30, 0)
-        x1, y1 = cell_point(page, 39, 3)
-        page.mouse.move(x0, y0)
-        page.mouse.down()
-        page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
-        page.mouse.move(x1, y1, steps=4)
-        page.mouse.up()
+        drag_cells(page, (30, 0), (39, 3))
         page.wait_for_timeout(300)
         selection = json.loads(kernel_exec(page, "import json; print(json.dumps(editor.selection))"))
         assert selection == {"frames": [30, 40], "layers": [0, 4]}
