@@ -131,7 +131,7 @@ def voice_augment(
     centre = frames[:, :, fine].mean(axis=(0, 1))
     stretch = np.where(rng.random(n) < fine_chance, rng.uniform(1.0, 1.8, n), 1.0)
     frames[:, :, fine] = centre + (frames[:, :, fine] - centre) * stretch[:, None, None]
-    return frames.reshape(data.shape).astype(data.dtype)
+    return frames.reshape(data.shape)  # the in-place updates keep the input dtype
 
 
 def stack(features: np.ndarray, offset: int) -> np.ndarray:
