@@ -525,7 +525,13 @@ def cmd_lab(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
         notebook = find_quickstart()
     env = {"QTOK_CODEC": args.codec, "QTOK_DEVICE": args.device}
     env = {key: value for key, value in env.items() if value}
-    cmd = lab_command(notebook, no_browser=args.no_browser, extra=args.extra)
+    extra = list(args.extra)
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        # JupyterLab exits 1 as root without it, and root is the usual user in containers
+        extra.insert(0, "--allow-root")
+        if not args.quiet:
+            print("qtok: running as root, so JupyterLab gets --allow-root", file=sys.stderr, flush=True)
+    cmd = lab_command(notebook, no_browser=args.no_browser, extra=extra)
     result = {"command": cmd, "notebook": notebook, "env": env}
     if args.dry_run:
         out.say(" ".join(cmd))
