@@ -1,10 +1,11 @@
-"""The one-click round trip (encode, decode, compare) and the small summaries its views show.
+"""The one-click round trip: encode, decode, time both steps and compare with the original.
 
-:func:`roundtrip` is what the one-click mode of :class:`~qtok_widgets.CodecLab` and of the
-server page (``POST /qtok/api/roundtrip``) both run: encode with a codec, decode the codes,
-time both steps and compare the result with the original through :func:`qtok_widgets.metrics.compare`.
-:func:`envelope` reduces a long signal to min/max pairs for drawing a waveform, and
-:func:`code_preview` gives the first and last codes of every layer (the step-by-step encode view).
+:func:`roundtrip` is what the one-click mode of :class:`~qtok_widgets.CodecLab`, the server
+page (``POST /qtok/api/roundtrip``) and ``qtok roundtrip`` all run: encode with a codec, decode
+the codes, time both steps and compare the result with the original through
+:func:`qtok_widgets.metrics.compare`. The summaries its views show (waveform envelopes, the
+code preview) live in :mod:`qtok_widgets.stats`; ``envelope`` and ``code_preview`` are
+importable from here too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from .audio import Audio, load_audio
 from .codecs.base import Codec, ProgressCallback
 from .grid import CodeGrid
+from .stats import code_preview, envelope
 
 __all__ = ["RoundTrip", "code_preview", "envelope", "roundtrip"]
 
@@ -111,48 +113,6 @@ def roundtrip(
 
         metrics = compare_audio(original, reconstructed, with_pesq=with_pesq)
     return RoundTrip(original, grid, reconstructed, t1 - t0, t2 - t1, metrics)
-
-
-def envelope(samples: np.ndarray, n_points: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """Min and max of ``samples`` over ``n_points`` equal bins, for drawing a waveform.
-
-    Parameters
-    ----------
-    samples : numpy.ndarray
-        Shape ``(n_samples,)``.
-    n_points : int
-        Number of bins (at most ``n_samples``).
-
-    Returns
-    -------
-    mins, maxs : numpy.ndarray
-        float32, shape ``(min(n_points, n_samples),)`` each.
-    """
-    x = np.asarray(samples, dtype=np.float32).reshape(-1)
-    if x.size == 0:
-        empty = np.zeros(0, np.float32)
-        return empty, empty
-    n = max(1, min(int(n_points), x.size))
-    edges = np.linspace(0, x.size, n + 1).astype(np.int64)
-    mins = np.minimum.reduceat(x, edges[:-1])
-    maxs = np.maximum.reduceat(x, edges[:-1])
-    return mins.astype(np.float32), maxs.astype(np.float32)
-
-
-def code_preview(grid: CodeGrid, n: int = 5) -> dict[str, list[list[int]]]:
-    """The first and last ``n`` codes of every layer.
-
-    Returns
-    -------
-    dict
-        ``{"first": [[...n codes...] per layer], "last": [...]}``; fewer than ``n`` codes per
-        layer when the grid is shorter.
-    """
-    codes = grid.codes
-    return {
-        "first": codes[:, :n].tolist(),
-        "last": codes[:, max(0, grid.n_frames - n) :].tolist(),
-    }
 
 
 def _finite_or_none(value: Any) -> Any:

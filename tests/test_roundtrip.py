@@ -1,4 +1,4 @@
-"""The one-click round trip and its summaries (envelope, code preview), with the built-in codec."""
+"""The one-click round trip, with the built-in codec."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from qtok_widgets import load_audio, load_codec
-from qtok_widgets.roundtrip import RoundTrip, code_preview, envelope, roundtrip
+from qtok_widgets.audio import Audio
+from qtok_widgets.roundtrip import RoundTrip, roundtrip
 
 
 @pytest.fixture(scope="module")
@@ -43,19 +44,13 @@ def test_summary_is_json_without_infinities(codec, speech_path):
     assert summary["duration_s"] == pytest.approx(4.0)
 
 
-def test_envelope_bins_min_and_max():
-    x = np.array([0.0, -1.0, 2.0, 3.0, -4.0, 5.0], np.float32)
-    lo, hi = envelope(x, 3)
-    assert lo.tolist() == [-1.0, 2.0, -4.0]
-    assert hi.tolist() == [0.0, 3.0, 5.0]
-    lo, hi = envelope(x, 100)  # never more bins than samples
-    assert lo.size == hi.size == 6
-    assert envelope(np.zeros(0, np.float32))[0].size == 0
-
-
-def test_code_preview_first_and_last(codec, speech_path):
-    grid = codec.encode(load_audio(speech_path))
-    preview = code_preview(grid, 5)
-    assert preview["first"] == grid.codes[:, :5].tolist()
-    assert preview["last"] == grid.codes[:, -5:].tolist()
-    assert len(preview["first"]) == 16
+def test_clip_too_short_for_stoi_is_measured_without_it(codec, speech_path):
+    clip = load_audio(speech_path)
+    short = Audio(clip.samples[: int(0.025 * clip.sample_rate)], clip.sample_rate)  # 25 ms
+    rt = roundtrip(codec, short, with_pesq=True)
+    assert rt.grid.n_frames == 1
+    assert rt.metrics["stoi"] is None and rt.metrics["pesq_wb"] is None
+    assert len(rt.metrics["notes"]) == 2
+    summary = json.loads(json.dumps(rt.summary(), allow_nan=False))
+    assert summary["metrics"]["notes"] == rt.metrics["notes"]
+    assert summary["metrics"]["lsd_db"] > 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import stats
 from ..errors import GridError
 
 __all__ = [
@@ -129,7 +130,9 @@ def changed_frames(old: np.ndarray, new: np.ndarray) -> tuple[int, int] | None:
 
 
 def envelope(samples: np.ndarray, samples_per_frame: int, n_frames: int) -> np.ndarray:
-    """Min/max waveform envelope, :data:`ENVELOPE_BINS_PER_FRAME` bins per frame.
+    """Min/max waveform envelope, :data:`ENVELOPE_BINS_PER_FRAME` bins per frame, as ``int8``.
+
+    :func:`qtok_widgets.stats.envelope` over the frames' samples, scaled for the wire.
 
     Parameters
     ----------
@@ -146,16 +149,10 @@ def envelope(samples: np.ndarray, samples_per_frame: int, n_frames: int) -> np.n
         ``int8``, shape ``(n_frames * bins, 2)``: ``[min, max]`` per bin, scaled by 127.
     """
     bins = ENVELOPE_BINS_PER_FRAME
-    total = n_frames * samples_per_frame
-    x = np.zeros(total, dtype=np.float32)
-    n = min(total, samples.shape[0])
-    x[:n] = samples[:n]
-    per_bin = max(1, samples_per_frame // bins)
-    usable = n_frames * bins * per_bin
-    x = x[:usable].reshape(n_frames * bins, per_bin)
-    out = np.empty((n_frames * bins, 2), dtype=np.int8)
-    out[:, 0] = np.clip(np.round(x.min(axis=1) * 127), -127, 127)
-    out[:, 1] = np.clip(np.round(x.max(axis=1) * 127), -127, 127)
+    lo, hi = stats.envelope(samples, n_frames * bins, n_samples=n_frames * samples_per_frame)
+    out = np.empty((lo.shape[0], 2), dtype=np.int8)
+    out[:, 0] = np.clip(np.round(lo * 127), -127, 127)
+    out[:, 1] = np.clip(np.round(hi * 127), -127, 127)
     return out
 
 

@@ -417,7 +417,7 @@ class CodecLab(w.VBox):
         import plotly.graph_objects as go
         from plotly.subplots import make_subplots
 
-        from ..roundtrip import envelope
+        from ..stats import envelope
 
         traces = []
         for audio, name, color in (
@@ -655,7 +655,7 @@ def _table(rows: list[tuple[str, str]]) -> str:
 
 
 def _preview_table(grid: CodeGrid, n: int = 5) -> str:
-    from ..roundtrip import code_preview
+    from ..stats import code_preview
 
     preview = code_preview(grid, n)
     head = "<tr><th>layer</th><th>first 5 codes</th><th></th><th>last 5 codes</th></tr>"

@@ -3,8 +3,9 @@
 Four figures sit beside the editor: :func:`code_histogram` (how often each code occurs, per
 layer), :func:`entropy_figure` (per-layer entropy in bits and codebook utilisation, original
 against edited), :func:`waveform_figure` and :func:`spectrogram_figure` (original against
-edited audio). The numbers behind them come from :func:`layer_entropy` and
-:func:`codebook_utilisation`, which the figures only draw. plotly is imported when a figure is made.
+edited audio). The numbers behind them come from :mod:`qtok_widgets.stats`
+(:func:`layer_entropy` and :func:`codebook_utilisation` are re-exported here for notebooks);
+the figures only draw them. plotly is imported when a figure is made.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from ..audio import Audio
 from ..grid import CodeGrid
+from ..stats import code_counts, codebook_utilisation, envelope, layer_entropy
 
 __all__ = [
     "code_histogram",
@@ -25,42 +27,6 @@ __all__ = [
     "spectrogram_figure",
     "waveform_figure",
 ]
-
-
-def _counts(grid: CodeGrid) -> np.ndarray:
-    """Counts of each code per layer over unmasked cells, shape ``(n_layers, codebook_size)``."""
-    out = np.zeros((grid.n_layers, grid.codebook_size), dtype=np.int64)
-    for layer in range(grid.n_layers):
-        keep = ~grid.mask[layer]
-        out[layer] = np.bincount(grid.codes[layer, keep], minlength=grid.codebook_size)
-    return out
-
-
-def layer_entropy(grid: CodeGrid) -> np.ndarray:
-    """Entropy in bits of each layer's code distribution (unmasked cells).
-
-    Returns
-    -------
-    numpy.ndarray
-        float64, shape ``(n_layers,)``; at most ``log2(codebook_size)`` (11 bits for 2048 codes).
-    """
-    counts = _counts(grid).astype(np.float64)
-    totals = counts.sum(axis=1, keepdims=True)
-    p = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, -p * np.log2(p), 0.0)
-    return terms.sum(axis=1)
-
-
-def codebook_utilisation(grid: CodeGrid) -> np.ndarray:
-    """Fraction of each layer's codebook that occurs at least once (unmasked cells).
-
-    Returns
-    -------
-    numpy.ndarray
-        float64, shape ``(n_layers,)``, in 0..1.
-    """
-    return (_counts(grid) > 0).sum(axis=1) / grid.codebook_size
 
 
 def code_histogram(grid: CodeGrid, layers: list[int] | None = None, *, bins: int = 64) -> Any:
@@ -83,7 +49,7 @@ def code_histogram(grid: CodeGrid, layers: list[int] | None = None, *, bins: int
     import plotly.graph_objects as go
 
     layers = list(range(grid.n_layers)) if layers is None else list(layers)
-    counts = _counts(grid)[layers]
+    counts = code_counts(grid)[layers]
     bins = max(1, min(bins, grid.codebook_size))
     edges = np.linspace(0, grid.codebook_size, bins + 1).astype(int)
     binned = np.add.reduceat(counts, edges[:-1], axis=1)
@@ -135,15 +101,6 @@ def entropy_figure(grid: CodeGrid, original: CodeGrid | None = None) -> Any:
     return fig
 
 
-def _envelope(samples: np.ndarray, n_points: int) -> tuple[np.ndarray, np.ndarray]:
-    n = samples.shape[0]
-    n_points = max(1, min(n_points, n))
-    edges = np.linspace(0, n, n_points + 1).astype(int)
-    lo = np.minimum.reduceat(samples, edges[:-1]) if n else np.zeros(0)
-    hi = np.maximum.reduceat(samples, edges[:-1]) if n else np.zeros(0)
-    return lo, hi
-
-
 def waveform_figure(original: Audio, edited: Audio, *, n_points: int = 2000) -> Any:
     """Original and edited waveforms as min/max envelopes on one time axis.
 
@@ -155,7 +112,7 @@ def waveform_figure(original: Audio, edited: Audio, *, n_points: int = 2000) -> 
 
     fig = go.Figure()
     for name, audio, colour in (("original", original, "#999999"), ("edited", edited, "#1f77b4")):
-        lo, hi = _envelope(audio.samples, n_points)
+        lo, hi = envelope(audio.samples, n_points)
         t = np.linspace(0, audio.duration, lo.shape[0], endpoint=False)
         fig.add_trace(go.Scatter(x=t, y=hi, mode="lines", line={"width": 0.8, "color": colour}, name=name))
         fig.add_trace(
