@@ -22,6 +22,7 @@ from .audio import Audio
 from .errors import AudioError
 
 __all__ = [
+    "STOI_MIN_S",
     "aligned_snr_db",
     "compare",
     "log_spectral_distance",
@@ -287,6 +288,34 @@ def mel_cepstral_distortion(reference: Any, estimate: Any, sample_rate: int) -> 
     return _spectral_distances(ref, est, sample_rate)[1]
 
 
+#: Shortest signal STOI can score: pystoi needs 30 frames of 25.6 ms at a 12.8 ms hop (0.4 s)
+#: of speech left after it drops the silent frames (shorter clips made it raise or return 1e-5).
+STOI_MIN_S = 0.4
+
+
+def _stoi(ref: np.ndarray, est: np.ndarray, sample_rate: int) -> tuple[float | None, str | None]:
+    """STOI of two prepared signals and, when it is None for a reason the user should know, why."""
+    try:
+        from pystoi import stoi as _pystoi
+    except ImportError:
+        return None, None
+    duration_s = ref.size / sample_rate
+    if duration_s <= STOI_MIN_S:
+        return None, f"STOI needs more than {STOI_MIN_S:g} s of speech; the clip is {duration_s:.3f} s"
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        # pystoi warns and returns 1e-5 when fewer than 30 speech frames remain
+        warnings.simplefilter("always", RuntimeWarning)
+        value = float(_pystoi(ref, est, int(sample_rate), extended=False))
+    if any("Not enough STFT frames" in str(w.message) for w in caught):
+        return (
+            None,
+            f"STOI needs more than {STOI_MIN_S:g} s of speech; the clip has less once silence is left out",
+        )
+    return value, None
+
+
 def stoi(reference: Any, estimate: Any, sample_rate: int) -> float | None:
     """Short-time objective intelligibility (pystoi, classic STOI), 0..1, higher is better.
 
@@ -295,19 +324,30 @@ def stoi(reference: Any, estimate: Any, sample_rate: int) -> float | None:
     Returns
     -------
     float or None
-        STOI, or None when the ``pystoi`` package is not installed.
+        STOI; None when the ``pystoi`` package is not installed or the reference holds too
+        little speech to score (:data:`STOI_MIN_S`, counted after silence is left out).
     """
-    try:
-        from pystoi import stoi as _stoi
-    except ImportError:
-        return None
     ref, est = _pair(reference, estimate)
-    import warnings
+    return _stoi(ref, est, int(sample_rate))[0]
 
-    with warnings.catch_warnings():
-        # pystoi warns (and returns a tiny value) when fewer than 30 speech frames remain
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return float(_stoi(ref, est, int(sample_rate), extended=False))
+
+def _pesq_wb(ref: np.ndarray, est: np.ndarray, sample_rate: int) -> tuple[float | None, str | None]:
+    """PESQ-WB of two prepared signals and, when it is None for a reason the user should know, why."""
+    try:
+        import pesq as _pesq
+    except ImportError:
+        return None, None
+    from .audio import resample
+
+    no_utterance = "PESQ-WB found no utterance in the reference (silence, or shorter than about 0.25 s)"
+    if not np.any(ref):
+        return None, no_utterance  # silent reference: nothing to score
+    ref16 = resample(ref.astype(np.float32), int(sample_rate), 16000)
+    est16 = resample(est.astype(np.float32), int(sample_rate), 16000)
+    try:
+        return float(_pesq.pesq(16000, ref16, est16, "wb")), None
+    except _pesq.PesqError:
+        return None, no_utterance
 
 
 def pesq_wb(reference: Any, estimate: Any, sample_rate: int) -> float | None:
@@ -321,21 +361,8 @@ def pesq_wb(reference: Any, estimate: Any, sample_rate: int) -> float | None:
         MOS-LQO, or None when the ``pesq`` package is not installed or PESQ finds no
         utterance in the reference (silence, or shorter than about 0.25 s).
     """
-    try:
-        import pesq as _pesq
-    except ImportError:
-        return None
-    from .audio import resample
-
     ref, est = _pair(reference, estimate)
-    if not np.any(ref):
-        return None  # silent reference: nothing to score
-    ref16 = resample(ref.astype(np.float32), int(sample_rate), 16000)
-    est16 = resample(est.astype(np.float32), int(sample_rate), 16000)
-    try:
-        return float(_pesq.pesq(16000, ref16, est16, "wb"))
-    except _pesq.PesqError:
-        return None
+    return _pesq_wb(ref, est, int(sample_rate))[0]
 
 
 def compare(reference: Audio, estimate: Audio, *, with_pesq: bool = True) -> dict[str, Any]:
@@ -356,8 +383,10 @@ def compare(reference: Audio, estimate: Audio, *, with_pesq: bool = True) -> dic
     dict
         ``sample_rate`` (Hz the measures ran at), ``duration_s`` (compared length),
         ``snr_db`` (plain), ``snr_aligned_db`` and ``lag_ms`` (:func:`aligned_snr_db`,
-        ±5 ms), ``lsd_db``, ``mcd_db``, ``stoi`` (None without pystoi), ``pesq_wb`` (None
-        without pesq). SNRs may be ``inf`` for identical signals.
+        ±5 ms), ``lsd_db``, ``mcd_db``, ``stoi`` (None without pystoi or for too little
+        speech), ``pesq_wb`` (None without pesq, when skipped, or when PESQ finds no
+        utterance) and ``notes`` (list of str: one line per measure the clip was too short or
+        too silent to give). SNRs may be ``inf`` for identical signals.
     """
     for name, value in (("reference", reference), ("estimate", estimate)):
         if not isinstance(value, Audio):
@@ -367,6 +396,8 @@ def compare(reference: Audio, estimate: Audio, *, with_pesq: bool = True) -> dic
     ref, est = _pair(reference.resample(rate), estimate.resample(rate))
     aligned, lag = aligned_snr_db(ref, est, rate)
     lsd, mcd = _spectral_distances(ref, est, rate)
+    stoi_value, stoi_note = _stoi(ref, est, rate)
+    pesq_value, pesq_note = _pesq_wb(ref, est, rate) if with_pesq else (None, None)
     return {
         "sample_rate": rate,
         "duration_s": ref.size / rate,
@@ -375,6 +406,7 @@ def compare(reference: Audio, estimate: Audio, *, with_pesq: bool = True) -> dic
         "lag_ms": 1000.0 * lag / rate,
         "lsd_db": lsd,
         "mcd_db": mcd,
-        "stoi": stoi(ref, est, rate),
-        "pesq_wb": pesq_wb(ref, est, rate) if with_pesq else None,
+        "stoi": stoi_value,
+        "pesq_wb": pesq_value,
+        "notes": [note for note in (stoi_note, pesq_note) if note],
     }

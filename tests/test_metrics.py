@@ -43,6 +43,7 @@ def test_identical_signals_score_perfectly(speech):
     assert result["pesq_wb"] > 4.5
     assert result["sample_rate"] == 24000
     assert result["duration_s"] == pytest.approx(speech.duration)
+    assert result["notes"] == []
 
 
 @pytest.mark.parametrize("level_db", [0.0, 10.0, 20.0, 30.0])
@@ -156,3 +157,33 @@ def test_optional_measures_are_none_without_their_packages(speech, monkeypatch):
     result = compare(speech, speech)
     assert result["stoi"] is None and result["pesq_wb"] is None
     assert result["lsd_db"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_clips_too_short_for_stoi_give_none_and_a_note(speech):
+    """A 25 ms clip made pystoi raise; anything up to 0.4 s made it return a bogus 1e-5."""
+    for seconds in (0.025, 0.3):
+        clip = Audio(speech.samples[: int(seconds * 24000)], 24000)
+        assert stoi(clip, clip, 24000) is None
+        result = compare(clip, clip)
+        assert result["stoi"] is None
+        assert result["lsd_db"] == pytest.approx(0.0, abs=1e-9)
+        assert any(note.startswith("STOI needs more than 0.4 s") for note in result["notes"])
+    assert compare(speech, speech, with_pesq=False)["notes"] == []
+
+
+def test_stoi_of_mostly_silence_is_none_with_a_note(speech):
+    x = np.zeros(2 * 24000, np.float32)
+    x[:2400] = speech.samples[12000:14400]  # 0.1 s of speech, then silence that STOI drops
+    clip = Audio(x, 24000)
+    result = compare(clip, clip, with_pesq=False)
+    assert result["stoi"] is None
+    assert result["notes"] == [
+        "STOI needs more than 0.4 s of speech; the clip has less once silence is left out"
+    ]
+
+
+def test_pesq_note_for_silence():
+    silence = Audio(np.zeros(16000, np.float32), 16000)
+    result = compare(silence, silence)
+    assert result["pesq_wb"] is None
+    assert any(note.startswith("PESQ-WB found no utterance") for note in result["notes"])
