@@ -49,7 +49,13 @@ class _Reporter:
     def say(self, line: str = "") -> None:
         """Print one line of the text report on stdout, as soon as it is known (not with ``--json``)."""
         if not self.as_json:
-            print(line, flush=True)
+            try:
+                print(line, flush=True)
+            except UnicodeEncodeError:
+                # a file name with bytes that are not valid in the output's encoding (they reach
+                # us as surrogate escapes): show them as \\udcXX rather than fail after the work
+                encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+                print(line.encode(encoding, "backslashreplace").decode(encoding), flush=True)
 
     def progress(self, label: str):
         """A ``progress(done, total)`` callback writing percentages to stderr, or None."""
@@ -103,16 +109,12 @@ def _fmt_opt(value: float | None, spec: str = ".3f") -> str:
     return "n/a" if value is None else format(value, spec)
 
 
-def _preview_rows(grid: Any) -> tuple[list[list[int]], list[list[int]]]:
-    first = grid.codes[:, :_PREVIEW].tolist()
-    last = grid.codes[:, -_PREVIEW:].tolist() if grid.n_frames else [[] for _ in range(grid.n_layers)]
-    return first, last
-
-
-def _say_preview(out: _Reporter, grid: Any) -> None:
-    first, last = _preview_rows(grid)
-    width = len(str(grid.n_layers - 1))
-    for layer in range(grid.n_layers):
+def _say_preview(out: _Reporter, preview: dict[str, list[list[int]]]) -> None:
+    """One line per layer: ``layer  0: [first codes, ..., last codes]``."""
+    first, last = preview["first"], preview["last"]
+    n_layers = len(first)
+    width = len(str(n_layers - 1))
+    for layer in range(n_layers):
         head = ", ".join(str(c) for c in first[layer])
         tail = ", ".join(str(c) for c in last[layer])
         out.say(f"  layer {layer:>{width}}: [{head}, ..., {tail}]")
@@ -152,6 +154,23 @@ def _check_suffix(path: Path, allowed: tuple[str, ...], what: str) -> str:
     suffix = path.suffix.lower()
     if suffix not in allowed:
         msg = f"{path}: cannot write {what} as {suffix or '(no suffix)'!r}; use one of {', '.join(allowed)}"
+        raise UsageError(msg)
+    return suffix
+
+
+def _check_output_file(path: Path, allowed: tuple[str, ...], what: str) -> str:
+    """The suffix of ``path`` once it is known to be writable as a file in an existing folder.
+
+    Checked before any work, so a typo in ``-o`` costs nothing and reads as one line.
+    """
+    suffix = _check_suffix(path, allowed, what)
+    if path.is_dir():
+        msg = f"{path}: is a folder; -o needs a file name ending in one of {', '.join(allowed)}"
+        raise UsageError(msg)
+    folder = path.parent
+    if not folder.is_dir():
+        state = "is not a folder" if folder.exists() else "does not exist"
+        msg = f"{path}: cannot write there, folder {folder} {state}"
         raise UsageError(msg)
     return suffix
 
@@ -217,6 +236,7 @@ def _reset_gpu_peak(device: str) -> None:
 def cmd_encode(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
     """``qtok encode IN... [-o OUT]``."""
     from .audio import load_audio
+    from .stats import code_preview
 
     targets = _output_targets(args.inputs, args.output, _CODE_FORMATS, "." + (args.format or "pt"), "codes")
     if args.format is not None and targets[0] is not None and targets[0].suffix.lower() != "." + args.format:
@@ -233,7 +253,7 @@ def cmd_encode(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
         if target is not None:
             target.parent.mkdir(parents=True, exist_ok=True)
             grid.save(target)
-        first, last = _preview_rows(grid)
+        preview = code_preview(grid, _PREVIEW)
         files.append(
             {
                 "input": name,
@@ -242,8 +262,8 @@ def cmd_encode(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
                 "duration_s": grid.duration,
                 "input_sample_rate": audio.sample_rate,
                 "encode_s": encode_s,
-                "first_codes": first,
-                "last_codes": last,
+                "first_codes": preview["first"],
+                "last_codes": preview["last"],
             }
         )
         out.say(f"{name}" + (f" -> {target}" if target is not None else ""))
@@ -254,14 +274,14 @@ def cmd_encode(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
         out.say(f"  device:      {codec.device} ({codec.name})")
         out.say(f"  encode time: {encode_s:.2f} s")
         out.say(f"  first and last {_PREVIEW} codes of each layer:")
-        _say_preview(out, grid)
+        _say_preview(out, preview)
     return _merge(files, codec)
 
 
 def cmd_decode(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
     """``qtok decode CODES -o OUT.wav``."""
     target = Path(args.output)
-    _check_suffix(target, _AUDIO_FORMATS, "audio")
+    _check_output_file(target, _AUDIO_FORMATS, "audio")
     grid = _load_grid(args.codes)
     codec = _codec_for_grid(args, grid)
     _reset_gpu_peak(codec.device)
@@ -300,25 +320,38 @@ def cmd_roundtrip(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
     return _merge(files, codec)
 
 
+def _encoding_half(report: Any) -> Any:
+    """:func:`~qtok_widgets.roundtrip.roundtrip` reports encoding as the first half of its
+    progress and decoding as the second; show the first half as 0..100 % (once)."""
+    if report is None:
+        return None
+    state = {"finished": False}
+
+    def half(done: int, total: int) -> None:
+        if state["finished"] or total <= 0:
+            return
+        done = min(total, 2 * done)
+        state["finished"] = done >= total
+        report(done, total)
+
+    return half
+
+
 def _roundtrip_one(
     name: str, target: Path | None, codec: Any, out: _Reporter, *, with_pesq: bool
 ) -> dict[str, Any]:
-    from .audio import load_audio
-    from .metrics import compare
+    from .roundtrip import roundtrip
 
-    audio = load_audio(name)
     _reset_gpu_peak(codec.device)
-    t0 = time.perf_counter()
-    grid = codec.encode(audio, progress=out.progress(f"encoding {name}"))
-    encode_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    decoded = codec.decode(grid)
-    decode_s = time.perf_counter() - t0
+    rt = roundtrip(
+        codec, name, progress=_encoding_half(out.progress(f"encoding {name}")), with_pesq=with_pesq
+    )
     peak = _peak_gpu_mb(codec.device)
+    audio, grid, decoded, quality = rt.original, rt.grid, rt.reconstructed, rt.metrics
+    encode_s, decode_s = rt.encode_s, rt.decode_s
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         decoded.save(target)
-    quality = compare(audio, decoded, with_pesq=with_pesq)
     out.say(f"{name}" + (f" -> {target}" if target is not None else ""))
     out.say(f"  codes shape:     [{grid.n_layers}, {grid.n_frames}]")
     out.say(f"  input duration:  {audio.duration:.2f} s ({audio.sample_rate} Hz)")
@@ -340,6 +373,8 @@ def _roundtrip_one(
         out.say(
             f"    PESQ-WB:                 {_fmt_opt(quality['pesq_wb'], '.2f')} (1..4.64, higher is better)"
         )
+    for note in quality["notes"]:
+        out.say(f"    note: {note}")
     out.say("  (waveform SNR ignores that a codec may resynthesise phase; judge by LSD/MCD/STOI too)")
     return {
         "input": name,
@@ -360,40 +395,13 @@ def _roundtrip_one(
         "mcd_db": quality["mcd_db"],
         "stoi": quality["stoi"],
         "pesq_wb": quality["pesq_wb"],
+        "metric_notes": quality["notes"],
     }
-
-
-def layer_usage(grid: Any) -> list[dict[str, Any]]:
-    """Per-layer code statistics over unmasked cells.
-
-    Returns
-    -------
-    list of dict
-        One per layer: ``layer``, ``distinct`` (distinct codes used), ``entropy_bits`` (Shannon
-        entropy of the code histogram, at most ``log2(codebook_size)``) and ``masked`` (cells).
-    """
-    import numpy as np
-
-    rows = []
-    for layer in range(grid.n_layers):
-        keep = ~grid.mask[layer]
-        codes = grid.codes[layer][keep]
-        counts = np.bincount(codes, minlength=grid.codebook_size) if codes.size else np.zeros(1)
-        p = counts[counts > 0] / max(1, codes.size)
-        entropy = float(-(p * np.log2(p)).sum()) if codes.size else 0.0
-        rows.append(
-            {
-                "layer": layer,
-                "distinct": int(np.count_nonzero(counts)),
-                "entropy_bits": entropy,
-                "masked": int((~keep).sum()),
-            }
-        )
-    return rows
 
 
 def cmd_info(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
     """``qtok info CODES``."""
+    from .stats import layer_usage
 
     grid = _load_grid(args.codes)
     fits = None
@@ -446,7 +454,7 @@ def _read_recipe(path: str) -> str:
 def cmd_edit(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
     """``qtok edit CODES --recipe RECIPE.json -o OUT``."""
     target = Path(args.output)
-    suffix = _check_suffix(target, _CODE_FORMATS + _AUDIO_FORMATS, "an edit")
+    suffix = _check_output_file(target, _CODE_FORMATS + _AUDIO_FORMATS, "an edit")
     recipe = _read_recipe(args.recipe)
     grid = _load_grid(args.codes)
     codec = _codec_for_grid(args, grid)

@@ -214,6 +214,33 @@ def test_roundtrip_json_has_the_required_keys(builtin_available, speech_path, tm
     assert "codes shape:     [16, 39]" in text
 
 
+def test_roundtrip_of_a_clip_too_short_for_stoi_notes_it(builtin_available, speech_path, tmp_path):
+    clip = load_audio(speech_path)
+    short = clip.samples[: int(0.025 * clip.sample_rate)]  # 25 ms: STOI's library cannot score it
+    path = tmp_path / "short.wav"
+    load_audio(short, sample_rate=clip.sample_rate).save(path)
+    text = ok(qtok("roundtrip", path, "--codec", "builtin")).stdout
+    assert "STOI:                    n/a" in text
+    assert "note: STOI needs more than 0.4 s of speech; the clip is 0.025 s" in text
+    data = one_json_object(qtok("roundtrip", path, "--codec", "builtin", "--json", "--no-pesq"))
+    assert data["stoi"] is None
+    assert data["lsd_db"] is not None
+    assert any("STOI" in note for note in data["metric_notes"])
+
+
+def test_file_names_the_output_encoding_cannot_show(encoded, speech_path, tmp_path):
+    """A non-UTF-8 file name under PYTHONIOENCODING=utf-8: the work is done and reported."""
+    name = os.fsdecode(os.fsencode(tmp_path) + b"/a\xff.npz")  # surrogate-escaped, as in sys.argv
+    env = {"PYTHONIOENCODING": "utf-8"}
+    proc = ok(qtok("encode", speech_path, "-o", name, "--codec", "builtin", env=env))
+    assert proc.stdout.splitlines()[0].endswith("a\\udcff.npz")
+    assert "layer 15: [" in proc.stdout  # the whole report, after the name
+    assert CodeGrid.load(name) == CodeGrid.load(encoded)
+    info = ok(qtok("info", name, env=env))
+    assert "masked cells: 0 of 800" in info.stdout
+    assert json.loads(ok(qtok("info", name, "--json", env=env)).stdout)["input"] == name
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("codec", ["builtin", "tiny-qwen"])
 def test_roundtrip_every_clip(request, clip_paths, tmp_path, codec):
@@ -352,11 +379,17 @@ def _bad_files(tmp_path: Path) -> dict[str, Path]:
             "cannot write an edit as '.mp3'",
         ),
         (["lab", "{tmp}/absent.ipynb", "--dry-run"], "absent.ipynb: no such notebook"),
+        (["decode", "{strings}", "-o", "{tmp}/missing/x.wav"], "folder {tmp}/missing does not exist"),
+        (["decode", "{strings}", "-o", "{tmp}/dir.wav"], "is a folder; -o needs a file name"),
+        (["edit", "{strings}", "--recipe", "{bad_recipe}", "-o", "{tmp}/no/e.wav"], "does not exist"),
+        (["edit", "{strings}", "--recipe", "{bad_recipe}", "-o", "{tmp}/dir.wav"], "is a folder"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(tmp_path, speech_path, argv, needle):
     files = {**_bad_files(tmp_path), "tmp": tmp_path, "speech": speech_path}
+    (tmp_path / "dir.wav").mkdir()
     args = [a.format(**files) for a in argv]
+    needle = needle.format(**files)
     # half of the cases with --json: errors never reach stdout either way
     extra = ["--json"] if len(needle) % 2 else []
     proc = qtok(*args, *extra)
