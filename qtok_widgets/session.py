@@ -1,98 +1,47 @@
 """EditSession: one recording's edits, with unlimited undo, replayable recipes and incremental decoding.
 
-An :class:`EditSession` holds the ``original`` grid, the current ``grid`` and a history of
-operations. Each method (``mask``, ``unmask``, ``replace``, ``replace_code``, ``splice``,
-``interpolate``, ``delete_frames``, ``duplicate_frames``) takes the arguments of the pure
-function of the same name in :mod:`qtok_widgets.edits` minus the grid, validates them, applies
-the edit and records it as a JSON-ready op dict; a rejected edit raises
-:class:`~qtok_widgets.errors.EditError` and leaves the session exactly as it was. The history
-keeps per-op deltas (the changed cells and the removed or inserted frames), never copies of the
-grid, so a long clip with thousands of edits stays small. ``to_json()`` writes a recipe that
-:meth:`EditSession.from_json` replays on a source grid (the grids that splice and interpolate
-take are embedded in it), ``to_python()`` writes code that does the same with the public API,
-and ``render()`` decodes the edited grid, re-decoding only the codec's decode chunks that
-changed since the previous render. Widgets subscribe with ``on_change`` to see every edit,
-undo, redo and reset as it happens.
+An :class:`EditSession` holds the ``original`` grid, the current ``grid`` and a
+:class:`~qtok_widgets.history.History` of operations. :meth:`EditSession.apply` is the one way
+an edit is committed: it takes an :class:`~qtok_widgets.ops.Op` (or its recipe dict), plans it
+against the current grid and records the operation with its delta. The methods ``mask``,
+``unmask``, ``replace``, ``replace_code``, ``splice``, ``interpolate``, ``randomize``,
+``delete_frames`` and ``duplicate_frames`` take the arguments of the pure function of the same
+name in :mod:`qtok_widgets.edits` minus the grid, build the operation and apply it; every other
+registered operation is reachable the same way as ``session.<name>(...)``. A rejected edit
+raises :class:`~qtok_widgets.errors.EditError` and leaves the session exactly as it was.
+
+``to_json()`` writes a recipe (:mod:`qtok_widgets.recipes`) that :meth:`EditSession.from_json`
+replays on a source grid, ``to_python()`` writes code that does the same with the public API,
+and ``render()`` decodes the edited grid, re-decoding only the codec's chunks that changed
+(:mod:`qtok_widgets.render`). Widgets subscribe with ``on_change`` to see every edit, undo,
+redo and reset as it happens.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import json
 import logging
 import os
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import edits
+from . import ops, recipes
 from .audio import Audio
 from .errors import EditError, GridError
 from .grid import CodeGrid
-from .selection import IndexSpec, Selection, select, spec_to_json, spec_to_python
+from .history import Entry, History
+from .ops import InterpolateResult
+from .recipes import RECIPE_FORMAT, RECIPE_VERSION
+from .render import Renderer, RenderInfo
+from .selection import IndexSpec, Selection, select
 
 __all__ = ["RECIPE_FORMAT", "RECIPE_VERSION", "EditSession", "RenderInfo"]
 
 log = logging.getLogger("qtok_widgets")
 
-RECIPE_FORMAT = "qtok-recipe"
-RECIPE_VERSION = 1
-
-#: op name -> (required keys, optional keys with defaults)
-_OP_SCHEMA: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
-    "mask": ((), {"frames": None, "layers": None}),
-    "unmask": ((), {"frames": None, "layers": None}),
-    "replace": (("code",), {"frames": None, "layers": None}),
-    "replace_code": (("old", "new"), {"layers": None}),
-    "splice": (("source", "dst_start"), {"src_frames": None, "layers": None, "mode": "replace"}),
-    "interpolate": ((), {"frames": None, "layers": None, "target": None, "alpha": 0.5, "target_start": None}),
-    "delete_frames": (("frames",), {}),
-    "duplicate_frames": (("frames",), {"times": 1}),
-    "reset": ((), {}),
-}
-OP_NAMES = tuple(_OP_SCHEMA)
-
 ChangeCallback = Callable[["EditSession", dict[str, Any]], Any]
-
-
-@dataclass(frozen=True)
-class RenderInfo:
-    """What the last :meth:`EditSession.render` did.
-
-    Attributes
-    ----------
-    decoded : list of tuple of int
-        Frame ranges ``[(start, stop), ...]`` that were decoded (runs of whole decode chunks).
-    n_frames : int
-        Frames in the rendered grid.
-    cached : bool
-        True when nothing had changed and the previous audio was returned.
-    """
-
-    decoded: list[tuple[int, int]]
-    n_frames: int
-    cached: bool = False
-
-    @property
-    def decoded_frames(self) -> int:
-        """Number of frames decoded."""
-        return sum(b - a for a, b in self.decoded)
-
-    @property
-    def reused_frames(self) -> int:
-        """Number of frames whose audio was reused from the previous render."""
-        return self.n_frames - self.decoded_frames
-
-
-@dataclass
-class _Entry:
-    op: dict[str, Any]
-    delta: edits.Delta
 
 
 class EditSession:
@@ -113,6 +62,8 @@ class EditSession:
         The grid the session started from.
     codec : Codec or None
         The codec used to decode and to interpolate.
+    last_selection : Selection or None
+        Frames and layers the last applied operation used (after rounding ``seconds=``).
 
     Examples
     --------
@@ -134,21 +85,12 @@ class EditSession:
         self._original = grid
         self._grid = grid
         self._codec = codec
-        self._undo: list[_Entry] = []
-        self._redo: list[_Entry] = []
+        self._history = History()
         self._grids: dict[str, CodeGrid] = {}
         self._callbacks: list[ChangeCallback] = []
-        # incremental rendering: the last rendered grid and its untrimmed, clipped samples
-        self._render_grid: CodeGrid | None = None
-        self._render_buf: np.ndarray | None = None
-        self._render_audio: Audio | None = None
-        self._original_buf: np.ndarray | None = None
-        self._original_audio: Audio | None = None
-        # one render at a time: the cached samples are patched in place
-        self._render_lock = threading.Lock()
-        self.last_render: RenderInfo | None = None
-        #: Frames and layers the last applied op used (after rounding ``seconds=``); None after reset.
+        self._renderer = Renderer(codec, grid) if codec is not None else None
         self.last_selection: Selection | None = None
+        self._last_change: tuple[list[tuple[int, int]], int] = ([], grid.n_frames)
 
     # ------------------------------------------------------------------ state
     @property
@@ -169,31 +111,41 @@ class EditSession:
     @property
     def history(self) -> list[dict[str, Any]]:
         """Applied ops, oldest first, as JSON-ready dicts (copies)."""
-        return [copy.deepcopy(e.op) for e in self._undo]
+        return [e.op.to_json() for e in self._history.done]
 
     @property
     def redo_history(self) -> list[dict[str, Any]]:
         """Undone ops that :meth:`redo` would re-apply, next first."""
-        return [copy.deepcopy(e.op) for e in reversed(self._redo)]
+        return [e.op.to_json() for e in self._history.undone]
+
+    @property
+    def operations(self) -> list[ops.Op]:
+        """Applied operations, oldest first (immutable objects; grid fields hold names)."""
+        return [e.op for e in self._history.done]
 
     @property
     def can_undo(self) -> bool:
         """True when there is an op to undo."""
-        return bool(self._undo)
+        return self._history.can_undo
 
     @property
     def can_redo(self) -> bool:
         """True when there is an undone op to redo."""
-        return bool(self._redo)
+        return self._history.can_redo
 
     @property
     def history_nbytes(self) -> int:
         """Memory held by the undo and redo history's deltas, in bytes."""
-        return sum(e.delta.nbytes for e in (*self._undo, *self._redo))
+        return self._history.nbytes
+
+    @property
+    def last_render(self) -> RenderInfo | None:
+        """What the last :meth:`render` decoded, or None before the first."""
+        return self._renderer.last if self._renderer is not None else None
 
     def __repr__(self) -> str:
         return (
-            f"EditSession({self._grid!r}, ops={len(self._undo)}, undone={len(self._redo)}, "
+            f"EditSession({self._grid!r}, ops={len(self._history.done)}, undone={len(self._history.undone)}, "
             f"codec={getattr(self._codec, 'name', None)!r})"
         )
 
@@ -207,6 +159,55 @@ class EditSession:
         """Resolve a selection against the current grid without editing (shows how seconds round)."""
         return select(self._grid, frames, layers, seconds=seconds)
 
+    # ------------------------------------------------------------------ committing
+    def apply(self, op: ops.Op | dict[str, Any]) -> Any:
+        """Apply one operation: the one way an edit is committed.
+
+        Parameters
+        ----------
+        op : Op or dict
+            An :class:`~qtok_widgets.ops.Op`, or an op dict as found in :attr:`history` or a
+            recipe's ``"ops"``. Grid fields (``source``, ``target``) hold a CodeGrid or name a
+            grid known to the session (``"original"``, or one embedded by :meth:`from_json`).
+
+        Returns
+        -------
+        CodeGrid or InterpolateResult
+            What the operation returns: the new grid (interpolate: with its snapping error).
+
+        Raises
+        ------
+        EditError
+            The operation is malformed or does not fit the grid; nothing changed.
+        """
+        if not isinstance(op, ops.Op):
+            op = ops.from_json(op)
+        context = ops.OpContext(sources=self._grids, codec=self._codec, original=self._original)
+        delta = op.plan(self._grid, context)
+        named = op.with_refs(self._ref)
+        grid = delta.apply(self._grid)
+        self.last_selection = delta.selection
+        dropped = self._history.push(Entry(named, delta))
+        self._set_grid(grid, delta)
+        if dropped:
+            self._forget_grids_of(dropped)
+        self._notify("reset" if isinstance(op, ops.Reset) else "apply", named, delta)
+        return op.result(grid, delta)
+
+    def __getattr__(self, name: str) -> Any:
+        """``session.<op>(...)`` for every registered operation without a method of its own."""
+        cls = ops.OPS.get(name) if not name.startswith("_") else None
+        if cls is None:
+            msg = f"{type(self).__name__!r} object has no attribute {name!r}"
+            raise AttributeError(msg)
+
+        def run(*args: Any, seconds: tuple[float, float] | None = None, **kwargs: Any) -> Any:
+            return self.apply(cls.create(self._grid, *args, seconds=seconds, **kwargs))
+
+        run.__name__ = name
+        run.__doc__ = cls.__doc__
+        return run
+
     # ------------------------------------------------------------------ operations
     def mask(
         self,
@@ -216,9 +217,7 @@ class EditSession:
         seconds: tuple[float, float] | None = None,
     ) -> CodeGrid:
         """Mask cells (see :func:`qtok_widgets.edits.mask`); returns the new grid."""
-        delta, sel = edits.plan_mask(self._grid, frames, layers, seconds=seconds, value=True)
-        op = {"op": "mask", **self._sel_json(sel)}
-        return self._commit(op, delta, sel)
+        return self.apply(ops.Mask.create(self._grid, frames, layers, seconds=seconds))
 
     def unmask(
         self,
@@ -228,9 +227,7 @@ class EditSession:
         seconds: tuple[float, float] | None = None,
     ) -> CodeGrid:
         """Unmask cells (see :func:`qtok_widgets.edits.unmask`); returns the new grid."""
-        delta, sel = edits.plan_mask(self._grid, frames, layers, seconds=seconds, value=False)
-        op = {"op": "unmask", **self._sel_json(sel)}
-        return self._commit(op, delta, sel)
+        return self.apply(ops.Unmask.create(self._grid, frames, layers, seconds=seconds))
 
     def replace(
         self,
@@ -241,27 +238,15 @@ class EditSession:
         seconds: tuple[float, float] | None = None,
     ) -> CodeGrid:
         """Set cells to one code (see :func:`qtok_widgets.edits.replace`); returns the new grid."""
-        if code is None:
-            msg = f"replace needs code=, an int in 0..{self._grid.codebook_size - 1}"
-            raise EditError(msg)
-        delta, sel = edits.plan_replace(self._grid, frames, layers, code, seconds=seconds)
-        op = {"op": "replace", **self._sel_json(sel), "code": int(code)}
-        return self._commit(op, delta, sel)
+        return self.apply(ops.Replace.create(self._grid, frames, layers, code, seconds=seconds))
 
     def replace_code(self, old: int, new: int, layers: IndexSpec = None) -> CodeGrid:
         """Replace every ``old`` code by ``new`` (see :func:`qtok_widgets.edits.replace_code`)."""
-        delta, sel = edits.plan_replace_code(self._grid, old, new, layers)
-        op = {
-            "op": "replace_code",
-            "old": int(old),
-            "new": int(new),
-            "layers": spec_to_json(sel.layers, self._grid.n_layers),
-        }
-        return self._commit(op, delta, sel)
+        return self.apply(ops.ReplaceCode.create(self._grid, old, new, layers))
 
     def splice(
         self,
-        source: CodeGrid,
+        source: CodeGrid | str,
         src_frames: IndexSpec = None,
         dst_start: int | None = None,
         layers: IndexSpec = None,
@@ -274,32 +259,20 @@ class EditSession:
         ``source`` is embedded in :meth:`to_json` recipes (once per distinct grid), or referred
         to as ``"original"`` when it equals the session's original grid.
         """
-        if dst_start is None:
-            msg = f"splice needs dst_start=, a frame in 0..{self._grid.n_frames}"
-            raise EditError(msg)
-        delta, sel = edits.plan_splice(
-            self._grid, source, src_frames, dst_start, layers, mode, seconds=seconds
-        )
-        op = {
-            "op": "splice",
-            "source": self._ref(source),
-            "src_frames": spec_to_json(sel.frames, source.n_frames),
-            "dst_start": int(dst_start),
-            "layers": spec_to_json(sel.layers, self._grid.n_layers),
-            "mode": mode,
-        }
-        return self._commit(op, delta, sel)
+        source = self._known(source, "source")
+        op = ops.Splice.create(self._grid, source, src_frames, dst_start, layers, mode, seconds=seconds)
+        return self.apply(op)
 
     def interpolate(
         self,
         frames: IndexSpec = None,
         layers: IndexSpec = None,
-        target: CodeGrid | None = None,
+        target: CodeGrid | str | None = None,
         alpha: float = 0.5,
         *,
         seconds: tuple[float, float] | None = None,
         target_start: int | None = None,
-    ) -> edits.InterpolateResult:
+    ) -> InterpolateResult:
         """Move cells toward a target in embedding space (see :func:`qtok_widgets.edits.interpolate`).
 
         Returns
@@ -307,123 +280,50 @@ class EditSession:
         InterpolateResult
             The new grid, the frames and layers used and the per-frame snapping error.
         """
-        delta, result = edits.plan_interpolate(
-            self._grid,
-            frames,
-            layers,
-            self._codec,
-            target,
-            alpha,
-            seconds=seconds,
-            target_start=target_start,
-        )
-        op = {
-            "op": "interpolate",
-            **self._sel_json(result.selection),
-            "target": None if target is None else self._ref(target),
-            "alpha": float(alpha),
-            "target_start": None if target_start is None else int(target_start),
-        }
-        self._commit(op, delta, result.selection)
-        return edits.InterpolateResult(self._grid, result.selection, result.error, result.relative_error)
+        target = None if target is None else self._known(target, "target")
+        op = ops.Interpolate.create(self._grid, frames, layers, target, alpha, target_start, seconds=seconds)
+        return self.apply(op)
+
+    def randomize(
+        self,
+        frames: IndexSpec = None,
+        layers: IndexSpec = None,
+        seed: int | None = None,
+        *,
+        seconds: tuple[float, float] | None = None,
+    ) -> CodeGrid:
+        """Draw new codes from each layer's own distribution (see :func:`qtok_widgets.edits.randomize`)."""
+        return self.apply(ops.Randomize.create(self._grid, frames, layers, seed, seconds=seconds))
 
     def delete_frames(
         self, frames: IndexSpec = None, *, seconds: tuple[float, float] | None = None
     ) -> CodeGrid:
         """Remove frames (see :func:`qtok_widgets.edits.delete_frames`); returns the new grid."""
-        delta, sel = edits.plan_delete_frames(self._grid, frames, seconds=seconds)
-        op = {"op": "delete_frames", "frames": spec_to_json(sel.frames, None)}
-        return self._commit(op, delta, sel)
+        return self.apply(ops.DeleteFrames.create(self._grid, frames, seconds=seconds))
 
     def duplicate_frames(
         self, frames: IndexSpec = None, *, seconds: tuple[float, float] | None = None, times: int = 1
     ) -> CodeGrid:
         """Repeat frames in place (see :func:`qtok_widgets.edits.duplicate_frames`)."""
-        delta, sel = edits.plan_duplicate_frames(self._grid, frames, seconds=seconds, times=times)
-        op = {"op": "duplicate_frames", "frames": spec_to_json(sel.frames, None), "times": int(times)}
-        return self._commit(op, delta, sel)
+        return self.apply(ops.DuplicateFrames.create(self._grid, frames, times, seconds=seconds))
 
     def reset(self) -> CodeGrid:
         """Go back to the original grid, as one undoable op; returns the grid."""
-        cur, orig = self._grid, self._original
-        if cur.shape == orig.shape:
-            layers, frames = np.nonzero((cur.codes != orig.codes) | (cur.mask != orig.mask))
-            delta = edits.plan_cells(
-                cur, layers, frames, orig.codes[layers, frames], orig.mask[layers, frames]
-            )
-            delta = dataclasses.replace(delta, old_n_samples=cur.n_samples, new_n_samples=orig.n_samples)
-        else:
-            delta = edits.Delta(
-                removed=np.arange(cur.n_frames, dtype=np.int64),
-                removed_codes=np.array(cur.codes),
-                removed_mask=np.array(cur.mask),
-                inserted=np.arange(orig.n_frames, dtype=np.int64),
-                inserted_codes=np.array(orig.codes),
-                inserted_mask=np.array(orig.mask),
-                old_n_samples=cur.n_samples,
-                new_n_samples=orig.n_samples,
-            )
-        return self._commit({"op": "reset"}, delta, None, kind="reset")
-
-    def apply(self, op: dict[str, Any]) -> CodeGrid | edits.InterpolateResult:
-        """Apply one op dict as found in :attr:`history` or a recipe's ``"ops"``.
-
-        ``source``/``target`` name a grid already known to the session (``"original"`` or one
-        embedded by :meth:`from_json`).
-        """
-        if not isinstance(op, dict):
-            msg = f"an op must be a dict like {{'op': 'mask', 'frames': '0:10'}}, got {type(op).__name__}"
-            raise EditError(msg)
-        name = op.get("op")
-        if name not in _OP_SCHEMA:
-            msg = f"unknown op {name!r}: use one of {', '.join(OP_NAMES)}"
-            raise EditError(msg)
-        required, optional = _OP_SCHEMA[name]
-        extra = sorted(set(op) - {"op", *required, *optional})
-        if extra:
-            msg = f"op {name!r} has unknown keys {extra}; allowed: {sorted({*required, *optional})}"
-            raise EditError(msg)
-        missing = [k for k in required if k not in op]
-        if missing:
-            msg = f"op {name!r} is missing {', '.join(missing)}"
-            raise EditError(msg)
-        args = {**optional, **{k: op[k] for k in (*required, *optional) if k in op}}
-        for key in ("frames", "layers", "src_frames"):
-            if key in args:
-                args[key] = _json_spec(args[key], key)
-        if name == "reset":
-            return self.reset()
-        if name == "splice":
-            args["source"] = self._lookup(args["source"], "source")
-        if name == "interpolate" and args["target"] is not None:
-            args["target"] = self._lookup(args["target"], "target")
-        return getattr(self, name)(**args)
+        return self.apply(ops.Reset())
 
     # ------------------------------------------------------------------ undo / redo
     def undo(self) -> CodeGrid:
         """Undo the last op; returns the grid. Raises EditError when there is nothing to undo."""
-        if not self._undo:
-            msg = "nothing to undo: the history is empty"
-            raise EditError(msg)
-        entry = self._undo[-1]
-        grid = entry.delta.revert(self._grid)
-        self._undo.pop()
-        self._redo.append(entry)
-        self._grid = grid
-        self._notify("undo", entry.op)
+        entry, grid = self._history.undo(self._grid)
+        self._set_grid(grid, entry.delta)
+        self._notify("undo", entry.op, entry.delta)
         return grid
 
     def redo(self) -> CodeGrid:
         """Re-apply the last undone op; returns the grid. Raises EditError when there is none."""
-        if not self._redo:
-            msg = "nothing to redo: no op has been undone since the last edit"
-            raise EditError(msg)
-        entry = self._redo[-1]
-        grid = entry.delta.apply(self._grid)
-        self._redo.pop()
-        self._undo.append(entry)
-        self._grid = grid
-        self._notify("redo", entry.op)
+        entry, grid = self._history.redo(self._grid)
+        self._set_grid(grid, entry.delta)
+        self._notify("redo", entry.op, entry.delta)
         return grid
 
     # ------------------------------------------------------------------ comparison
@@ -435,13 +335,7 @@ class EditSession:
         numpy.ndarray
             int64, shape ``(grid.n_frames,)``.
         """
-        origin = np.arange(self._original.n_frames, dtype=np.int64)
-        for entry in self._undo:
-            if entry.op["op"] == "reset":
-                origin = np.arange(self._original.n_frames, dtype=np.int64)
-            elif entry.delta.changes_length:
-                origin = entry.delta.frame_map(origin)
-        return origin
+        return self._history.origin_frames(self._original.n_frames)
 
     def diff(self) -> np.ndarray:
         """Cells of the current grid that differ from the original, codes or mask.
@@ -471,9 +365,11 @@ class EditSession:
     def on_change(self, callback: ChangeCallback) -> None:
         """Call ``callback(session, event)`` after every apply, undo, redo and reset.
 
-        ``event`` is ``{"kind": "apply" | "undo" | "redo" | "reset", "op": {...}}`` (for undo,
-        the op that was undone). Every callback runs even if an earlier one raises; the first
-        exception is then re-raised (the session has already changed).
+        ``event`` is ``{"kind": "apply" | "undo" | "redo" | "reset", "op": {...}, "frames":
+        [(start, stop), ...], "n_frames_before": int}`` (for undo, the op that was undone;
+        ``frames``, the runs of the current grid that changed). Every callback runs even if an
+        earlier one raises; the first exception is then re-raised (the session has already
+        changed).
         """
         if not callable(callback):
             msg = f"on_change needs a callable, got {type(callback).__name__}"
@@ -486,11 +382,20 @@ class EditSession:
         if callback in self._callbacks:
             self._callbacks.remove(callback)
 
-    def _notify(self, kind: str, op: dict[str, Any]) -> None:
+    def _set_grid(self, grid: CodeGrid, delta: Any) -> None:
+        before = self._grid.n_frames
+        self._grid = grid
+        self._last_change = (delta.changed_frames(grid.n_frames), before)
+        if self._renderer is not None:
+            self._renderer.mark(grid, self._last_change[0])
+
+    def _notify(self, kind: str, op: ops.Op, delta: Any) -> None:
+        frames, before = self._last_change
         first: BaseException | None = None
         for callback in list(self._callbacks):
+            event = {"kind": kind, "op": op.to_json(), "frames": list(frames), "n_frames_before": before}
             try:
-                callback(self, {"kind": kind, "op": copy.deepcopy(op)})
+                callback(self, event)
             except Exception as exc:  # every listener must hear about the change
                 log.exception("qtok: on_change callback %r failed", callback)
                 if first is None:
@@ -498,25 +403,12 @@ class EditSession:
         if first is not None:
             raise first
 
-    # ------------------------------------------------------------------ internals
-    def _commit(
-        self, op: dict[str, Any], delta: edits.Delta, sel: Selection | None = None, kind: str = "apply"
-    ) -> CodeGrid:
-        grid = delta.apply(self._grid)
-        self.last_selection = sel
-        self._undo.append(_Entry(op, delta))
-        dropped, self._redo = self._redo, []
-        self._grid = grid
-        if dropped:
-            self._forget_grids_of(dropped)
-        self._notify(kind, op)
-        return grid
-
-    def _sel_json(self, sel: Selection) -> dict[str, Any]:
-        return {
-            "frames": spec_to_json(sel.frames, self._grid.n_frames),
-            "layers": spec_to_json(sel.layers, self._grid.n_layers),
-        }
+    # ------------------------------------------------------------------ grid names
+    def _known(self, ref: Any, what: str) -> CodeGrid:
+        """The grid ``ref`` names, or ``ref`` itself when it is a CodeGrid."""
+        if isinstance(ref, CodeGrid):
+            return ref
+        return ops.OpContext(sources=self._grids, original=self._original).grid(ref, what)
 
     def _ref(self, grid: CodeGrid) -> str:
         """Name under which ``grid`` is stored for recipes: ``"original"`` or ``"grid<k>"``."""
@@ -535,44 +427,19 @@ class EditSession:
         self._grids[name] = grid
         return name
 
-    def _lookup(self, ref: Any, what: str) -> CodeGrid:
-        if isinstance(ref, CodeGrid):
-            return ref
-        if ref == "original":
-            return self._original
-        if isinstance(ref, str) and ref in self._grids:
-            return self._grids[ref]
-        known = ["original", *self._grids]
-        msg = f"{what} {ref!r} is not a known grid; use one of {', '.join(repr(k) for k in known)}"
-        raise EditError(msg)
-
-    def _forget_grids_of(self, dropped: list[_Entry]) -> None:
+    def _forget_grids_of(self, dropped: list[Entry]) -> None:
         """Drop embedded grids that only the discarded redo entries referred to."""
 
-        def refs(entries: list[_Entry]) -> set[str]:
-            return {e.op[k] for e in entries for k in ("source", "target") if isinstance(e.op.get(k), str)}
+        def refs(entries: list[Entry]) -> set[str]:
+            return {v for e in entries for v in e.op.refs().values() if isinstance(v, str)}
 
-        for name in refs(dropped) - refs(self._undo):
+        for name in refs(dropped) - refs(self._history.done):
             self._grids.pop(name, None)
 
     # ------------------------------------------------------------------ recipes
     def to_dict(self) -> dict[str, Any]:
         """The recipe as a JSON-ready dict (see :meth:`to_json`)."""
-        ops = self.history
-        used = []
-        for op in ops:
-            for key in ("source", "target"):
-                ref = op.get(key)
-                if isinstance(ref, str) and ref != "original" and ref not in used:
-                    used.append(ref)
-        g = self._original
-        return {
-            "format": RECIPE_FORMAT,
-            "version": RECIPE_VERSION,
-            "grid": {**g.metadata(), "n_layers": g.n_layers, "n_frames": g.n_frames},
-            "grids": {name: self._grids[name].to_dict() for name in used},
-            "ops": ops,
-        }
+        return recipes.make_recipe(self._original, self.operations, self._grids)
 
     def to_json(self, indent: int | None = None) -> str:
         """The edits as a recipe: JSON text that :meth:`from_json` replays on a source grid.
@@ -606,46 +473,15 @@ class EditSession:
         EditError
             Malformed recipe, a grid from another codec, or an op that does not apply.
         """
-        data = _read_recipe(recipe)
+        data = recipes.read_recipe(recipe)
         session = cls(grid, codec)
-        meta = data.get("grid")
-        if isinstance(meta, dict):
-            mismatches = [
-                f"{key} {meta[key]!r} (grid has {value!r})"
-                for key, value in (
-                    ("codec", grid.codec),
-                    ("n_layers", grid.n_layers),
-                    ("frame_rate", grid.frame_rate),
-                    ("sample_rate", grid.sample_rate),
-                    ("codebook_size", grid.codebook_size),
-                )
-                if key in meta and meta[key] != value
-            ]
-            if mismatches:
-                msg = "recipe was made for another codec: " + ", ".join(mismatches)
-                raise EditError(msg)
-        grids = data.get("grids", {}) or {}
-        if not isinstance(grids, dict):
-            msg = "recipe 'grids' must map names to embedded grids"
-            raise EditError(msg)
-        for name, body in grids.items():
-            if name == "original":
-                msg = "recipe 'grids' may not redefine 'original'"
-                raise EditError(msg)
-            try:
-                session._grids[name] = CodeGrid.from_dict(body, source=f"recipe grid {name!r}")
-            except GridError as exc:
-                raise EditError(str(exc)) from None
-        ops = data.get("ops")
-        if not isinstance(ops, list):
-            msg = "recipe 'ops' must be a list of op dicts"
-            raise EditError(msg)
-        for i, op in enumerate(ops):
+        recipes.check_source(data, grid)
+        session._grids.update(recipes.recipe_grids(data))
+        for i, op in enumerate(recipes.recipe_ops(data)):
             try:
                 session.apply(op)
             except EditError as exc:
-                name = op.get("op") if isinstance(op, dict) else None
-                msg = f"recipe op {i} ({name}): {exc}"
+                msg = f"recipe op {i} ({op.name}): {exc}"
                 raise EditError(msg) from None
         return session
 
@@ -662,38 +498,18 @@ class EditSession:
         str
             Source code; running it leaves the edited grid in ``session.grid``.
         """
-        data = self.to_dict()
-        lines = [
-            f"# Edits recorded by qtok_widgets.EditSession; expects `{grid}` (the source CodeGrid) and `{codec}`.",
-            "from qtok_widgets import CodeGrid, EditSession",
-            "",
-        ]
-        names = {"original": "session.original"}
-        for name, body in data["grids"].items():
-            var = f"source_{name}"
-            names[name] = var
-            lines.append(f"{var} = CodeGrid.from_dict({body!r})")
-        lines.append(f"session = EditSession({grid}, {codec})")
-        for op in data["ops"]:
-            lines.append("session." + _op_to_python(op, names))
-        return "\n".join(lines) + "\n"
+        return recipes.to_python(self.to_dict(), grid, codec)
 
     # ------------------------------------------------------------------ rendering
-    def _need_codec(self) -> Any:
-        if self._codec is None:
+    def _need_renderer(self) -> Renderer:
+        if self._renderer is None:
             msg = "this session has no codec: create it with EditSession(grid, codec) to render audio"
             raise EditError(msg)
-        return self._codec
+        return self._renderer
 
     def render_original(self) -> Audio:
         """Decoded audio of the original grid (decoded once, then cached)."""
-        self._need_codec()
-        with self._render_lock:
-            if self._original_audio is None:
-                buf = self._decode_all(self._original)
-                self._original_buf = buf
-                self._original_audio = self._to_audio(self._original, buf, "original")
-            return self._original_audio
+        return self._need_renderer().render_original()
 
     def render(self) -> Audio:
         """Decoded audio of the current grid, re-decoding only what changed since the last render.
@@ -711,145 +527,4 @@ class EditSession:
         Audio
             float32 samples, shape ``(grid.n_samples,)``, at the codec's sample rate.
         """
-        codec = self._need_codec()
-        with self._render_lock:
-            return self._render_locked(codec)
-
-    def _render_locked(self, codec: Any) -> Audio:
-        grid = self._grid
-        if self._render_grid is grid and self._render_audio is not None:
-            self.last_render = RenderInfo([], grid.n_frames, cached=True)
-            return self._render_audio
-        base, buf = self._render_grid, self._render_buf
-        if base is None and self._original_buf is not None:
-            base, buf = self._original, self._original_buf.copy()
-        try:
-            if base is None or buf is None or grid.n_frames == 0:
-                buf = self._decode_all(grid)
-                decoded = [(0, grid.n_frames)] if grid.n_frames else []
-            else:
-                buf, decoded = self._decode_changes(codec, base, buf, grid)
-        except BaseException:
-            # the cached samples may be half patched: forget them rather than reuse them
-            self._render_grid = self._render_buf = self._render_audio = None
-            raise
-        self._render_grid, self._render_buf = grid, buf
-        self._render_audio = self._to_audio(grid, buf, "edited")
-        self.last_render = RenderInfo(decoded, grid.n_frames, cached=False)
-        return self._render_audio
-
-    def _decode_all(self, grid: CodeGrid) -> np.ndarray:
-        codec = self._need_codec()
-        if grid.n_frames == 0:
-            return np.zeros(0, np.float32)
-        buf = np.array(codec.decode_range(grid, 0, grid.n_frames), dtype=np.float32)
-        return np.clip(buf, -1.0, 1.0, out=buf)  # stored clipped, as decode() returns it
-
-    def _decode_changes(
-        self, codec: Any, old: CodeGrid, buf: np.ndarray, new: CodeGrid
-    ) -> tuple[np.ndarray, list[tuple[int, int]]]:
-        n = new.n_frames
-        spf = new.samples_per_frame
-        chunks = [(int(a), int(b)) for a, b in codec.decode_chunks(n)]
-        if old.n_frames == n:
-            cols = np.flatnonzero(np.any((old.codes != new.codes) | (old.mask != new.mask), axis=0))
-            spans = [codec.affected_frames(a, b, n) for a, b in edits._runs(cols)]
-            reusable = set(chunks)
-            out = buf  # same length: patch the previous samples in place
-        else:
-            m = min(old.n_frames, n)
-            differs = np.flatnonzero(
-                np.any((old.codes[:, :m] != new.codes[:, :m]) | (old.mask[:, :m] != new.mask[:, :m]), axis=0)
-            )
-            first = int(differs[0]) if differs.size else m
-            if first >= n:  # pure truncation: the new last frame lost its right neighbour
-                first = n - 1
-            spans = [codec.affected_frames(first, n, n)] if n else []
-            reusable = {(int(a), int(b)) for a, b in codec.decode_chunks(old.n_frames)}
-            out = np.empty(n * spf, dtype=np.float32)
-        todo = [
-            c
-            for c in chunks
-            if c not in reusable or any(c[0] < hi and c[1] > lo for lo, hi in spans if hi > lo)
-        ]
-        if out is not buf:
-            todo_set = set(todo)
-            for a, b in chunks:
-                if (a, b) not in todo_set:
-                    out[a * spf : b * spf] = buf[a * spf : b * spf]
-        decoded: list[tuple[int, int]] = []
-        for a, b in todo:  # merge consecutive chunks into one decode_range call
-            if decoded and decoded[-1][1] == a:
-                decoded[-1] = (decoded[-1][0], b)
-            else:
-                decoded.append((a, b))
-        for a, b in decoded:
-            out[a * spf : b * spf] = np.clip(codec.decode_range(new, a, b), -1.0, 1.0)
-        return out, decoded
-
-    def _to_audio(self, grid: CodeGrid, buf: np.ndarray, what: str) -> Audio:
-        samples = buf[: grid.n_samples].copy()  # the cache is patched in place later
-        samples.flags.writeable = False
-        name = getattr(self._codec, "name", "codec")
-        return Audio(samples, grid.sample_rate, f"{what} {name}")
-
-
-# ---------------------------------------------------------------------------- helpers
-def _read_recipe(recipe: Any) -> dict[str, Any]:
-    if isinstance(recipe, os.PathLike):
-        path = Path(recipe)
-        if not path.is_file():
-            msg = f"{path}: no such recipe file"
-            raise EditError(msg)
-        recipe = path.read_text(encoding="utf-8", errors="replace")
-    if isinstance(recipe, (bytes, bytearray)):
-        recipe = bytes(recipe).decode("utf-8", errors="replace")
-    if isinstance(recipe, str):
-        try:
-            recipe = json.loads(recipe)
-        except json.JSONDecodeError as exc:
-            msg = f"recipe is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-            raise EditError(msg) from None
-    if not isinstance(recipe, dict):
-        msg = f"a recipe must be a JSON object with 'format' and 'ops', got {type(recipe).__name__}"
-        raise EditError(msg)
-    if recipe.get("format") != RECIPE_FORMAT:
-        msg = f"not an edit recipe: 'format' must be {RECIPE_FORMAT!r}, got {recipe.get('format')!r}"
-        raise EditError(msg)
-    if recipe.get("version") != RECIPE_VERSION:
-        msg = f"unsupported recipe version {recipe.get('version')!r}; this qtok_widgets reads version {RECIPE_VERSION}"
-        raise EditError(msg)
-    return recipe
-
-
-def _json_spec(value: Any, key: str) -> Any:
-    """Check that a recipe index spec is JSON-shaped: null, int, 'a:b' string or list of ints."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        return value
-    msg = f"'{key}' must be null, an int, a 'start:stop' string or a list of ints, got {value!r}"
-    raise EditError(msg)
-
-
-def _op_to_python(op: dict[str, Any], names: dict[str, str]) -> str:
-    name = op["op"]
-    if name == "reset":
-        return "reset()"
-    if name == "replace_code":
-        return f"replace_code({op['old']}, {op['new']}, layers={spec_to_python(op['layers'])})"
-    parts = []
-    if name == "splice":
-        parts.append(names[op["source"]])
-    for key, value in op.items():
-        if key in ("op", "source"):
-            continue
-        if key in ("frames", "layers", "src_frames"):
-            parts.append(f"{key}={spec_to_python(value)}")
-        elif key == "target":
-            parts.append(f"target={'None' if value is None else names[value]}")
-        else:
-            parts.append(f"{key}={value!r}")
-    return f"{name}({', '.join(parts)})"
+        return self._need_renderer().render()
