@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 import math
 import os
+import stat
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,14 +24,31 @@ import numpy as np
 
 from .errors import AudioError, AudioFileNotFoundError
 
-__all__ = ["DEFAULT_MAX_DURATION_S", "Audio", "load_audio", "resample"]
+__all__ = [
+    "DEFAULT_MAX_DURATION_S",
+    "DEFAULT_URL_TIMEOUT_S",
+    "Audio",
+    "check_regular_file",
+    "duration_limit",
+    "load_audio",
+    "open_regular_file",
+    "resample",
+    "url_timeout",
+]
 
 #: Longest input accepted by default, in seconds (1 hour). Override per call with
 #: ``max_duration_s=`` or for a whole process with the ``QTOK_MAX_DURATION_S`` variable.
+#: Codes files are held to the same limit (:func:`qtok_widgets.grid_io.max_frames`).
 DEFAULT_MAX_DURATION_S = 3600.0
 
-_URL_TIMEOUT_S = 30.0
+#: Overall deadline of a URL download, in seconds: connecting, waiting and reading all count.
+#: Override per call with ``url_timeout_s=`` or with the ``QTOK_URL_TIMEOUT_S`` variable.
+DEFAULT_URL_TIMEOUT_S = 30.0
+
 _URL_MAX_BYTES = 512 * 1024 * 1024
+# compressed formats whose length libsndfile takes from a header that may be wrong (an MP3's
+# first frame, a FLAC STREAMINFO, the first of chained Ogg streams): their packets are counted
+_HEADER_LENGTH_FORMATS = frozenset({"MP3", "MPEG", "FLAC", "OGG"})
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,11 +97,10 @@ class Audio:
 
     def resample(self, target_rate: int) -> Audio:
         """Return this audio at ``target_rate`` Hz (soxr, high quality); self if already there."""
-        if int(target_rate) == self.sample_rate:
+        target_rate = _rate(target_rate, "target_rate")
+        if target_rate == self.sample_rate:
             return self
-        return Audio(
-            resample(self.samples, self.sample_rate, int(target_rate)), int(target_rate), self.source
-        )
+        return Audio(resample(self.samples, self.sample_rate, target_rate), target_rate, self.source)
 
     def to_wav_bytes(self, subtype: str = "PCM_16") -> bytes:
         """Encode as a WAV file in memory (16-bit PCM by default)."""
@@ -125,9 +143,12 @@ def resample(samples: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarra
     numpy.ndarray
         float32, shape ``(round(n_samples * target_rate / orig_rate),)``.
     """
-    if orig_rate <= 0 or target_rate <= 0:
-        msg = f"sample rates must be > 0 Hz, got {orig_rate} -> {target_rate}"
+    if _whole_hz(orig_rate) is None or _whole_hz(target_rate) is None:
+        msg = (
+            f"sample rates must be > 0 Hz, whole numbers such as 24000, got {orig_rate!r} -> {target_rate!r}"
+        )
         raise AudioError(msg)
+    orig_rate, target_rate = int(orig_rate), int(target_rate)
     if orig_rate == target_rate:
         return np.asarray(samples, dtype=np.float32)
     import soxr
@@ -136,17 +157,183 @@ def resample(samples: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarra
     return np.asarray(out, dtype=np.float32)
 
 
-def _max_duration(max_duration_s: float | None) -> float:
-    if max_duration_s is not None:
-        return float(max_duration_s)
-    env = os.environ.get("QTOK_MAX_DURATION_S")
-    if env:
+def _positive_seconds(value: Any, name: str) -> float:
+    """``value`` as a finite number of seconds > 0, or an :class:`AudioError` naming ``name``."""
+    if isinstance(value, str):
         try:
-            return float(env)
+            value = float(value)
         except ValueError:
-            msg = f"QTOK_MAX_DURATION_S must be a number of seconds, got {env!r}"
+            msg = f"{name} must be a number of seconds, got {value!r}"
             raise AudioError(msg) from None
-    return DEFAULT_MAX_DURATION_S
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, (bool, np.bool_)):
+        msg = f"{name} must be a number of seconds, got {type(value).__name__} {value!r}"
+        raise AudioError(msg)
+    seconds = float(value)
+    if not (math.isfinite(seconds) and seconds > 0):
+        msg = f"{name} must be a finite number of seconds > 0, got {value!r}"
+        raise AudioError(msg)
+    return seconds
+
+
+def _seconds_setting(value: Any, name: str, env: str, default: float) -> float:
+    if value is not None:
+        return _positive_seconds(value, name)
+    text = os.environ.get(env)
+    if text:
+        return _positive_seconds(text.strip(), env)
+    return default
+
+
+def duration_limit(max_duration_s: float | None = None) -> float:
+    """The longest input accepted, in seconds: ``max_duration_s``, else ``QTOK_MAX_DURATION_S``,
+    else :data:`DEFAULT_MAX_DURATION_S` (3600).
+
+    Raises
+    ------
+    AudioError
+        The value is not a finite number of seconds > 0 (NaN, inf, a string, a list, ...);
+        the message names ``max_duration_s`` or ``QTOK_MAX_DURATION_S``.
+    """
+    return _seconds_setting(max_duration_s, "max_duration_s", "QTOK_MAX_DURATION_S", DEFAULT_MAX_DURATION_S)
+
+
+def url_timeout(url_timeout_s: float | None = None) -> float:
+    """The overall deadline of a URL download, in seconds: ``url_timeout_s``, else
+    ``QTOK_URL_TIMEOUT_S``, else :data:`DEFAULT_URL_TIMEOUT_S` (30).
+
+    Raises
+    ------
+    AudioError
+        The value is not a finite number of seconds > 0.
+    """
+    return _seconds_setting(url_timeout_s, "url_timeout_s", "QTOK_URL_TIMEOUT_S", DEFAULT_URL_TIMEOUT_S)
+
+
+# the name older callers use
+_max_duration = duration_limit
+
+
+def _whole_hz(value: Any) -> int | None:
+    """``value`` as a whole number of Hz > 0, or None when it is not one (a string, NaN, 0.5, True)."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value) if value > 0 else None
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        return int(value) if value > 0 else None
+    return None
+
+
+def _rate(value: Any, name: str) -> int:
+    """``value`` as a whole number of Hz > 0, or an :class:`AudioError` naming ``name``."""
+    rate = _whole_hz(value)
+    if rate is None:
+        msg = f"{name} must be > 0 Hz, a whole number such as 24000, got {value!r}"
+        raise AudioError(msg)
+    return rate
+
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((label for test, label in _FILE_KINDS if test(mode)), "not a regular file")
+
+
+def _refuse_kind(name: str, mode: int, what: str, error: type[Exception]) -> Exception:
+    kind = _kind(mode)
+    if kind == "a directory":
+        return error(f"{name}: is a directory, not {what}")
+    return error(f"{name}: is {kind}, not a regular file; only regular files are read as {what}")
+
+
+def check_regular_file(
+    path: str | os.PathLike[str], *, what: str = "an audio file", error: type[Exception] = AudioError
+) -> os.stat_result:
+    """Refuse at once anything but an existing regular file, without opening it.
+
+    A FIFO would block a reader forever and a device such as ``/dev/zero`` never ends, so both
+    (and symlinks to them, sockets and directories) are refused from their ``stat``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file; symlinks are followed.
+    what : str
+        What the file should be, for the message (``"an audio file"``, ``"a codes file"``).
+    error : type
+        The :class:`~qtok_widgets.errors.QtokError` subclass to raise.
+
+    Returns
+    -------
+    os.stat_result
+        The file's ``stat`` (``st_size`` in bytes).
+
+    Raises
+    ------
+    AudioFileNotFoundError
+        The path does not exist.
+    error
+        It is a directory, FIFO, device or socket, or cannot be examined.
+    """
+    name = os.fsdecode(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        msg = f"{name}: no such file"
+        raise AudioFileNotFoundError(msg) from None
+    except (OSError, ValueError) as exc:
+        msg = f"{name}: cannot read ({_first_line(exc)})"
+        raise error(msg) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _refuse_kind(name, st.st_mode, what, error)
+    return st
+
+
+def open_regular_file(
+    path: str | os.PathLike[str], *, what: str = "an audio file", error: type[Exception] = AudioError
+) -> BinaryIO:
+    """Open a regular file for binary reading, refusing anything else before reading a byte.
+
+    Like :func:`check_regular_file`, but race-free: the file is opened without blocking (a FIFO
+    does not wait for a writer) and the *opened* file's ``fstat`` decides.
+
+    Returns
+    -------
+    BinaryIO
+        An open ``rb`` file object; the caller closes it.
+    """
+    name = os.fsdecode(path)
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    )
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        msg = f"{name}: no such file"
+        raise AudioFileNotFoundError(msg) from None
+    except IsADirectoryError:
+        msg = f"{name}: is a directory, not {what}"
+        raise error(msg) from None
+    except (OSError, ValueError) as exc:
+        msg = f"{name}: cannot open ({_first_line(exc)})"
+        raise error(msg) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _refuse_kind(name, st.st_mode, what, error)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def load_audio(
@@ -155,6 +342,7 @@ def load_audio(
     target_rate: int | None = None,
     *,
     max_duration_s: float | None = None,
+    url_timeout_s: float | None = None,
 ) -> Audio:
     """Load speech from a file, bytes, URL or array as mono float32.
 
@@ -172,6 +360,10 @@ def load_audio(
         If given, resample to this rate (Hz) with soxr.
     max_duration_s : float, optional
         Refuse inputs longer than this many seconds (default 3600, or ``QTOK_MAX_DURATION_S``).
+        Compressed files are decoded to their end with a running sample count, so a file whose
+        header claims less than it holds is measured by what it holds.
+    url_timeout_s : float, optional
+        Overall deadline of a URL download in seconds (default 30, or ``QTOK_URL_TIMEOUT_S``).
 
     Returns
     -------
@@ -181,10 +373,13 @@ def load_audio(
     Raises
     ------
     AudioError
-        Missing file, unreadable or unsupported container, zero samples, NaN/Inf,
-        sample rate <= 0, or longer than ``max_duration_s``. The message names the source.
+        Missing file, not a regular file (FIFO, device), unreadable or unsupported container,
+        zero samples, NaN/Inf, sample rate <= 0, longer than ``max_duration_s``, a download
+        past its deadline, or an argument of the wrong type or range (named in the message).
     """
-    limit = _max_duration(max_duration_s)
+    limit = duration_limit(max_duration_s)
+    if target_rate is not None:
+        target_rate = _rate(target_rate, "target_rate")
     if isinstance(source, Audio):
         samples, rate, name = np.asarray(source.samples), source.sample_rate, source.source or "audio"
     elif _is_array(source):
@@ -206,7 +401,7 @@ def load_audio(
     elif isinstance(source, (str, os.PathLike)):
         text = os.fspath(source)
         if isinstance(text, str) and text.startswith(("http://", "https://")):
-            samples, rate, name = _decode_bytes(_fetch_url(text), text, limit)
+            samples, rate, name = _decode_bytes(_fetch_url(text, url_timeout(url_timeout_s)), text, limit)
         else:
             samples, rate, name = _read_path(Path(text), limit)
     else:
@@ -216,7 +411,7 @@ def load_audio(
         )
         raise AudioError(msg)
 
-    if not isinstance(rate, (int, np.integer, float)) or rate <= 0 or int(rate) != rate:
+    if _whole_hz(rate) is None:
         msg = f"{name}: sample rate must be a positive whole number of Hz, got {rate!r}"
         raise AudioError(msg)
     rate = int(rate)
@@ -238,10 +433,7 @@ def load_audio(
         samples = samples / peak
     audio = Audio(samples, rate, name)
     if target_rate is not None:
-        if target_rate <= 0:
-            msg = f"target_rate must be > 0 Hz, got {target_rate}"
-            raise AudioError(msg)
-        audio = audio.resample(int(target_rate))
+        audio = audio.resample(target_rate)
     return audio
 
 
@@ -285,16 +477,10 @@ def _to_mono_float(samples: np.ndarray, name: str) -> np.ndarray:
 
 def _read_path(path: Path, limit: float) -> tuple[np.ndarray, int, str]:
     name = str(path)
-    if not path.exists():
-        msg = f"{name}: no such file"
-        raise AudioFileNotFoundError(msg)
-    if path.is_dir():
-        msg = f"{name}: is a directory, not an audio file"
-        raise AudioError(msg)
-    if path.stat().st_size == 0:
-        msg = f"{name}: empty file (0 bytes)"
-        raise AudioError(msg)
-    with open(path, "rb") as fh:
+    with open_regular_file(path, what="an audio file") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            msg = f"{name}: empty file (0 bytes)"
+            raise AudioError(msg)
         return _decode_file(fh, name, limit)
 
 
@@ -305,27 +491,80 @@ def _decode_bytes(data: bytes, name: str, limit: float) -> tuple[np.ndarray, int
     return _decode_file(io.BytesIO(data), name, limit)
 
 
+def _too_long(name: str, duration_s: float | None, limit: float) -> AudioError:
+    if duration_s is None:
+        return AudioError(f"{name}: audio is longer than the limit of {limit:.0f} s (max_duration_s=)")
+    return AudioError(
+        f"{name}: audio is {duration_s:.1f} s long, above the limit of {limit:.0f} s (max_duration_s=)"
+    )
+
+
 def _decode_file(fh: BinaryIO, name: str, limit: float) -> tuple[np.ndarray, int, str]:
-    """Decode with libsndfile, falling back to FFmpeg (PyAV) for what it cannot read (M4A/AAC)."""
+    """Decode with libsndfile, falling back to FFmpeg (PyAV) for what it cannot read (M4A/AAC).
+
+    libsndfile reads a compressed file (MP3, FLAC, Ogg) only as far as its header says; the
+    packets are counted to the end of the file, and when they hold more than the header
+    claimed, the whole file is decoded with FFmpeg instead (never truncated silently).
+    """
     import soundfile as sf
 
     start = fh.tell()
     try:
         with sf.SoundFile(fh) as snd:
-            if snd.samplerate > 0 and snd.frames / snd.samplerate > limit:
-                msg = f"{name}: audio is {snd.frames / snd.samplerate:.1f} s long, above the limit of {limit:.0f} s (max_duration_s=)"
-                raise AudioError(msg)
+            rate = snd.samplerate
+            if rate > 0 and snd.frames / rate > limit:
+                raise _too_long(name, snd.frames / rate, limit)
             data = snd.read(dtype="float32", always_2d=True)
-            # (frames, channels): average the channels here, where the layout is known
-            return data.mean(axis=1, dtype=np.float32), snd.samplerate, name
+            header_length = snd.format in _HEADER_LENGTH_FORMATS
     except AudioError:
         raise
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
         fh.seek(start)
-    return _decode_with_av(fh, name, limit)
+        return _decode_with_av(fh, name, limit)
+    if header_length and rate > 0:
+        fh.seek(start)
+        held_s = _packet_duration_s(fh, name, limit)
+        read_s = data.shape[0] / rate
+        if held_s is not None and held_s > read_s + 0.25 + 0.01 * read_s:
+            fh.seek(start)
+            return _decode_with_av(fh, name, limit)
+    # (frames, channels): average the channels here, where the layout is known
+    return data.mean(axis=1, dtype=np.float32), rate, name
+
+
+def _packet_duration_s(fh: BinaryIO, name: str, limit: float) -> float | None:
+    """Seconds of audio in the packets of the first audio stream, counted to the end of the
+    file without decoding (None when FFmpeg cannot demux it); past ``limit`` it is refused."""
+    import av
+
+    try:
+        container = av.open(fh, mode="r")
+    except (av.error.FFmpegError, ValueError, OSError):
+        return None
+    total, time_base = 0, 0.0
+    try:
+        streams = [s for s in container.streams if s.type == "audio"]
+        if not streams or streams[0].time_base is None:
+            return None
+        stream = streams[0]
+        time_base = float(stream.time_base)
+        for packet in container.demux(stream):
+            total += packet.duration or 0
+            if total * time_base > limit:
+                raise _too_long(name, None, limit)
+    except AudioError:
+        raise
+    except (av.error.FFmpegError, ValueError, OSError):
+        pass  # a damaged tail: what was counted stands
+    finally:
+        container.close()
+    return total * time_base
 
 
 def _decode_with_av(fh: BinaryIO, name: str, limit: float) -> tuple[np.ndarray, int, str]:
+    """Decode every packet of the first audio stream to the end of the file, counting samples
+    as they come and refusing past ``limit``; packets FFmpeg finds invalid (a tag or a damaged
+    frame in the middle) are skipped, as the ffmpeg tool does."""
     import av
 
     try:
@@ -333,6 +572,8 @@ def _decode_with_av(fh: BinaryIO, name: str, limit: float) -> tuple[np.ndarray, 
     except (av.error.FFmpegError, ValueError, OSError) as exc:
         msg = f"{name}: unreadable or unsupported audio container ({_first_line(exc)}); readable: WAV, FLAC, OGG, MP3, M4A/AAC"
         raise AudioError(msg) from None
+    chunks: list[np.ndarray] = []
+    first_error: BaseException | None = None
     try:
         streams = [s for s in container.streams if s.type == "audio"]
         if not streams:
@@ -341,19 +582,22 @@ def _decode_with_av(fh: BinaryIO, name: str, limit: float) -> tuple[np.ndarray, 
         stream = streams[0]
         rate = stream.rate or stream.codec_context.sample_rate
         if container.duration is not None and container.duration / 1e6 > limit:
-            msg = f"{name}: audio is {container.duration / 1e6:.1f} s long, above the limit of {limit:.0f} s (max_duration_s=)"
-            raise AudioError(msg)
+            raise _too_long(name, container.duration / 1e6, limit)
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        chunks: list[np.ndarray] = []
         total = 0
-        for frame in container.decode(stream):
-            for out in resampler.resample(frame):
-                arr = out.to_ndarray().reshape(-1)
-                chunks.append(arr)
-                total += arr.size
+        for packet in container.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.error.InvalidDataError as exc:
+                first_error = first_error or exc
+                continue
+            for frame in frames:
+                for out in resampler.resample(frame):
+                    arr = out.to_ndarray().reshape(-1)
+                    chunks.append(arr)
+                    total += arr.size
             if rate and total / rate > limit:
-                msg = f"{name}: audio is longer than the limit of {limit:.0f} s (max_duration_s=)"
-                raise AudioError(msg)
+                raise _too_long(name, None, limit)
         for out in resampler.resample(None):
             chunks.append(out.to_ndarray().reshape(-1))
     except AudioError:
@@ -363,24 +607,55 @@ def _decode_with_av(fh: BinaryIO, name: str, limit: float) -> tuple[np.ndarray, 
         raise AudioError(msg) from None
     finally:
         container.close()
+    if not chunks and first_error is not None:
+        msg = f"{name}: could not decode audio ({_first_line(first_error)})"
+        raise AudioError(msg)
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     return samples.astype(np.float32), int(rate or 0), name
 
 
-def _fetch_url(url: str) -> bytes:
+def _fetch_url(url: str, timeout_s: float) -> bytes:
+    """Download ``url`` whole, within ``timeout_s`` seconds overall (a server that trickles
+    bytes is cut off at the deadline, not only one that falls silent) and ``_URL_MAX_BYTES``."""
+    import http.client
     import urllib.error
     import urllib.request
 
+    deadline = time.monotonic() + timeout_s
+    late = f"{url}: download did not finish within {timeout_s:g} s (url_timeout_s= or QTOK_URL_TIMEOUT_S)"
+    chunks: list[bytes] = []
+    size = 0
     try:
-        with urllib.request.urlopen(url, timeout=_URL_TIMEOUT_S) as resp:
-            data = resp.read(_URL_MAX_BYTES + 1)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+            # the socket's own timeout bounds one wait; the deadline bounds them all
+            sock = getattr(getattr(resp.fp, "raw", None), "_sock", None)
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AudioError(late)
+                if sock is not None:
+                    sock.settimeout(remaining)
+                chunk = resp.read1(1 << 16)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > _URL_MAX_BYTES:
+                    msg = f"{url}: download is larger than {_URL_MAX_BYTES // 2**20} MB"
+                    raise AudioError(msg)
+                chunks.append(chunk)
+    except AudioError:
+        raise
+    except TimeoutError:
+        raise AudioError(late) from None
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise AudioError(late) from None
         msg = f"{url}: could not download audio ({_first_line(exc)})"
         raise AudioError(msg) from None
-    if len(data) > _URL_MAX_BYTES:
-        msg = f"{url}: download is larger than {_URL_MAX_BYTES // 2**20} MB"
-        raise AudioError(msg)
-    return data
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        msg = f"{url}: could not download audio ({_first_line(exc)})"
+        raise AudioError(msg) from None
+    return b"".join(chunks)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -394,5 +669,15 @@ def _first_line(exc: BaseException) -> str:
 
 
 def frames_for(n_samples: int, samples_per_frame: int) -> int:
-    """Number of codec frames needed to cover ``n_samples`` (``ceil(n_samples / samples_per_frame)``)."""
-    return max(1, math.ceil(n_samples / samples_per_frame))
+    """Number of codec frames needed to cover ``n_samples`` (``ceil(n_samples / samples_per_frame)``).
+
+    Raises
+    ------
+    AudioError
+        ``n_samples`` is not a whole number >= 0 or ``samples_per_frame`` not one > 0.
+    """
+    for name, value, low in (("n_samples", n_samples, 0), ("samples_per_frame", samples_per_frame, 1)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or value < low:
+            msg = f"{name} must be a whole number >= {low}, got {value!r}"
+            raise AudioError(msg)
+    return max(1, -(-int(n_samples) // int(samples_per_frame)))

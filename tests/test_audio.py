@@ -337,9 +337,11 @@ def test_array_needs_a_sample_rate():
         load_audio(np.zeros(100, np.float32))
 
 
-def test_target_rate_must_be_positive(speech_path):
-    with pytest.raises(AudioError, match="target_rate must be > 0 Hz, got 0"):
-        load_audio(speech_path, target_rate=0)
+@pytest.mark.parametrize("rate", [0, -24000, 24000.5, "24000", [24000], float("nan"), True])
+def test_target_rate_must_be_positive_whole_hz(speech_path, rate):
+    with pytest.raises(AudioError, match=r"target_rate must be > 0 Hz, a whole number such as 24000, got ") as info:
+        load_audio(speech_path, target_rate=rate)
+    assert "\n" not in str(info.value)
 
 
 def test_unsupported_source_type():
