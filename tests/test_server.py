@@ -141,7 +141,7 @@ async def test_unknown_format_is_400(jp_fetch, speech_path):
         params={"format": "mp4"},
     )
     assert status == 400
-    assert body["message"].startswith("format='mp4' is not supported; use one of json, pt, npz")
+    assert body["message"].startswith("format='mp4' is not supported; use one of pt, npz, json")
 
 
 async def test_multipart_form_is_400(jp_fetch, speech_path):

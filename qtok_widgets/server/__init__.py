@@ -6,12 +6,15 @@ the wheel into ``etc/jupyter/jupyter_server_config.d``). Loading it registers th
 lazily on the first request that needs it and then serves every notebook and page on that
 server (``load_codec("server")`` in a kernel talks to it instead of loading its own copy).
 Encoding and decoding run in a thread pool, never on the tornado IO loop; calls into the one
-codec are serialised with a lock. Settings are traitlets on :class:`QtokExtension`, e.g.
+codec are serialised with a lock. The service also bounds the load: at most ``max_workers +
+max_queue`` uploads are taken at once (receiving, waiting or running), and it estimates how
+long a refused client should wait. Settings are traitlets on :class:`QtokExtension`, e.g.
 ``jupyter lab --QtokExtension.codec=builtin`` or ``c.QtokExtension.max_upload_mb = 50``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -57,9 +60,41 @@ class QtokExtension(LoggingConfigurable):
         help="Longest audio accepted for encoding, in seconds (longer inputs get 400).",
     ).tag(config=True)
 
+    max_codes_mb = Float(
+        64.0,
+        help=(
+            "Largest codes file accepted by decode and convert, and largest converted answer, in MB "
+            "(larger gets 413); an hour of 16-layer codes is under 15 MB in every format."
+        ),
+    ).tag(config=True)
+
     max_workers = Int(
         4,
         help="Threads that read, encode and decode uploads (calls into the codec itself take turns).",
+    ).tag(config=True)
+
+    max_queue = Int(
+        8,
+        help=(
+            "Uploads taken beyond the max_workers being worked on: at most max_workers + max_queue "
+            "at once (receiving, waiting or running); more get 503 with Retry-After."
+        ),
+    ).tag(config=True)
+
+    spool_mb = Float(
+        4.0,
+        help=(
+            "Request bodies larger than this many MB are written to a temporary file as they arrive "
+            "instead of being held in memory (0: always)."
+        ),
+    ).tag(config=True)
+
+    body_timeout_s = Float(
+        300.0,
+        help=(
+            "Seconds a request body may take to arrive in full after its headers; a slower client "
+            "gets 408 and is disconnected."
+        ),
     ).tag(config=True)
 
     @default("codec")
@@ -83,11 +118,19 @@ class QtokExtension(LoggingConfigurable):
     def _default_device(self) -> str | None:
         return os.environ.get("QTOK_DEVICE") or None
 
-    @validate("max_upload_mb")
-    def _check_max_upload(self, proposal: Any) -> float:
+    @validate("max_upload_mb", "max_codes_mb", "max_duration_s", "body_timeout_s")
+    def _check_positive(self, proposal: Any) -> float:
         value = float(proposal["value"])
-        if not value > 0:
-            msg = f"QtokExtension.max_upload_mb must be > 0 MB, got {value}"
+        if not (value > 0 and math.isfinite(value)):
+            msg = f"QtokExtension.{proposal['trait'].name} must be a finite number > 0, got {value}"
+            raise ValueError(msg)
+        return value
+
+    @validate("spool_mb")
+    def _check_spool(self, proposal: Any) -> float:
+        value = float(proposal["value"])
+        if not (value >= 0 and math.isfinite(value)):
+            msg = f"QtokExtension.spool_mb must be a finite number >= 0, got {value}"
             raise ValueError(msg)
         return value
 
@@ -99,10 +142,33 @@ class QtokExtension(LoggingConfigurable):
             raise ValueError(msg)
         return value
 
+    @validate("max_queue")
+    def _check_queue(self, proposal: Any) -> int:
+        value = int(proposal["value"])
+        if value < 0:
+            msg = f"QtokExtension.max_queue must be >= 0, got {value}"
+            raise ValueError(msg)
+        return value
+
     @property
     def max_upload_bytes(self) -> int:
         """The upload limit in bytes."""
         return int(self.max_upload_mb * _MB)
+
+    @property
+    def max_codes_bytes(self) -> int:
+        """The limit on codes files (uploads and converted answers) in bytes."""
+        return int(self.max_codes_mb * _MB)
+
+    @property
+    def spool_bytes(self) -> int:
+        """Bodies above this many bytes go to a temporary file."""
+        return int(self.spool_mb * _MB)
+
+    @property
+    def max_in_flight(self) -> int:
+        """Uploads taken at once: ``max_workers + max_queue``."""
+        return self.max_workers + self.max_queue
 
 
 class CodecService:
@@ -126,6 +192,11 @@ class CodecService:
         self.load_seconds: float | None = None
         self.requests = 0
         self.failures = 0
+        self.cancelled = 0
+        self.refused_busy = 0
+        self.in_flight = 0
+        self._slots_lock = threading.Lock()
+        self._work_s = 1.0  # running mean of one request's work, for Retry-After
 
     @property
     def loaded(self) -> bool:
@@ -164,6 +235,31 @@ class CodecService:
             return find_local_checkpoint() or "builtin"
         return None
 
+    def admit(self) -> bool:
+        """Take a slot for one upload; False when ``max_workers + max_queue`` are taken already."""
+        with self._slots_lock:
+            if self.in_flight >= self.config.max_in_flight:
+                self.refused_busy += 1
+                return False
+            self.in_flight += 1
+            return True
+
+    def release(self) -> None:
+        """Give back a slot taken by :meth:`admit` (once the request and its work have ended)."""
+        with self._slots_lock:
+            self.in_flight = max(0, self.in_flight - 1)
+
+    def record_work(self, seconds: float) -> None:
+        """Fold one request's work time into the running mean used by :meth:`retry_after_s`."""
+        with self._slots_lock:
+            self._work_s = 0.8 * self._work_s + 0.2 * max(0.0, seconds)
+
+    def retry_after_s(self) -> int:
+        """Whole seconds after which a refused client may try again: the work ahead of it, 1..60."""
+        with self._slots_lock:
+            ahead = self._work_s * self.in_flight / self.config.max_workers
+        return min(60, max(1, math.ceil(ahead)))
+
     def health(self) -> dict[str, Any]:
         """Codec name, device, load state, memory and limits as a JSON-ready dict (loads nothing)."""
         codec = self._codec
@@ -177,6 +273,10 @@ class CodecService:
             "max_upload_mb": self.config.max_upload_mb,
             "requests": self.requests,
             "failures": self.failures,
+            "in_flight": self.in_flight,
+            "max_in_flight": self.config.max_in_flight,
+            "refused_busy": self.refused_busy,
+            "cancelled": self.cancelled,
         }
 
     def shutdown(self) -> None:
