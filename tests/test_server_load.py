@@ -1,6 +1,12 @@
-"""A bounded load test of the qtok server extension on loopback.
+"""The qtok server extension under pressure, on loopback only.
 
-One real ``jupyter server`` process (built-in codec) gets 200 encode and decode requests, 8 at a
+The in-process tests (pytest-jupyter's server, built-in codec, limits set small) check the
+server's defences one by one: concurrent large uploads are spooled to disk, so the server's
+memory stays flat; a client that trickles its body is cut off; a full work queue answers 503
+with ``Retry-After``; a client that disconnects cancels its queued work. Each takes a few
+seconds and a handful of requests.
+
+The slow test starts one real ``jupyter server`` process (built-in codec) gets 200 encode and decode requests, 8 at a
 time, made from short slices of the real clips in ``tests/data``: one encode for every three
 decodes, as in an editing session, where audio is encoded once and its codes decoded again and
 again. Every answer must be a success and exactly what the codec gives when called directly
@@ -11,12 +17,16 @@ quiet machine, and the test fails past ``MAX_RUN_S``.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
+import tracemalloc
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -24,11 +34,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tornado.httpclient import HTTPClientError
 
 from qtok_widgets import CodeGrid, load_audio, load_codec
 from qtok_widgets.audio import Audio
 
-pytestmark = pytest.mark.slow
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 N_REQUESTS = 200
 CONCURRENCY = 8
@@ -64,6 +75,252 @@ def _call(url: str, path: str, body: bytes | None = None, *, timeout_s: float = 
             return resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
+
+
+# ---------------------------------------------------------------------------- defences, in process
+
+_MB = 1024 * 1024
+N_UPLOADS = 4
+UPLOAD_MB = 40
+SPOOL_MB = 1
+# what 4 concurrent 40 MB uploads may add to the server's traced memory at their peak
+UPLOAD_PEAK_LIMIT_MB = 24
+
+
+def _config(**qtok) -> dict:
+    return {
+        "ServerApp": {"jpserver_extensions": {"qtok_widgets": True}},
+        "QtokExtension": {"codec": "builtin", **qtok},
+    }
+
+
+def _service(serverapp):
+    return serverapp.web_app.settings["qtok_service"]
+
+
+def _wav_header(n_bytes: int, rate: int = 16000) -> bytes:
+    """A 16-bit mono WAV header announcing ``n_bytes`` of samples."""
+    return (
+        b"RIFF"
+        + struct.pack("<I", 36 + n_bytes)
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, rate, 2 * rate, 2, 16)
+        + b"data"
+        + struct.pack("<I", n_bytes)
+    )
+
+
+def _vm_hwm_mb() -> float | None:
+    """Peak resident memory of this process (Linux ``VmHWM``) in MB, or None elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def _reset_vm_hwm() -> bool:
+    """Reset the peak resident memory counter (Linux ``clear_refs``); False where refused."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+async def _raw_request(port: int, head: bytes, *, trickle_s: float | None = None, limit_s: float = 15.0):
+    """Send ``head`` on a raw socket, then one body byte every ``trickle_s`` (if given), and
+    return (answer bytes, seconds until the server closed the connection)."""
+
+    def talk() -> tuple[bytes, float]:
+        with socket.create_connection(("127.0.0.1", port), timeout=limit_s) as sock:
+            sock.sendall(head)
+            t0 = time.monotonic()
+            sock.settimeout(trickle_s or limit_s)
+            answer = b""
+            while time.monotonic() - t0 < limit_s:
+                try:
+                    data = sock.recv(65536)
+                except TimeoutError:
+                    try:
+                        sock.sendall(b"\0")
+                    except OSError:
+                        break
+                    continue
+                except OSError:
+                    break
+                if not data:
+                    break
+                answer += data
+            return answer, time.monotonic() - t0
+
+    return await asyncio.to_thread(talk)
+
+
+def _head(jp_serverapp, jp_base_url: str, path: str, length: int) -> bytes:
+    token = jp_serverapp.identity_provider.token
+    return (
+        f"POST {jp_base_url}qtok/api/{path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: token {token}\r\nContent-Type: application/octet-stream\r\n"
+        f"Content-Length: {length}\r\n\r\n"
+    ).encode()
+
+
+async def _wait_for(condition, what: str, limit_s: float = 10.0) -> None:
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {limit_s} s for {what}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    "jp_server_config",
+    [_config(max_upload_mb=2 * UPLOAD_MB, spool_mb=SPOOL_MB, max_duration_s=60, max_workers=2)],
+)
+async def test_concurrent_large_uploads_keep_memory_flat(jp_fetch):
+    # 4 x 40 MB of 16 kHz WAV (21 minutes each, above the 60 s limit) at once: the bodies go to
+    # temporary files, so the server's memory stays near its level before the uploads
+    header = _wav_header(UPLOAD_MB * _MB - 44)
+    block = memoryview(bytes(_MB))
+
+    async def producer(write):
+        await write(header)
+        sent = len(header)
+        while sent < UPLOAD_MB * _MB:
+            piece = block[: min(_MB, UPLOAD_MB * _MB - sent)]
+            await write(piece)
+            sent += len(piece)
+
+    async def upload():
+        with pytest.raises(HTTPClientError) as info:
+            await jp_fetch(
+                "qtok",
+                "api",
+                "encode",
+                method="POST",
+                body_producer=producer,
+                headers={"Content-Length": str(UPLOAD_MB * _MB)},
+                request_timeout=60,
+            )
+        return info.value.code, json.loads(info.value.response.body)["message"]
+
+    await jp_fetch("qtok", "api", "health")
+    reset = _reset_vm_hwm()
+    rss_before = _vm_hwm_mb()
+    tracemalloc.start()
+    try:
+        t0 = time.perf_counter()
+        answers = await asyncio.gather(*(upload() for _ in range(N_UPLOADS)))
+        wall_s = time.perf_counter() - t0
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    rss_peak = _vm_hwm_mb()
+    assert (
+        answers
+        == [(400, "request body: audio is 1310.7 s long, above the limit of 60 s (max_duration_s=)")]
+        * N_UPLOADS
+    )
+    rss = f"; peak RSS {rss_before:.0f} -> {rss_peak:.0f} MB" if reset and rss_peak is not None else ""
+    print(f"\n{N_UPLOADS} x {UPLOAD_MB} MB uploads in {wall_s:.1f} s: traced peak {peak / _MB:.1f} MB{rss}")
+    assert peak < UPLOAD_PEAK_LIMIT_MB * _MB, f"uploads raised traced memory by {peak / _MB:.0f} MB"
+
+
+@pytest.mark.parametrize("jp_server_config", [_config(body_timeout_s=1.0)])
+async def test_a_trickled_body_is_cut_off(jp_fetch, jp_serverapp, jp_http_port, jp_base_url):
+    await jp_fetch("qtok", "api", "health")
+    head = _head(jp_serverapp, jp_base_url, "encode", 100_000)
+    answer, seconds = await _raw_request(jp_http_port, head, trickle_s=0.1, limit_s=15)
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line == b"HTTP/1.1 408 Request Timeout"
+    body = json.loads(rest.partition(b"\r\n\r\n")[2])
+    assert body["message"].startswith("request body not received within 1 s (")
+    assert body["message"].endswith("MB arrived; QtokExtension.body_timeout_s)")
+    # answered and disconnected at the deadline, not when the client gave up
+    assert 0.9 < seconds < 5.0
+    service = _service(jp_serverapp)
+    await _wait_for(lambda: service.in_flight == 0, "the slot to be freed")
+
+
+@pytest.mark.parametrize("jp_server_config", [_config(max_workers=1, max_queue=1)])
+async def test_a_full_queue_answers_503_with_retry_after(jp_fetch, jp_serverapp, speech_path):
+    service = _service(jp_serverapp)
+    await jp_fetch("qtok", "api", "health", params={"load": "1"})
+    audio = speech_path.read_bytes()
+
+    def encode():
+        return jp_fetch("qtok", "api", "encode", method="POST", body=audio, request_timeout=60)
+
+    service.codec_lock.acquire()  # the codec is busy: work waits for it
+    try:
+        waiting = [asyncio.ensure_future(encode()) for _ in range(2)]
+        await _wait_for(lambda: service.in_flight == 2, "two uploads to be taken")
+        with pytest.raises(HTTPClientError) as info:
+            await encode()
+        assert info.value.code == 503
+        assert 1 <= int(info.value.response.headers["Retry-After"]) <= 60
+        assert json.loads(info.value.response.body)["message"] == (
+            "server busy: 2 uploads in progress, the most it takes at once "
+            f"(QtokExtension.max_workers + max_queue); retry after {info.value.response.headers['Retry-After']} s"
+        )
+    finally:
+        service.codec_lock.release()
+    answers = await asyncio.gather(*waiting)
+    assert [json.loads(r.body)["shape"][0] for r in answers] == [16, 16]
+    await _wait_for(lambda: service.in_flight == 0, "the slots to be freed")
+    # room again
+    assert json.loads((await encode()).body)["shape"][0] == 16
+    health = json.loads((await jp_fetch("qtok", "api", "health")).body)
+    assert health["refused_busy"] == 1
+    assert health["max_in_flight"] == 2
+
+
+@pytest.mark.parametrize("jp_server_config", [_config(max_workers=1, max_queue=2)])
+async def test_a_client_that_disconnects_cancels_its_queued_work(
+    jp_fetch, jp_serverapp, jp_http_port, jp_base_url, speech_path
+):
+    service = _service(jp_serverapp)
+    await jp_fetch("qtok", "api", "health", params={"load": "1"})
+    audio = speech_path.read_bytes()
+    head = _head(jp_serverapp, jp_base_url, "encode", len(audio))
+
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    jp_serverapp.log.addHandler(handler)
+    service.codec_lock.acquire()
+    try:
+        # two complete requests whose clients hang up while their work waits: the first on the
+        # worker thread (for the codec), the second in the pool's queue
+        socks = []
+        for _ in range(2):
+            sock = await asyncio.to_thread(socket.create_connection, ("127.0.0.1", jp_http_port), 10)
+            await asyncio.to_thread(sock.sendall, head + audio)
+            socks.append(sock)
+        await _wait_for(lambda: service.in_flight == 2, "both uploads to be taken")
+        await asyncio.sleep(0.2)
+        for sock in socks:
+            sock.close()
+        await _wait_for(lambda: service.cancelled == 2, "both requests to be cancelled")
+        await _wait_for(lambda: service.in_flight == 0, "the slots to be freed")
+    finally:
+        service.codec_lock.release()
+        jp_serverapp.log.removeHandler(handler)
+    lines = [r for r in records if r.startswith("qtok POST")]
+    assert len(lines) == 2
+    assert all(" 499: client disconnected; its work was cancelled in " in line for line in lines)
+    # the worker is free for the next client
+    assert (
+        json.loads((await jp_fetch("qtok", "api", "encode", method="POST", body=audio)).body)["shape"][0]
+        == 16
+    )
+    assert json.loads((await jp_fetch("qtok", "api", "health")).body)["cancelled"] == 2
+
+
+# ---------------------------------------------------------------------------- 200 requests, one process
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +434,7 @@ def _one(server_url: str, case: dict, kind: str) -> tuple[str, str, float]:
     return kind, "", elapsed
 
 
+@pytest.mark.slow
 def test_200_requests_8_at_a_time(server, cases):
     url = server["url"]
     jobs = [
