@@ -1,0 +1,74 @@
+// Colour mapping of cells: viridis by code value, or by how often the code occurs in its layer
+// (log scale). Masked cells have no colour here; the heatmap draws them as a grey checker.
+
+import { CODE_BITS, MASK_BIT } from "./wire.js";
+
+/** viridis, 9 control points. */
+export const VIRIDIS = [
+  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
+  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+];
+
+/** VIRIDIS expanded to 256 RGB entries: LUT[3 i], LUT[3 i + 1], LUT[3 i + 2]. */
+export const LUT = (() => {
+  const lut = new Uint8Array(256 * 3);
+  for (let i = 0; i < 256; i++) {
+    const p = (i / 255) * (VIRIDIS.length - 1);
+    const k = Math.min(Math.floor(p), VIRIDIS.length - 2);
+    const f = p - k;
+    for (let c = 0; c < 3; c++) lut[i * 3 + c] = Math.round(VIRIDIS[k][c] * (1 - f) + VIRIDIS[k + 1][c] * f);
+  }
+  return lut;
+})();
+
+/** LUT index (0..255) of a code in a codebook of `codebookSize` codes: 0 dark, size - 1 bright. */
+export function codeIndex(code, codebookSize) {
+  return Math.round((code / Math.max(1, codebookSize - 1)) * 255);
+}
+
+/** LUT index (0..255) of a code seen `count` times in a layer whose commonest code is seen `max` times. */
+export function frequencyIndex(count, max) {
+  return Math.round((Math.log1p(count) / Math.log1p(max || 1)) * 255);
+}
+
+/**
+ * How often each code occurs in each layer of the current grid.
+ * @param {Uint16Array} cur held cells, layer-major (nL x nF)
+ * @returns {{counts: Uint32Array, max: Uint32Array}} counts[l * codebookSize + code]; max[l] the
+ *   count of layer l's commonest code
+ */
+export function codeFrequencies(cur, nL, nF, codebookSize) {
+  const counts = new Uint32Array(nL * codebookSize);
+  const max = new Uint32Array(nL);
+  for (let l = 0; l < nL; l++) {
+    const row = l * nF;
+    const base = l * codebookSize;
+    for (let f = 0; f < nF; f++) counts[base + (cur[row + f] & CODE_BITS)]++;
+    let m = 0;
+    for (let c = 0; c < codebookSize; c++) m = Math.max(m, counts[base + c]);
+    max[l] = m;
+  }
+  return { counts, max };
+}
+
+/**
+ * A function (layer, value, rgb) -> rgb | null colouring held cells.
+ * @param {{mode: "code"|"frequency", codebookSize: number, freq: object|null}} p freq from
+ *   codeFrequencies(), used in "frequency" mode (without it cells are coloured by code)
+ * @returns {function(number, number, number[]): (number[]|null)} writes r, g, b into rgb and
+ *   returns it; null for a masked cell
+ */
+export function colourer({ mode, codebookSize, freq }) {
+  const byFrequency = mode === "frequency" && freq;
+  return (layer, value, rgb) => {
+    if (value & MASK_BIT) return null;
+    const code = value & CODE_BITS;
+    const idx = byFrequency
+      ? frequencyIndex(freq.counts[layer * codebookSize + code], freq.max[layer])
+      : codeIndex(code, codebookSize);
+    rgb[0] = LUT[idx * 3];
+    rgb[1] = LUT[idx * 3 + 1];
+    rgb[2] = LUT[idx * 3 + 2];
+    return rgb;
+  };
+}

@@ -1,0 +1,391 @@
+// TokenEditor front end (anywidget ES module): a canvas heatmap of codes (layers x frames) with
+// selection, edit actions, zoom/scroll, a waveform strip and Web Audio A/B playback. This file
+// wires the modules together for one view of the widget:
+//   wire.js     binary buffers -> typed arrays          state.js    messages from Python -> state
+//   layout.js   geometry, hit testing, selections        colour.js   cell colours
+//   heatmap.js  canvas painting                          playback.js Web Audio
+//   input.js    keys, pointer, wheel                     toolbar.js  toolbar from the "ops" message
+//   format.js   text of labels, info line, tooltip
+// Every action is sent to Python, which runs it on the EditSession and answers with a patch and
+// an "ack"; the browser never edits codes itself. docs/protocol.md describes every message and
+// the debug API (root.qtokDebug) that tests and benchmarks read.
+
+import { colourer, codeFrequencies } from "./colour.js";
+import { el } from "./dom.js";
+import { infoText, tooltipText } from "./format.js";
+import { createHeatmap } from "./heatmap.js";
+import { bindInput } from "./input.js";
+import {
+  cellCentre, clampView, computeLayout, scrollBar, v0FromScroll, zoomView,
+} from "./layout.js";
+import { createPlayer } from "./playback.js";
+import { cellAt, createState, handleMessage, startAction } from "./state.js";
+import { createToolbar, opKeys, readParams, withParam } from "./toolbar.js";
+
+function render({ model, el: host }) {
+  // ------------------------------------------------------------------ DOM
+  const root = el("div", { class: "qtok-editor", tabindex: "0", "data-lm-suppress-shortcuts": "true" });
+  root.setAttribute("data-p-suppress-shortcuts", "true");
+  const group = (...children) => el("span", { class: "qtok-group" }, children);
+  const editBar = el("div", { class: "qtok-toolbar qtok-edit-bar" });
+  const colourSelect = el("select", { class: "qtok-colour", title: "Colour cells by" }, [
+    el("option", { value: "code", text: "colour: code" }),
+    el("option", { value: "frequency", text: "colour: frequency" }),
+  ]);
+  const playBtn = el("button", { class: "qtok-btn qtok-play", title: "Play / stop (Space)", text: "▶ Play" });
+  const abBtn = el("button", { class: "qtok-btn qtok-ab", title: "A/B: which version plays (A)" });
+  const selOnly = el("input", { type: "checkbox", class: "qtok-selonly" });
+  const loopBox = el("input", { type: "checkbox", class: "qtok-loop" });
+  const zoomOut = el("button", { class: "qtok-btn qtok-zoom-out", title: "Zoom out (-)", text: "−" });
+  const zoomIn = el("button", { class: "qtok-btn qtok-zoom-in", title: "Zoom in (+)", text: "+" });
+  const zoomFit = el("button", { class: "qtok-btn qtok-zoom-fit", title: "Show all (0)", text: "Fit" });
+  const info = el("span", { class: "qtok-info" });
+  const playBar = el("div", { class: "qtok-toolbar qtok-play-bar" }, [
+    group(playBtn, abBtn,
+      el("label", { class: "qtok-check", title: "Play the selection only" }, [selOnly, " selection"]),
+      el("label", { class: "qtok-check", title: "Loop the selection (L)" }, [loopBox, " loop"])),
+    group(zoomOut, zoomIn, zoomFit), group(colourSelect), info,
+  ]);
+  const base = el("canvas", { class: "qtok-base" });
+  const overlay = el("canvas", { class: "qtok-overlay" });
+  const tooltip = el("div", { class: "qtok-tooltip" });
+  const stage = el("div", { class: "qtok-stage" }, [base, overlay, tooltip]);
+  const scroll = el("input", { type: "range", class: "qtok-scroll", min: "0", max: "1000", step: "1", value: "0", title: "Scroll" });
+  const message = el("div", { class: "qtok-message", role: "status" });
+  const historyList = el("ol", { class: "qtok-history-list" });
+  const historySummary = el("summary", { text: "History" });
+  const history = el("details", { class: "qtok-history" }, [historySummary, historyList]);
+  root.append(editBar, playBar, stage, scroll, message, history);
+  host.append(root);
+
+  // ------------------------------------------------------------------ state
+  const S = createState();
+  let view = { v0: 0, cellW: 0, fitted: true };
+  let L = computeLayout({ nLayers: 0, heightPx: model.get("height_px"), width: 800, showWaveform: false });
+  let freq = null; // per-layer code counts, for colour by frequency
+  let draftSel = null; // selection being dragged, not yet committed
+  let opKeyMap = new Map();
+  const timings = { paintMs: null, firstPaintMs: null };
+  const frameRate = () => model.get("frame_rate");
+  const setTrait = (name, value) => {
+    model.set(name, value);
+    model.save_changes();
+  };
+  const committedSelection = () => {
+    const sel = model.get("selection");
+    return sel && sel.frames ? sel : null;
+  };
+  const currentSelection = () => draftSel || committedSelection();
+
+  // ------------------------------------------------------------------ drawing
+  const heatmap = createHeatmap({ base, overlay, stage });
+  function computeFreq() {
+    freq = model.get("color_mode") === "frequency"
+      ? codeFrequencies(S.cur, S.nL, S.nF, model.get("codebook_size"))
+      : null;
+  }
+  function relayout() {
+    L = computeLayout({
+      nLayers: S.nL,
+      heightPx: model.get("height_px"),
+      width: stage.clientWidth || root.clientWidth || 800,
+      showWaveform: model.get("show_waveform"),
+    });
+    view = clampView(view, L, S.nF);
+    const bar = scrollBar(view, L, S.nF);
+    scroll.max = String(bar.max);
+    scroll.disabled = bar.disabled;
+    scroll.value = String(bar.value);
+  }
+  function scene() {
+    const colourMode = model.get("color_mode");
+    return {
+      S, L, view, colourMode,
+      colour: colourer({ mode: colourMode, codebookSize: model.get("codebook_size"), freq }),
+      layerNames: model.get("layer_names"),
+      showWaveform: model.get("show_waveform"),
+      frameRate: frameRate(),
+      selection: currentSelection(),
+      playhead: player.position(),
+      playing: player.isPlaying(),
+      // text colour of the surrounding theme (JupyterLab light or dark), for labels drawn on canvas
+      ink: getComputedStyle(root).color || "#333",
+    };
+  }
+  // drawBase(dirty): repaint the static layer; with dirty = [startFrame, stopFrame) and an
+  // unchanged view, only the image columns over those frames are recomputed.
+  function drawBase(dirty) {
+    const t0 = performance.now();
+    relayout();
+    heatmap.drawBase(scene(), dirty);
+    timings.paintMs = performance.now() - t0;
+  }
+  function drawOverlay() {
+    const sc = scene();
+    heatmap.drawOverlay(sc);
+    root.dataset.playhead = sc.playhead.toFixed(4);
+  }
+  function updateInfo() {
+    info.textContent = infoText({
+      nLayers: S.nL, nFrames: S.nF, frameRate: frameRate(), codecName: model.get("codec_name"), selection: currentSelection(),
+    });
+  }
+  function redraw() {
+    drawBase();
+    drawOverlay();
+    updateInfo();
+  }
+
+  // ------------------------------------------------------------------ actions
+  function say(text, error = false) {
+    message.textContent = text;
+    message.classList.toggle("qtok-error", error);
+  }
+  function sendAction(name, extra = {}) {
+    const id = startAction(S, name, performance.now());
+    const args = { ...extra };
+    const sel = committedSelection();
+    if (sel) args.selection = sel;
+    args.playhead = model.get("playhead");
+    model.send({ type: "action", id, name, args });
+    return id;
+  }
+  function act(name) {
+    const op = S.ops.find((o) => o.name === name);
+    if (op) {
+      const r = readParams(op, toolbar.texts(name));
+      if ("error" in r) {
+        say(r.error, true);
+        return;
+      }
+      sendAction(name, { params: r.params });
+    } else if (name === "paste" || name === "paste_source") {
+      sendAction(name, { paste_mode: toolbar.pasteMode() });
+    } else {
+      sendAction(name);
+    }
+  }
+  const toolbar = createToolbar({
+    bar: editBar,
+    onAction: act,
+    onEnter: act,
+    onParam: (op, param, value) => setTrait("op_params", withParam(model.get("op_params"), op, param, value)),
+    onPasteMode: (value) => setTrait("paste_mode", value),
+  });
+  toolbar.render(S.ops); // the widget's own actions until Python sends the operations
+
+  function setSelection(sel) {
+    draftSel = null;
+    setTrait("selection", sel || {});
+    drawBase();
+    drawOverlay();
+    updateInfo();
+  }
+  function setPlayhead(seconds) {
+    const dur = S.nF / frameRate();
+    setTrait("playhead", Math.max(0, Math.min(dur, seconds)));
+  }
+
+  // ------------------------------------------------------------------ playback
+  const player = createPlayer({
+    model,
+    S,
+    options: () => ({ loop: loopBox.checked, selectionOnly: selOnly.checked }),
+    say,
+    onChange: (which) => {
+      playBtn.textContent = which ? "■ Stop" : "▶ Play";
+      if (which) root.dataset.playing = which;
+      else delete root.dataset.playing;
+    },
+    onStop: setPlayhead,
+    onFrame: drawOverlay,
+  });
+  const togglePlay = () => (player.isPlaying() ? player.stop(true) : player.start());
+  playBtn.addEventListener("click", togglePlay);
+  function toggleAB() {
+    setTrait("ab", model.get("ab") === "edited" ? "original" : "edited");
+    if (player.isPlaying()) {
+      const pos = player.position();
+      player.stop(false);
+      player.start(pos);
+    }
+  }
+  abBtn.addEventListener("click", toggleAB);
+
+  // ------------------------------------------------------------------ zoom, scroll, pointer, keys
+  function zoom(factor, anchorX) {
+    view = zoomView(view, L, S.nF, factor, anchorX);
+    redraw();
+  }
+  function scrollBy(frames) {
+    view = { ...view, v0: view.v0 + frames };
+    redraw();
+  }
+  function fit() {
+    view = { ...view, fitted: true };
+    redraw();
+  }
+  scroll.addEventListener("input", () => {
+    view = { ...view, v0: v0FromScroll(Number(scroll.value), Number(scroll.max), view, L, S.nF) };
+    drawBase();
+    drawOverlay();
+  });
+  zoomIn.addEventListener("click", () => zoom(2));
+  zoomOut.addEventListener("click", () => zoom(0.5));
+  zoomFit.addEventListener("click", fit);
+
+  function showTooltip(h, e) {
+    if (h.zone !== "grid" || !S.nF) {
+      tooltip.style.display = "none";
+      return;
+    }
+    const names = model.get("layer_names");
+    tooltip.textContent = tooltipText({
+      layerName: names[h.layer] || "L" + h.layer, frame: h.frame, frameRate: frameRate(), ...cellAt(S, h.layer, h.frame),
+    });
+    tooltip.style.display = "block";
+    const r = stage.getBoundingClientRect();
+    tooltip.style.left = Math.min(e.clientX - r.left + 12, L.width - 220) + "px";
+    tooltip.style.top = e.clientY - r.top + 14 + "px";
+  }
+  function command(cmd) {
+    if (cmd.action) act(cmd.action);
+    else if (cmd.focus) toolbar.focus(cmd.focus) || act(cmd.focus);
+    else if (cmd.zoom) zoom(cmd.zoom);
+    else if (cmd.scroll) scrollBy((L.plotW / view.cellW) * cmd.scroll);
+    else if (cmd.command === "play") togglePlay();
+    else if (cmd.command === "ab") toggleAB();
+    else if (cmd.command === "loop") setTrait("loop", !loopBox.checked);
+    else if (cmd.command === "fit") fit();
+    else if (cmd.command === "clear") setSelection(null);
+  }
+  const unbindInput = bindInput({
+    root,
+    overlay,
+    geometry: () => ({ L, view, nF: S.nF, nL: S.nL }),
+    selection: committedSelection,
+    draft: (sel) => {
+      draftSel = sel;
+      drawOverlay();
+      updateInfo();
+    },
+    commit: setSelection,
+    seek: (seconds) => {
+      setPlayhead(seconds);
+      if (player.isPlaying()) player.start(seconds);
+      drawOverlay();
+    },
+    seconds: (frames) => frames / frameRate(),
+    zoom,
+    scrollFrames: scrollBy,
+    hover: showTooltip,
+    leave: () => (tooltip.style.display = "none"),
+    command,
+    keys: () => opKeyMap,
+  });
+
+  // ------------------------------------------------------------------ messages from Python
+  function onCustom(msg, buffers) {
+    const fx = handleMessage(S, msg, buffers || [], performance.now());
+    if (!fx) return;
+    if (fx.kind === "grid") {
+      computeFreq();
+      view = { ...view, fitted: true };
+      redraw();
+      root.dataset.ready = "true";
+      timings.firstPaintMs = timings.paintMs;
+    } else if (fx.kind === "patch") {
+      computeFreq();
+      drawBase(fx.dirty || undefined);
+      drawOverlay();
+      updateInfo();
+    } else if (fx.kind === "ack") {
+      if (fx.ms !== null) root.dataset.lastActionMs = fx.ms.toFixed(2);
+      root.dataset.acks = String(S.acks);
+    } else if (fx.kind === "envelope") {
+      drawBase();
+      drawOverlay();
+    } else if (fx.kind === "pcm") {
+      player.pcmArrived(fx.which);
+    } else if (fx.kind === "ops") {
+      opKeyMap = opKeys(S.ops);
+      toolbar.render(S.ops);
+      syncControls();
+    }
+  }
+
+  // ------------------------------------------------------------------ form controls <-> traits
+  function syncControls() {
+    toolbar.sync(model.get("op_params") || {});
+    toolbar.setPasteMode(model.get("paste_mode"));
+    colourSelect.value = model.get("color_mode");
+    loopBox.checked = model.get("loop");
+    abBtn.textContent = model.get("ab") === "edited" ? "B: edited" : "A: original";
+    abBtn.classList.toggle("qtok-ab-original", model.get("ab") === "original");
+    toolbar.button("undo").disabled = !model.get("can_undo");
+    toolbar.button("redo").disabled = !model.get("can_redo");
+    const labels = model.get("history_labels");
+    historySummary.textContent = `History (${labels.length} edit${labels.length === 1 ? "" : "s"})`;
+    historyList.replaceChildren(...labels.map((s) => el("li", { text: s })));
+    const src = model.get("source_info");
+    const pasteSource = toolbar.button("paste_source");
+    pasteSource.disabled = !src;
+    pasteSource.title = src || "Load a second clip with editor.load_source(other)";
+    say(model.get("message"), model.get("message_kind") === "error");
+  }
+  colourSelect.addEventListener("change", () => setTrait("color_mode", colourSelect.value));
+  loopBox.addEventListener("change", () => setTrait("loop", loopBox.checked));
+
+  const traitHandlers = [
+    ["change:selection", () => { draftSel = null; drawBase(); drawOverlay(); updateInfo(); }],
+    ["change:playhead", () => { if (!player.isPlaying()) drawOverlay(); }],
+    ["change:color_mode", () => { computeFreq(); drawBase(); syncControls(); }],
+    ["change:height_px change:show_waveform change:layer_names", redraw],
+    [
+      "change:message change:message_kind change:history_labels change:can_undo change:can_redo " +
+        "change:op_params change:paste_mode change:loop change:ab change:source_info",
+      syncControls,
+    ],
+  ];
+  for (const [ev, fn] of traitHandlers) model.on(ev, fn);
+  model.on("msg:custom", onCustom);
+  const resize = new ResizeObserver(() => {
+    if (Math.abs((stage.clientWidth || 0) - L.width) > 1) redraw();
+  });
+  resize.observe(stage);
+  syncControls();
+
+  // The debug API (docs/protocol.md): read-only copies of what this view holds, for tests and
+  // benchmarks. data-ready, data-acks, data-last-action-ms, data-playing and data-playhead on
+  // the root say the same things to CSS selectors.
+  const cellsOf = (which) => {
+    const original = which === "original";
+    const nFrames = original ? S.nOF : S.nF;
+    return { nLayers: S.nL, nFrames, values: (original ? S.orig : S.cur).slice() };
+  };
+  root.qtokDebug = Object.freeze({
+    cells: (which = "edited") => cellsOf(which),
+    frameMap: () => (S.origin ? S.origin.slice() : null),
+    layout: () => ({ ...L }),
+    view: () => ({ ...view }),
+    cellCentre: (frame, layer) => cellCentre(L, view, frame, layer),
+    envelope: (which = "edited") => {
+      const env = S.env[which];
+      return env ? { bins: env.bins, data: env.data.slice() } : null;
+    },
+    timings: () => ({ ...timings, lastActionMs: S.lastActionMs }),
+    traffic: () => ({ gridBytes: S.gridBytes, patches: S.patches, patchBytes: S.patchBytes, acks: S.acks }),
+    ops: () => S.ops.map((o) => o.name),
+  });
+  model.send({ type: "hello" });
+
+  return () => {
+    player.close();
+    resize.disconnect();
+    unbindInput();
+    for (const [ev, fn] of traitHandlers) model.off(ev, fn);
+    model.off("msg:custom", onCustom);
+  };
+}
+
+export default { render };

@@ -1,0 +1,157 @@
+// Input: keys, mouse drags, the wheel and the tooltip. keyCommand() is the pure keyboard map;
+// bindInput() turns DOM events into selections, seeks, zooms and commands through callbacks,
+// so that this module holds no editor state beyond the drag in progress.
+
+import { dragSelection, frameAt, hitTest } from "./layout.js";
+
+/**
+ * What a key press asks for.
+ * @param {{key: string, ctrl: boolean, meta: boolean, shift: boolean, inField: boolean}} e
+ *   inField: the key went to a text or number input (then only Ctrl/Cmd+Z/Y are shortcuts)
+ * @param {Map<string, {op: string, does: string}>} keys operation keys (toolbar.js opKeys())
+ * @returns {object|null} {action: name}, {focus: op}, {command: "play" | "ab" | "loop" | "fit"
+ *   | "clear"}, {zoom: factor}, {scroll: fraction of the visible width}, {field: true} (a key
+ *   for the input itself: keep it from the page), or null (not ours). The widget's own keys
+ *   come before the operations' keys, so an operation cannot take them.
+ */
+export function keyCommand(e, keys) {
+  const mod = e.ctrl || e.meta;
+  const k = e.key.toLowerCase();
+  if (mod && k === "z") return { action: e.shift ? "redo" : "undo" };
+  if (mod && k === "y") return { action: "redo" };
+  if (e.inField) return { field: true };
+  if (mod && k === "c") return { action: "copy" };
+  if (mod && k === "v") return { action: "paste" };
+  if (mod) return null;
+  if (e.key === " ") return { command: "play" };
+  if (k === "a") return { command: "ab" };
+  if (k === "l") return { command: "loop" };
+  if (e.key === "+" || e.key === "=") return { zoom: 2 };
+  if (e.key === "-") return { zoom: 0.5 };
+  if (e.key === "0") return { command: "fit" };
+  if (e.key === "Escape") return { command: "clear" };
+  if (e.key === "ArrowRight") return { scroll: 0.1 };
+  if (e.key === "ArrowLeft") return { scroll: -0.1 };
+  const op = keys && keys.get(k);
+  if (op) return op.does === "focus" ? { focus: op.op } : { action: op.op };
+  return null;
+}
+
+/** Whether a key event's target is an input where letters are typed (number or text). */
+export function isTextField(target) {
+  return (
+    typeof HTMLInputElement !== "undefined" &&
+    target instanceof HTMLInputElement &&
+    (target.type === "number" || target.type === "text")
+  );
+}
+
+/**
+ * Listen to the editor's pointer, wheel and key events.
+ * @param {object} o
+ * @param {HTMLElement} o.root the editor (keys)
+ * @param {HTMLCanvasElement} o.overlay the top canvas (pointer, wheel)
+ * @param {function(): {L, view, nF, nL}} o.geometry the current layout, view and grid size
+ * @param {function(): object|null} o.selection the committed selection
+ * @param {function(object|null)} o.draft show a selection being dragged (null: none)
+ * @param {function(object|null)} o.commit commit a selection
+ * @param {function(number)} o.seek move the playhead to seconds
+ * @param {function(number): number} o.seconds frames -> seconds
+ * @param {function(number, number=)} o.zoom zoom by a factor around an x
+ * @param {function(number)} o.scrollFrames scroll by frames
+ * @param {function(object, PointerEvent)} o.hover the pointer is over hitTest() result h
+ * @param {function()} o.leave the pointer left the canvas
+ * @param {function(object)} o.command run a keyCommand() result
+ * @param {function(): Map} o.keys the operations' keys
+ * @returns {function()} removes the listeners
+ */
+export function bindInput(o) {
+  const { root, overlay } = o;
+  let drag = null;
+  const hit = (e) => {
+    const r = overlay.getBoundingClientRect();
+    const { L, view, nF, nL } = o.geometry();
+    return hitTest(L, view, nF, nL, e.clientX - r.left, e.clientY - r.top);
+  };
+  const update = (h) => {
+    const { nF, nL } = o.geometry();
+    drag.sel = dragSelection(drag, h, nF, nL);
+    o.draft(drag.sel);
+  };
+
+  const down = (e) => {
+    if (!o.geometry().nF || e.button !== 0) return;
+    root.focus({ preventScroll: true });
+    const h = hit(e);
+    if (h.zone === "none") return;
+    overlay.setPointerCapture(e.pointerId);
+    drag = { start: h, zone: h.zone, shift: e.shiftKey, prev: o.selection(), moved: false };
+    update(h);
+    e.preventDefault();
+  };
+  const move = (e) => {
+    const h = hit(e);
+    if (drag) {
+      if (Math.abs(h.x - drag.start.x) > 3 || Math.abs(h.y - drag.start.y) > 3) drag.moved = true;
+      update(h);
+    }
+    o.hover(h, e);
+  };
+  const up = (e) => {
+    const d = drag;
+    if (!d) return;
+    drag = null;
+    if ((d.zone === "axis" || d.zone === "wave") && !d.moved) {
+      // a click on the time axis or waveform seeks
+      const h = hit(e);
+      const { L, view } = o.geometry();
+      o.draft(null);
+      o.seek(Math.max(0, o.seconds(frameAt(L, view, h.x))));
+      return;
+    }
+    o.commit(d.sel);
+  };
+  const wheel = (e) => {
+    const focused = root.contains(document.activeElement);
+    const horizontal = e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY);
+    if (horizontal) {
+      const d = e.shiftKey ? e.deltaY || e.deltaX : e.deltaX;
+      o.scrollFrames(d / o.geometry().view.cellW);
+      e.preventDefault();
+    } else if (e.ctrlKey || e.metaKey || focused) {
+      // pinch arrives as ctrl+wheel; a plain wheel zooms once the editor has focus
+      o.zoom(Math.exp(-e.deltaY * 0.002), hit(e).x);
+      e.preventDefault();
+    }
+  };
+  const key = (e) => {
+    const cmd = keyCommand(
+      { key: e.key, ctrl: e.ctrlKey, meta: e.metaKey, shift: e.shiftKey, inField: isTextField(e.target) },
+      o.keys(),
+    );
+    if (!cmd) return;
+    if (cmd.field) {
+      e.stopPropagation(); // the input's own key: not a notebook shortcut
+      return;
+    }
+    o.command(cmd);
+    e.preventDefault();
+    e.stopPropagation();
+  };
+  const leave = () => o.leave();
+
+  overlay.addEventListener("pointerdown", down);
+  overlay.addEventListener("pointermove", move);
+  overlay.addEventListener("pointerup", up);
+  overlay.addEventListener("pointerleave", leave);
+  overlay.addEventListener("wheel", wheel, { passive: false });
+  root.addEventListener("keydown", key);
+  return () => {
+    overlay.removeEventListener("pointerdown", down);
+    overlay.removeEventListener("pointermove", move);
+    overlay.removeEventListener("pointerup", up);
+    overlay.removeEventListener("pointerleave", leave);
+    overlay.removeEventListener("wheel", wheel);
+    root.removeEventListener("keydown", key);
+  };
+}
