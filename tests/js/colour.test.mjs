@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  LUT, VIRIDIS, codeFrequencies, codeIndex, colourer, frequencyIndex,
+} from "../../qtok_widgets/widgets/frontend/colour.js";
+
+const rgbAt = (i) => [LUT[3 * i], LUT[3 * i + 1], LUT[3 * i + 2]];
+
+test("the lookup table runs from viridis's first colour to its last through its control points", () => {
+  assert.equal(LUT.length, 256 * 3);
+  assert.deepEqual(rgbAt(0), VIRIDIS[0]);
+  assert.deepEqual(rgbAt(255), VIRIDIS[8]);
+  // 255 / 8 is not whole: the middle control point lands between entries 127 and 128
+  const mid = rgbAt(128);
+  for (let c = 0; c < 3; c++) assert.ok(Math.abs(mid[c] - VIRIDIS[4][c]) <= 2);
+  // viridis gets brighter: the green channel never falls
+  for (let i = 1; i < 256; i++) assert.ok(LUT[3 * i + 1] >= LUT[3 * (i - 1) + 1]);
+});
+
+test("codes map linearly onto the table; frequencies on a log scale per layer", () => {
+  assert.equal(codeIndex(0, 2048), 0);
+  assert.equal(codeIndex(2047, 2048), 255);
+  assert.equal(codeIndex(1024, 2048), 128);
+  assert.equal(codeIndex(0, 1), 0); // a one-code codebook does not divide by zero
+  assert.equal(frequencyIndex(0, 100), 0);
+  assert.equal(frequencyIndex(100, 100), 255);
+  assert.equal(frequencyIndex(9, 99), Math.round((Math.log(10) / Math.log(100)) * 255)); // 128
+  assert.equal(frequencyIndex(0, 0), 0);
+});
+
+test("code frequencies count each layer's codes, masked cells by their kept code", () => {
+  // 2 layers x 4 frames, codebook of 4
+  const cur = Uint16Array.from([1, 1, 3, 0x8000 | 1, 2, 2, 2, 0]);
+  const { counts, max } = codeFrequencies(cur, 2, 4, 4);
+  assert.deepEqual(Array.from(counts), [0, 3, 0, 1, 1, 0, 3, 0]);
+  assert.deepEqual(Array.from(max), [3, 3]);
+});
+
+test("the colourer paints by code or by frequency and leaves masked cells to the checker", () => {
+  const rgb = [0, 0, 0];
+  const byCode = colourer({ mode: "code", codebookSize: 2048, freq: null });
+  assert.deepEqual(byCode(0, 2047, rgb), VIRIDIS[8]);
+  assert.equal(byCode(0, 0x8000 | 2047, rgb), null);
+  const cur = Uint16Array.from([5, 5, 5, 9]);
+  const freq = codeFrequencies(cur, 1, 4, 16);
+  const byFreq = colourer({ mode: "frequency", codebookSize: 16, freq });
+  assert.deepEqual([...byFreq(0, 5, rgb)], VIRIDIS[8]); // the commonest code is the brightest
+  assert.deepEqual([...byFreq(0, 9, rgb)], rgbAt(frequencyIndex(1, 3)));
+  // frequency mode without counts falls back to colour by code
+  assert.deepEqual(colourer({ mode: "frequency", codebookSize: 16, freq: null })(0, 15, rgb), VIRIDIS[8]);
+});
