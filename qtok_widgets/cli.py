@@ -29,7 +29,6 @@ __all__ = ["build_parser", "main"]
 
 log = logging.getLogger("qtok_widgets")
 
-_CODE_FORMATS = (".pt", ".npz", ".json")
 _AUDIO_FORMATS = (".wav", ".flac", ".ogg")
 _PREVIEW = 5
 
@@ -236,9 +235,11 @@ def _reset_gpu_peak(device: str) -> None:
 def cmd_encode(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
     """``qtok encode IN... [-o OUT]``."""
     from .audio import load_audio
+    from .grid_io import CODES_SUFFIXES
     from .stats import code_preview
 
-    targets = _output_targets(args.inputs, args.output, _CODE_FORMATS, "." + (args.format or "pt"), "codes")
+    ext = "." + (args.format or "pt")
+    targets = _output_targets(args.inputs, args.output, CODES_SUFFIXES, ext, "codes")
     if args.format is not None and targets[0] is not None and targets[0].suffix.lower() != "." + args.format:
         msg = f"--format {args.format} does not match the suffix of -o {targets[0]}"
         raise UsageError(msg)
@@ -454,7 +455,9 @@ def _read_recipe(path: str) -> str:
 def cmd_edit(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
     """``qtok edit CODES --recipe RECIPE.json -o OUT``."""
     target = Path(args.output)
-    suffix = _check_output_file(target, _CODE_FORMATS + _AUDIO_FORMATS, "an edit")
+    from .grid_io import CODES_SUFFIXES
+
+    suffix = _check_output_file(target, CODES_SUFFIXES + _AUDIO_FORMATS, "an edit")
     recipe = _read_recipe(args.recipe)
     grid = _load_grid(args.codes)
     codec = _codec_for_grid(args, grid)
@@ -606,23 +609,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"qtok_widgets {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("encode", parents=[common], help="audio -> codes (.pt/.npz/.json)")
+    from .grid_io import CODES_SUFFIXES
+
+    codes = "/".join(CODES_SUFFIXES)  # ".pt/.npz/.json"
+    p = sub.add_parser("encode", parents=[common], help=f"audio -> codes ({codes})")
     p.add_argument("inputs", nargs="+", metavar="IN", help="audio files or http(s) URLs")
     p.add_argument(
         "-o",
         "--output",
         metavar="OUT",
-        help="codes file (.pt/.npz/.json) for one input; a folder for several (one file per input)",
+        help=f"codes file ({codes}) for one input; a folder for several (one file per input)",
     )
     p.add_argument(
         "--format",
-        choices=("pt", "npz", "json"),
+        choices=tuple(suffix.lstrip(".") for suffix in CODES_SUFFIXES),
         help="format of the files written into a folder (default pt)",
     )
     p.set_defaults(func=cmd_encode)
 
     p = sub.add_parser("decode", parents=[common], help="codes -> audio")
-    p.add_argument("codes", metavar="CODES", help="codes file (.pt/.npz/.json)")
+    p.add_argument("codes", metavar="CODES", help=f"codes file ({codes})")
     p.add_argument("-o", "--output", required=True, metavar="OUT.wav", help="audio file (.wav/.flac/.ogg)")
     p.set_defaults(func=cmd_decode)
 
@@ -638,16 +644,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_roundtrip)
 
     p = sub.add_parser("info", parents=[common], help="shape, duration, bitrate, mask and code usage")
-    p.add_argument("codes", metavar="CODES", help="codes file (.pt/.npz/.json)")
+    p.add_argument("codes", metavar="CODES", help=f"codes file ({codes})")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("edit", parents=[common], help="apply an edit recipe to codes")
-    p.add_argument("codes", metavar="CODES", help="codes file (.pt/.npz/.json)")
+    p.add_argument("codes", metavar="CODES", help=f"codes file ({codes})")
     p.add_argument(
         "--recipe", required=True, metavar="RECIPE.json", help="edit recipe saved by an EditSession"
     )
     p.add_argument(
-        "-o", "--output", required=True, metavar="OUT", help="edited codes (.pt/.npz/.json) or audio (.wav)"
+        "-o", "--output", required=True, metavar="OUT", help=f"edited codes ({codes}) or audio (.wav)"
     )
     p.set_defaults(func=cmd_edit)
 

@@ -33,6 +33,7 @@ import traitlets as t
 from ..audio import Audio, load_audio
 from ..errors import QtokError
 from ..grid import CodeGrid
+from ..grid_io import CODES_SUFFIXES
 
 __all__ = ["CodecLab"]
 
@@ -40,8 +41,6 @@ log = logging.getLogger("qtok_widgets")
 
 _HERE = pathlib.Path(__file__).parent
 _AUDIO_ACCEPT = "audio/*,.wav,.flac,.ogg,.opus,.mp3,.m4a,.aac"
-_CODES_ACCEPT = ".pt,.npz,.json"
-_CODE_SUFFIXES = (".pt", ".npz", ".json")
 _WAVE_POINTS = 1500
 _TICK_S = 0.25
 
@@ -171,7 +170,9 @@ class CodecLab(w.VBox):
         )
 
         # step decode
-        self._codes_upload = w.FileUpload(accept=_CODES_ACCEPT, multiple=False, description="Upload codes")
+        self._codes_upload = w.FileUpload(
+            accept=",".join(CODES_SUFFIXES), multiple=False, description="Upload codes"
+        )
         self._codes_upload.observe(self._on_codes_upload, "value")
         self._dec_button = w.Button(description="Decode", button_style="primary", icon="volume-up", **btn)
         self._dec_button.on_click(lambda _: self._click(self.decode))
@@ -523,7 +524,7 @@ class CodecLab(w.VBox):
             self._set_status(f"saved {name} (browser download)")
             return None
         target = pathlib.Path(str(path).strip()).expanduser()
-        if target.suffix.lower() not in _CODE_SUFFIXES:
+        if target.suffix.lower() not in CODES_SUFFIXES:
             target = target.with_suffix(".pt") if not target.suffix else target
         written = grid.save(target)
         self._set_status(f"wrote {written}")
@@ -574,7 +575,7 @@ class CodecLab(w.VBox):
         item = files[-1]
         suffix = pathlib.PurePath(item["name"]).suffix.lower()
         return CodeGrid.from_bytes(
-            bytes(item["content"]), suffix if suffix in _CODE_SUFFIXES else None, source=item["name"]
+            bytes(item["content"]), suffix if suffix in CODES_SUFFIXES else None, source=item["name"]
         )
 
     def _show_decode(self, out: tuple[CodeGrid, Audio, float]) -> None:
