@@ -195,6 +195,8 @@ def frames_from_seconds(seconds: Any, n_frames: int, frame_rate: float) -> np.nd
     if stop > n_frames:
         msg = f"seconds=({t0:g}, {t1:g}) runs past the end of the grid: need {valid}"
         raise EditError(msg)
+    # a span that starts within float noise of the end still selects the last frame
+    start = min(start, n_frames - 1)
     stop = max(stop, start + 1)
     return np.arange(start, stop, dtype=np.int64)
 

@@ -323,3 +323,8 @@ class TestTiming:
     def test_duplicate_times_range(self, times):
         with pytest.raises(EditError, match=r"times must be an int in 1\.\.64"):
             edits.duplicate_frames(make_grid(4), [0], times=times)
+
+
+def test_a_span_starting_within_float_noise_of_the_end_selects_the_last_frame():
+    # 3.9999999999999996 s * 12.5 Hz rounds up to frame 50 of 50; it must stay in range
+    assert frames_from_seconds((3.9999999999999996, 4.0), 50, 12.5).tolist() == [49]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import traitlets
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qtok_widgets import CodeGrid, EditSession, load_audio, load_codec
 from qtok_widgets.errors import QtokError
@@ -232,7 +234,6 @@ def test_undo_redo_reset(editor, grid):
 
 
 def test_history_labels_follow_undo_redo_and_reset(editor):
-    from qtok_widgets.widgets.editor import _label
 
     s = editor.session
     s.mask(frames=slice(0, 3))
@@ -243,7 +244,7 @@ def test_history_labels_follow_undo_redo_and_reset(editor):
     s.mask(frames=1)  # drops the redo stack
     s.reset()
     s.undo()
-    assert editor.history_labels == [_label(op) for op in s.history]
+    assert editor.history_labels == [op.label() for op in s.operations]
     assert len(editor.history_labels) == 2
     assert editor.can_undo and editor.can_redo
 
@@ -437,19 +438,6 @@ def test_audio_is_the_edited_render(editor, codec):
 # ---------------------------------------------------------------------------- helpers and figures
 
 
-def test_changed_frames():
-    a = np.zeros((2, 10), "<u2")
-    b = a.copy()
-    assert _wire.changed_frames(a, b) is None
-    b[1, 3] = 1
-    b[0, 6] = 1
-    assert _wire.changed_frames(a, b) == (3, 7)
-    assert _wire.changed_frames(a, np.zeros((2, 12), "<u2")) == (10, 12)
-    c = np.zeros((2, 8), "<u2")
-    c[0, 2] = 5
-    assert _wire.changed_frames(a, c) == (2, 8)
-
-
 def test_stats_figures(editor, grid):
     entropy = stats.layer_entropy(grid)
     assert entropy.shape == (grid.n_layers,)
@@ -464,3 +452,89 @@ def test_stats_figures(editor, grid):
     assert set(figs) == {"histogram", "entropy", "waveform", "spectrogram"}
     assert figs["histogram"].data[0].z.shape[0] == grid.n_layers
     assert len(figs["spectrogram"].data) == 2
+
+
+# ---------------------------------------------------------------------------- one resolver, one registry
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)  # select() only reads it
+@given(t0=st.floats(0, 4.0), length=st.floats(0.001, 3.0))
+def test_editor_and_session_pick_the_same_frames_for_any_seconds(editor, t0, length):
+    t1 = min(t0 + length, editor.n_frames / editor.frame_rate)
+    if t1 <= t0:
+        return
+    frames = editor.session.select(seconds=(t0, t1)).frames
+    editor.select(seconds=(t0, t1))
+    assert editor.selection["frames"] == [int(frames[0]), int(frames[-1]) + 1]
+
+
+def test_select_seconds_0_to_0_56_is_frames_0_to_7(editor):
+    editor.select(seconds=(0, 0.56))  # 0.56 s * 12.5 Hz = 7.000000000000001
+    assert editor.selection["frames"] == [0, 7]
+    editor.mask()
+    assert editor.session.history[-1]["frames"] == "0:7"
+
+
+def test_hello_sends_the_operations_the_toolbar_is_built_from(editor):
+    wire = Wire(editor)
+    browser_says(editor, {"type": "hello"})
+    (msg, _), *_ = wire.of("ops")
+    names = [spec["name"] for spec in msg["ops"]]
+    assert names == [
+        "mask",
+        "unmask",
+        "replace",
+        "interpolate",
+        "randomize",
+        "delete_frames",
+        "duplicate_frames",
+    ]
+    kinds = [m[0]["type"] for m in wire.messages]
+    assert kinds.index("grid") < kinds.index("ops")
+
+
+def test_randomize_from_the_toolbar_is_recorded_and_undoable(editor, grid):
+    sel = {"frames": [5, 25], "layers": [3, 5]}
+    assert editor.run_action("randomize", {"selection": sel, "params": {"seed": 11}}), editor.message
+    op = editor.session.history[-1]
+    assert op == {"op": "randomize", "frames": "5:25", "layers": "3:5", "seed": 11}
+    assert editor.history_labels[-1] == "randomize(frames=5:25, layers=3:5, seed=11)"
+    assert editor.op_params["randomize"] == {"seed": 11}
+    assert EditSession.from_json(editor.session.to_json(), grid).grid == editor.grid
+    assert "session.randomize(frames=range(5, 25), layers=range(3, 5), seed=11)" in editor.session.to_python()
+    assert editor.run_action("undo") and editor.grid == grid
+
+
+def test_toolbar_params_mirror_the_older_traits(editor):
+    editor.replace_code = 17
+    assert editor.op_params["replace"]["code"] == 17
+    editor.op_params = {**editor.op_params, "interpolate": {"alpha": 0.25, "target": "neighbours"}}
+    assert editor.alpha == 0.25
+    assert editor.run_action(
+        "replace", {"selection": {"frames": [0, 2], "layers": [0, 1]}, "params": {"code": 9}}
+    )
+    assert editor.replace_code == 9 and editor.grid.codes[0, 0] == 9
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"type": "action", "id": 1, "name": "mask", "args": [1, 2]},
+        {"type": "action", "id": 2, "name": "mask", "args": "frames"},
+        {"type": "action", "id": 3, "name": "mask", "args": 5},
+        {"type": "action", "id": 4, "name": ["mask"], "args": {}},
+        {"type": "action", "id": 5, "name": "replace", "args": {"params": [1]}},
+        {"type": "action", "id": 6, "name": "replace", "args": {"params": {"code": "x"}}},
+        {"type": "action", "id": 7, "name": "randomize", "args": {"params": {"seed": -1}}},
+        {"type": "action", "id": 8, "name": "__init__", "args": {}},
+        {"type": "action", "id": {"x": 1}, "name": "mask", "args": {"selection": {"frames": "a"}}},
+    ],
+)
+def test_malformed_browser_actions_get_an_error_answer(editor, content):
+    editor.select(frames=slice(0, 3), layers=slice(0, 2))
+    wire = Wire(editor)
+    grid = editor.grid
+    browser_says(editor, content)
+    (ack, _), *_ = wire.of("ack")
+    assert ack["ok"] is False and ack["message"] and "\n" not in ack["message"]
+    assert editor.message_kind == "error" and editor.grid is grid

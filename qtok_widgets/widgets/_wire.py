@@ -21,7 +21,6 @@ __all__ = [
     "MASK_BIT",
     "MAX_CODEBOOK_SIZE",
     "MAX_CODEBOOK_SIZE_12BIT",
-    "changed_frames",
     "encode_cells",
     "envelope",
     "pack_codes",
@@ -105,28 +104,6 @@ def encode_cells(packed: np.ndarray, bits: int) -> bytes:
     out[:, 1] = (a >> 8) | ((b & 0xF) << 4)
     out[:, 2] = b >> 4
     return out.tobytes()
-
-
-def changed_frames(old: np.ndarray, new: np.ndarray) -> tuple[int, int] | None:
-    """Smallest frame range ``[start, stop)`` of ``new`` that differs from ``old``.
-
-    Both are packed ``(n_layers, n_frames)`` arrays. When the frame counts differ, everything
-    from the first differing frame to the end of ``new`` counts as changed.
-
-    Returns
-    -------
-    tuple of int or None
-        ``(start, stop)`` in frames of ``new``, or None when nothing changed.
-    """
-    n_old, n_new = old.shape[1], new.shape[1]
-    common = min(n_old, n_new)
-    diff = np.flatnonzero((old[:, :common] != new[:, :common]).any(axis=0))
-    if n_old == n_new:
-        if diff.size == 0:
-            return None
-        return int(diff[0]), int(diff[-1]) + 1
-    start = int(diff[0]) if diff.size else common
-    return start, n_new
 
 
 def envelope(samples: np.ndarray, samples_per_frame: int, n_frames: int) -> np.ndarray:

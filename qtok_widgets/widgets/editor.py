@@ -23,9 +23,11 @@ import anywidget
 import numpy as np
 import traitlets as t
 
+from .. import ops
 from ..audio import Audio, load_audio
 from ..errors import QtokError
 from ..grid import CodeGrid
+from ..selection import frames_from_seconds, resolve_indices
 from . import _wire
 
 __all__ = ["WAVEFORM_AUTO_MAX_S", "TokenEditor"]
@@ -37,50 +39,53 @@ _HERE = pathlib.Path(__file__).parent
 #: Longest clip (seconds) whose waveform strip is decoded without being asked for.
 WAVEFORM_AUTO_MAX_S = 600.0
 
-#: Actions the browser may ask for, by name -> method name.
-_ACTIONS = {
-    "mask": "mask",
-    "unmask": "unmask",
-    "replace": "replace",
-    "interpolate": "interpolate",
-    "copy": "copy",
-    "paste": "paste",
-    "paste_source": "paste_source",
-    "delete_frames": "delete_frames",
-    "duplicate_frames": "duplicate_frames",
-    "undo": "undo",
-    "redo": "redo",
-    "reset": "reset",
+#: Widget actions the browser may ask for besides the edit operations of :data:`qtok_widgets.ops.OPS`.
+_WIDGET_ACTIONS = ("copy", "paste", "paste_source", "undo", "redo", "reset")
+
+#: Trait arguments an action message may set before it runs (older front ends send these).
+_ACTION_TRAITS = frozenset(
+    {"selection", "playhead", "paste_mode", "replace_code", "alpha", "interpolate_target", "duplicate_times"}
+)
+
+#: Traits that mirror one toolbar input of one operation: trait -> (operation, field).
+_PARAM_TRAITS = {
+    "replace_code": ("replace", "code"),
+    "alpha": ("interpolate", "alpha"),
+    "interpolate_target": ("interpolate", "target"),
+    "duplicate_times": ("duplicate_frames", "times"),
 }
 
 
+def _toolbar_ops() -> list[type[ops.Op]]:
+    """The registered operations the toolbar shows (those that act on a selection)."""
+    return [cls for cls in ops.OPS.values() if cls.selection is not None]
+
+
 def _span(value: Any, n: int, what: str) -> list[int]:
-    """A half-open ``[start, stop)`` inside ``0 .. n`` from a pair, slice, range or int."""
-    if isinstance(value, slice):
-        if value.step not in (None, 1):
-            msg = f"a {what} selection must be contiguous (step 1), got step {value.step}"
-            raise t.TraitError(msg)
-        start, stop = value.start, value.stop
-    elif isinstance(value, range):
-        if value.step != 1:
-            msg = f"a {what} selection must be contiguous (step 1), got step {value.step}"
-            raise t.TraitError(msg)
-        start, stop = value.start, value.stop
-    elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        start, stop = int(value), int(value) + 1
-    elif isinstance(value, (list, tuple)) and len(value) == 2:
+    """A half-open ``[start, stop)`` inside ``0 .. n`` from a pair, slice, range or int.
+
+    Indices are resolved by :func:`~qtok_widgets.selection.resolve_indices`, the resolver the
+    session uses; the editor's selection must be contiguous.
+    """
+    if isinstance(value, (list, tuple)) and len(value) == 2:
         start, stop = value
-    else:
-        msg = f"{what}s must be [start, stop], a slice, a range or an int, got {value!r}"
+        if not all(
+            v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool)) for v in value
+        ):
+            msg = f"{what} bounds must be integers, got {start!r:.20}, {stop!r:.20}"
+            raise t.TraitError(msg)
+        value = slice(start, stop)
+    elif not isinstance(value, (slice, range, int, np.integer)) or isinstance(value, bool):
+        msg = f"{what}s must be [start, stop], a slice, a range or an int, got {value!r:.60}"
         raise t.TraitError(msg)
-    start = 0 if start is None else start
-    stop = n if stop is None else stop
-    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, stop)):
-        msg = f"{what} bounds must be integers, got {start!r}, {stop!r}"
-        raise t.TraitError(msg)
-    start, stop = int(start), int(stop)
-    if not 0 <= start < stop <= n:
-        msg = f"{what} selection [{start}, {stop}) must satisfy 0 <= start < stop <= {n}"
+    try:
+        idx = resolve_indices(value, n, what)
+    except QtokError as exc:
+        msg = f"{what} selection: {exc}"
+        raise t.TraitError(msg) from None
+    start, stop = int(idx[0]), int(idx[-1]) + 1
+    if idx.size != stop - start or (idx.size > 1 and np.any(np.diff(idx) != 1)):
+        msg = f"a {what} selection must be contiguous (step 1), got {value!r:.60}"
         raise t.TraitError(msg)
     return [start, stop]
 
@@ -153,6 +158,13 @@ class TokenEditor(anywidget.AnyWidget):
         ["replace", "insert"], "replace", help="Paste overwrites frames at the playhead or inserts them."
     ).tag(sync=True)
     duplicate_times = t.Int(1, help="How many copies Duplicate inserts after the selection.").tag(sync=True)
+    op_params = t.Dict(
+        help=(
+            "Values of the toolbar inputs, by operation and field: {'replace': {'code': 0}, "
+            "'interpolate': {'alpha': 0.5, 'target': 'neighbours'}, 'randomize': {'seed': None}, ...}. "
+            "replace_code, alpha, interpolate_target and duplicate_times mirror their entries."
+        )
+    ).tag(sync=True)
     ab = t.Enum(
         ["edited", "original"], "edited", help="Which version the play button plays (A/B toggle)."
     ).tag(sync=True)
@@ -200,14 +212,17 @@ class TokenEditor(anywidget.AnyWidget):
             raise QtokError(msg)
         if show_waveform is None:
             show_waveform = session.grid.duration <= WAVEFORM_AUTO_MAX_S
-        super().__init__(show_waveform=bool(show_waveform), **kwargs)
+        defaults = {cls.name: cls.param_defaults() for cls in _toolbar_ops()}
+        defaults = {name: values for name, values in defaults.items() if values}
+        super().__init__(show_waveform=bool(show_waveform), op_params=defaults, **kwargs)
         self._session = session
         self._input_audio: Audio | None = audio
-        self._sent: np.ndarray | None = None  # packed grid last sent to the browser
+        self._sent_frames: int | None = None  # frames of the grid last sent to the browser (None: not shown)
         self._orig_packed: np.ndarray | None = None
         self._origin_sent = False
         self._in_action = False
         self._audio_stale = False
+        self._audio_span: tuple[int, int] | None = None  # frames edited since the edited audio was last sent
         self._edited_audio: Audio | None = None
         self._original_audio: Audio | None = None
         self._pcm_sent: set[str] = set()
@@ -334,6 +349,33 @@ class TokenEditor(anywidget.AnyWidget):
             raise t.TraitError(msg)
         return value
 
+    @t.observe("replace_code", "alpha", "interpolate_target", "duplicate_times")
+    def _mirror_trait(self, change: dict[str, Any]) -> None:
+        op_name, field = _PARAM_TRAITS[change["name"]]
+        current = self.op_params.get(op_name, {})
+        if current.get(field) != change["new"]:
+            self.op_params = {**self.op_params, op_name: {**current, field: change["new"]}}
+
+    @t.validate("op_params")
+    def _validate_op_params(self, proposal: dict[str, Any]) -> dict[str, Any]:
+        value = proposal["value"]
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, dict) for k, v in value.items()
+        ):
+            msg = "op_params must map operation names to dicts of input values"
+            raise t.TraitError(msg)
+        return value
+
+    @t.observe("op_params")
+    def _mirror_params(self, change: dict[str, Any]) -> None:
+        for trait, (op_name, field) in _PARAM_TRAITS.items():
+            value = change["new"].get(op_name, {}).get(field)
+            if value is not None and value != getattr(self, trait):
+                try:
+                    setattr(self, trait, value)
+                except t.TraitError:
+                    pass  # an out-of-range value typed in the browser is refused when the action runs
+
     def _session_shape(self) -> tuple[int, int]:
         session = getattr(self, "_session", None)
         if session is None:
@@ -365,8 +407,11 @@ class TokenEditor(anywidget.AnyWidget):
             The new :attr:`selection`.
         """
         if seconds is not None:
-            t0, t1 = seconds
-            frames = [int(np.floor(t0 * self.frame_rate)), int(np.ceil(t1 * self.frame_rate))]
+            if frames is not None:
+                msg = "give either frames= or seconds=, not both"
+                raise QtokError(msg)
+            picked = frames_from_seconds(seconds, self._session.grid.n_frames, self._session.grid.frame_rate)
+            frames = [int(picked[0]), int(picked[-1]) + 1]
         self.selection = {
             "frames": [None, None] if frames is None else frames,
             "layers": [None, None] if layers is None else layers,
@@ -392,22 +437,50 @@ class TokenEditor(anywidget.AnyWidget):
         return min(int(np.floor(self.playhead * self.frame_rate + 1e-9)), self.n_frames)
 
     # ------------------------------------------------------------------ actions
+    def apply_op(self, name: str, **params: Any) -> Any:
+        """Apply a registered operation to the selection, as its toolbar button does.
+
+        Parameters
+        ----------
+        name : str
+            An operation of :data:`qtok_widgets.ops.OPS` that acts on a selection (``mask``,
+            ``replace``, ``randomize``, ``delete_frames``, ...).
+        **params
+            Toolbar inputs (the operation's fields, e.g. ``code=5``, ``seed=1``); missing ones
+            come from :attr:`op_params`.
+
+        Returns
+        -------
+        CodeGrid or InterpolateResult
+            What the session returns for the operation.
+        """
+        cls = ops.OPS.get(name)
+        if cls is None or cls.selection is None:
+            known = ", ".join(c.name for c in _toolbar_ops())
+            msg = f"unknown toolbar operation {name!r:.40}; known: {known}"
+            raise QtokError(msg)
+        frames, layers = self._selected()
+        values = {**self.op_params.get(name, {}), **params}
+        op = cls.from_ui(frames, layers, values, {"source": self._source_grid})
+        return self._session.apply(op)
+
     def mask(self) -> None:
         """Mask the selected cells (they decode as absent)."""
-        frames, layers = self._selected()
-        self._session.mask(frames, layers)
+        self.apply_op("mask")
 
     def unmask(self) -> None:
         """Unmask the selected cells."""
-        frames, layers = self._selected()
-        self._session.unmask(frames, layers)
+        self.apply_op("unmask")
 
     def replace(self, code: int | None = None) -> None:
         """Write one code into every selected cell (default :attr:`replace_code`)."""
-        frames, layers = self._selected()
         if code is not None:
             self.replace_code = code
-        self._session.replace(frames, layers, self.replace_code)
+        self.apply_op("replace")
+
+    def randomize(self, seed: int | None = None) -> None:
+        """Replace the selected cells with codes drawn from each layer's distribution in this clip."""
+        self.apply_op("randomize", seed=seed)
 
     def interpolate(self, alpha: float | None = None, target: str | CodeGrid | None = None) -> None:
         """Move the selected cells toward a target by ``alpha`` (default :attr:`alpha`).
@@ -420,25 +493,15 @@ class TokenEditor(anywidget.AnyWidget):
             Default :attr:`interpolate_target`: the frames' neighbours, or the second clip
             from :meth:`load_source`.
         """
-        frames, layers = self._selected()
         if alpha is not None:
             self.alpha = alpha
-        if target is None:
-            target = self.interpolate_target
-        if isinstance(target, str):
-            if target == "source":
-                if self._source_grid is None:
-                    msg = "no second clip loaded: call editor.load_source(other) first"
-                    raise QtokError(msg)
-                target_grid: CodeGrid | None = self._source_grid
-            elif target == "neighbours":
-                target_grid = None
-            else:
-                msg = f"target must be 'neighbours', 'source' or a CodeGrid, got {target!r}"
-                raise QtokError(msg)
-        else:
-            target_grid = target
-        self._session.interpolate(frames, layers, target=target_grid, alpha=self.alpha)
+        if isinstance(target, CodeGrid):
+            frames, layers = self._selected()
+            self._session.interpolate(frames, layers, target=target, alpha=self.alpha)
+            return
+        if target is not None:
+            self.interpolate_target = target
+        self.apply_op("interpolate")
 
     def copy(self) -> None:
         """Copy the selected cells; :meth:`paste` puts them at the playhead."""
@@ -497,15 +560,13 @@ class TokenEditor(anywidget.AnyWidget):
 
     def delete_frames(self) -> None:
         """Delete the selected frames (all layers)."""
-        frames, _ = self._selected()
-        self._session.delete_frames(frames)
+        self.apply_op("delete_frames")
 
     def duplicate_frames(self, times: int | None = None) -> None:
         """Insert ``times`` copies (default :attr:`duplicate_times`) of the selected frames after them."""
-        frames, _ = self._selected()
         if times is not None:
             self.duplicate_times = times
-        self._session.duplicate_frames(frames, times=self.duplicate_times)
+        self.apply_op("duplicate_frames")
 
     def undo(self) -> None:
         """Undo the last edit."""
@@ -519,39 +580,61 @@ class TokenEditor(anywidget.AnyWidget):
         """Back to the original grid (itself undoable)."""
         self._session.reset()
 
-    def run_action(self, name: str, args: dict[str, Any] | None = None) -> bool:
+    def run_action(self, name: Any, args: Any = None) -> bool:
         """Run a toolbar action by name, as the browser does; errors go to :attr:`message`.
 
         Parameters
         ----------
         name : str
-            One of ``mask, unmask, replace, interpolate, copy, paste, paste_source,
-            delete_frames, duplicate_frames, undo, redo, reset``.
+            A toolbar operation of :data:`qtok_widgets.ops.OPS` (``mask``, ``unmask``,
+            ``replace``, ``interpolate``, ``randomize``, ``delete_frames``,
+            ``duplicate_frames``, ...) or a widget action (``copy``, ``paste``,
+            ``paste_source``, ``undo``, ``redo``, ``reset``).
         args : dict, optional
-            Trait values to set first (``selection``, ``replace_code``, ``alpha``,
-            ``playhead``, ``paste_mode``, ``interpolate_target``, ``duplicate_times``).
+            ``params``: the operation's toolbar inputs (``{"code": 5}``); and trait values to
+            set first (``selection``, ``playhead``, ``paste_mode``, and the older
+            ``replace_code``, ``alpha``, ``interpolate_target``, ``duplicate_times``).
 
         Returns
         -------
         bool
             True when the action succeeded; False when it was rejected (see :attr:`message`).
         """
-        method = _ACTIONS.get(name)
-        if method is None:
-            self._say(f"unknown action {name!r}; known: {', '.join(_ACTIONS)}", error=True)
-            return False
-        allowed = {"selection", "replace_code", "alpha", "playhead", "paste_mode", "interpolate_target"}
-        allowed.add("duplicate_times")
+        label = str(name)[:40]
         try:
+            cls = ops.OPS.get(name) if isinstance(name, str) else None
+            if (cls is None or cls.selection is None) and name not in _WIDGET_ACTIONS:
+                known = [c.name for c in _toolbar_ops()] + list(_WIDGET_ACTIONS)
+                msg = f"unknown action {label!r}; known: {', '.join(known)}"
+                raise QtokError(msg)
+            if args is None:
+                args = {}
+            if not isinstance(args, dict):
+                msg = f"action arguments must be an object of names to values, got {type(args).__name__}"
+                raise QtokError(msg)
+            params = args.get("params") or {}
+            if not isinstance(params, dict):
+                msg = f"action params must be an object of input names to values, got {type(params).__name__}"
+                raise QtokError(msg)
             with self.hold_trait_notifications():
-                for key, value in (args or {}).items():
-                    if key not in allowed:
-                        msg = f"unknown argument {key!r} for {name}"
+                for key, value in args.items():
+                    if key == "params":
+                        continue
+                    if key not in _ACTION_TRAITS:
+                        msg = f"unknown argument {str(key)[:40]!r} for {label}"
                         raise QtokError(msg)
                     setattr(self, key, value)
-            getattr(self, method)()
+            if cls is not None and cls.selection is not None:
+                if params:
+                    self.op_params = {
+                        **self.op_params,
+                        cls.name: {**self.op_params.get(cls.name, {}), **params},
+                    }
+                self.apply_op(cls.name)
+            else:
+                getattr(self, name)()
         except (QtokError, t.TraitError) as exc:
-            self._say(f"{name}: {exc}", error=True)
+            self._say(f"{label}: {exc}", error=True)
             return False
         if name != "copy":  # copy says what it copied
             self._say(self._describe_last(name))
@@ -577,7 +660,14 @@ class TokenEditor(anywidget.AnyWidget):
             )
         if self.playhead > self.n_frames / self.frame_rate:
             self.playhead = self.n_frames / self.frame_rate
-        self._send_patch()
+        frames = event.get("frames", [])
+        before = event.get("n_frames_before", self.n_frames)
+        self._send_patch(frames, before)
+        if before != self.n_frames:
+            self._audio_span = (0, self.n_frames)
+        elif frames:
+            old = self._audio_span or (frames[0][0], frames[-1][1])
+            self._audio_span = (min(old[0], frames[0][0]), max(old[1], frames[-1][1]))
         self._audio_stale = True
         if not self._in_action:  # an action renders after its acknowledgement
             self._flush_audio()
@@ -587,7 +677,7 @@ class TokenEditor(anywidget.AnyWidget):
         if not self._audio_stale:
             return
         self._audio_stale = False
-        if self.show_waveform and self._sent is not None and self._session.codec is not None:
+        if self.show_waveform and self._sent_frames is not None and self._session.codec is not None:
             self._send_edited_audio()
 
     def _sync_history(self, event: dict[str, Any] | None = None) -> None:
@@ -597,9 +687,9 @@ class TokenEditor(anywidget.AnyWidget):
         if kind == "undo" and labels:
             labels.pop()
         elif kind in ("apply", "redo", "reset"):
-            labels.append(_label(event["op"]))
+            labels.append(ops.from_json(event["op"]).label())
         else:
-            labels = [_label(op) for op in self._session.history]
+            labels = [op.label() for op in self._session.operations]
         with self.hold_sync():
             self.history_labels = labels
             self.can_undo = bool(self._session.can_undo)
@@ -646,23 +736,29 @@ class TokenEditor(anywidget.AnyWidget):
             },
             buffers,
         )
-        self._sent = cur
+        self._sent_frames = int(cur.shape[1])
         self._origin_sent = origin is not None
+        self.send({"type": "ops", "ops": [cls.toolbar_spec(self._session.grid) for cls in _toolbar_ops()]})
 
-    def _send_patch(self) -> None:
-        if self._sent is None:  # not displayed yet: the first view asks for everything
+    def _send_patch(self, frames: list[tuple[int, int]], n_frames_before: int) -> None:
+        """Send the frames an edit changed (runs of the current grid, as the session's event says)."""
+        if self._sent_frames is None:  # not displayed yet: the first view asks for everything
             return
-        cur = self._packed(self._session.grid)
-        prev_frames = self._sent.shape[1]
-        span = _wire.changed_frames(self._sent, cur)
-        self._sent = cur
-        if span is None:
+        grid = self._session.grid
+        prev_frames = self._sent_frames
+        self._sent_frames = grid.n_frames
+        if not frames and grid.n_frames == n_frames_before:
             return
-        start, stop = span
-        chunk = np.ascontiguousarray(cur[:, start:stop])
+        start = min(
+            [a for a, _ in frames]
+            + ([min(n_frames_before, grid.n_frames)] if grid.n_frames != n_frames_before else [])
+        )
+        stop = grid.n_frames if grid.n_frames != n_frames_before else max(b for _, b in frames)
+        start = min(start, stop)
+        chunk = _wire.pack_codes(grid.codes[:, start:stop], grid.mask[:, start:stop], grid.codebook_size)
         bits = _wire.cell_bits(self._session.grid.codebook_size)
         buffers = [_wire.encode_cells(chunk, bits)]
-        origin = self._origin() if self._origin_sent or cur.shape[1] != prev_frames else None
+        origin = self._origin() if self._origin_sent or grid.n_frames != prev_frames else None
         if origin is not None:
             buffers.append(origin.tobytes())
         self._origin_sent = origin is not None
@@ -671,8 +767,8 @@ class TokenEditor(anywidget.AnyWidget):
                 "type": "patch",
                 "start": start,
                 "stop": stop,
-                "n_layers": int(cur.shape[0]),
-                "n_frames": int(cur.shape[1]),
+                "n_layers": grid.n_layers,
+                "n_frames": grid.n_frames,
                 "bits": bits,
                 # frames of a length change are matched to the original through this map
                 "origin": origin is not None,
@@ -732,12 +828,12 @@ class TokenEditor(anywidget.AnyWidget):
         n_frames = self.n_frames
         spf = self._session.grid.samples_per_frame
         start, stop = 0, n_frames
+        span, self._audio_span = self._audio_span, None
         if previous is not None and previous.n_samples == audio.n_samples:
-            changed = np.flatnonzero(previous.samples != audio.samples)
-            if changed.size == 0:
+            # only the frames the edits since the last send changed, and what they reach in the decoder
+            if span is None:
                 return
-            start = int(changed[0]) // spf
-            stop = min(n_frames, int(changed[-1]) // spf + 1)
+            start, stop = self._session.codec.affected_frames(span[0], span[1], n_frames)
         self._send_envelope("edited", audio, n_frames, start, stop)
         if "edited" in self._pcm_sent:
             self._send_pcm("edited", audio, start * spf, min(stop * spf, audio.n_samples))
@@ -752,10 +848,14 @@ class TokenEditor(anywidget.AnyWidget):
             self._in_action = True
             try:
                 with self.hold_sync():  # one state message for all the traits the action touched
-                    ok = self.run_action(str(content.get("name")), content.get("args") or {})
+                    ok = self.run_action(content.get("name"), content.get("args"))
             finally:
                 self._in_action = False
-            self.send({"type": "ack", "id": content.get("id"), "ok": ok, "message": self.message})
+            action_id = content.get("id")
+            action_id = (
+                action_id if isinstance(action_id, (int, str)) and not isinstance(action_id, bool) else None
+            )
+            self.send({"type": "ack", "id": action_id, "ok": ok, "message": self.message})
             # the grid is repainted and acknowledged; now the slower audio render
             self._flush_audio()
         elif kind == "audio":
@@ -810,24 +910,3 @@ class TokenEditor(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         return f"TokenEditor({self.grid!r}, edits={len(self._session.history)})"
-
-
-def _label(op: dict[str, Any]) -> str:
-    """One short line for a history entry (an op dict as the session records it)."""
-    name = str(op.get("op", op.get("kind", "edit")))
-    parts = []
-    for key in (
-        "frames",
-        "src_frames",
-        "layers",
-        "code",
-        "old",
-        "new",
-        "alpha",
-        "dst_start",
-        "mode",
-        "times",
-    ):
-        if key in op and op[key] is not None:
-            parts.append(f"{key}={op[key]}")
-    return f"{name}({', '.join(parts)})" if parts else name
