@@ -24,10 +24,18 @@ import numpy as np
 
 from .errors import GridError
 
-__all__ = ["CODE_DTYPE", "CodeGrid"]
+__all__ = ["CODE_DTYPE", "MAX_CODEBOOK_SIZE", "MAX_LAYERS", "MAX_SAMPLE_RATE", "CodeGrid"]
 
 #: dtype of ``CodeGrid.codes``.
 CODE_DTYPE = np.int32
+
+#: Most quantizer layers a grid may have (Qwen has 16, EnCodec at most 32).
+MAX_LAYERS = 64
+#: Largest codebook a grid may name (2**20 codes per layer; Qwen has 2048). Tables sized by the
+#: codebook (code usage, entropy) stay a few MB.
+MAX_CODEBOOK_SIZE = 2**20
+#: Highest audio rate a grid may decode to, in Hz.
+MAX_SAMPLE_RATE = 768_000
 
 #: Metadata fields of a grid, stored beside the codes in every file format.
 META_KEYS = ("codec", "frame_rate", "sample_rate", "codebook_size", "n_samples")
@@ -40,16 +48,17 @@ class CodeGrid:
     Parameters
     ----------
     codes : array_like of int
-        Shape ``(n_layers, n_frames)``, values in ``0 .. codebook_size - 1``. Stored as a
-        read-only int32 array.
+        Shape ``(n_layers, n_frames)``, values in ``0 .. codebook_size - 1``, with
+        ``1 <= n_layers <=`` :data:`MAX_LAYERS`. Stored as a read-only int32 array.
     codec : str
         Name of the codec that produced the codes (``"builtin"``, ``"qwen3-12hz"``, ...).
     frame_rate : float
         Frames per second (Hz), e.g. 12.5.
     sample_rate : int
-        Audio samples per second (Hz) that the codec decodes to, e.g. 24000.
+        Audio samples per second (Hz) that the codec decodes to, e.g. 24000; at most
+        :data:`MAX_SAMPLE_RATE`.
     codebook_size : int
-        Number of distinct codes per layer, e.g. 2048.
+        Number of distinct codes per layer, e.g. 2048; at most :data:`MAX_CODEBOOK_SIZE`.
     n_samples : int, optional
         Length of the encoded audio in samples at ``sample_rate``; ``decode`` trims its output
         to this. Defaults to ``n_frames * samples_per_frame``.
@@ -79,8 +88,16 @@ class CodeGrid:
         if not isinstance(self.codebook_size, (int, np.integer)) or self.codebook_size < 1:
             msg = f"codebook_size must be a positive integer, got {self.codebook_size!r}"
             raise GridError(msg)
+        if self.codebook_size > MAX_CODEBOOK_SIZE:
+            msg = (
+                f"codebook_size {self.codebook_size} is above the limit: it must be in 1..{MAX_CODEBOOK_SIZE}"
+            )
+            raise GridError(msg)
         if codes.shape[0] < 1:
             msg = "codes must have at least one layer"
+            raise GridError(msg)
+        if codes.shape[0] > MAX_LAYERS:
+            msg = f"codes have {codes.shape[0]} layers, above the limit: n_layers must be in 1..{MAX_LAYERS}"
             raise GridError(msg)
         if codes.size:
             lo, hi = int(codes.min()), int(codes.max())
@@ -101,6 +118,17 @@ class CodeGrid:
             raise GridError(msg)
         if not isinstance(self.sample_rate, (int, np.integer)) or self.sample_rate <= 0:
             msg = f"sample_rate must be a positive integer number of Hz, got {self.sample_rate!r}"
+            raise GridError(msg)
+        if self.sample_rate > MAX_SAMPLE_RATE:
+            msg = (
+                f"sample_rate {self.sample_rate} Hz is above the limit: it must be in 1..{MAX_SAMPLE_RATE} Hz"
+            )
+            raise GridError(msg)
+        if self.frame_rate > self.sample_rate:
+            msg = (
+                f"frame_rate {self.frame_rate:g} Hz is above sample_rate {self.sample_rate} Hz: "
+                "a frame must span at least one sample"
+            )
             raise GridError(msg)
         codes = np.array(codes, dtype=CODE_DTYPE, copy=True)
         codes.flags.writeable = False
@@ -127,7 +155,14 @@ class CodeGrid:
         if self.n_samples is None:
             object.__setattr__(self, "n_samples", full)
         else:
-            n = int(self.n_samples)
+            n = self.n_samples
+            whole = isinstance(n, (int, np.integer)) or (
+                isinstance(n, (float, np.floating)) and math.isfinite(n) and float(n).is_integer()
+            )
+            if not whole or isinstance(n, (bool, np.bool_)):
+                msg = f"n_samples must be a whole number of samples in 0..{full}, got {n!r}"
+                raise GridError(msg)
+            n = int(n)
             if n < 0 or n > full:
                 msg = f"n_samples {n} must be in 0..{full} (n_frames × samples_per_frame)"
                 raise GridError(msg)
