@@ -176,7 +176,7 @@ def run(quick: bool) -> list[dict]:
     rows += history_rows(grid, 200 if quick else 1000)
 
     try:
-        from qtok_widgets.codecs.qwen import build_random_checkpoint
+        from qtok_widgets.codecs.qwen_random import build_random_checkpoint
     except ImportError as exc:  # the Qwen extra is not installed
         rows.append({"codec": "qwen3-12hz", "case": "skipped", "reason": str(exc).splitlines()[0]})
         return rows

@@ -126,7 +126,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
     ``build_random_checkpoint(dir, preset, seed=0)`` to skip rebuilding it.
     """
     from qtok_widgets import CodeGrid
-    from qtok_widgets.codecs.qwen import QwenCodec, build_random_checkpoint
+    from qtok_widgets.codecs.qwen import QwenCodec
+    from qtok_widgets.codecs.qwen_random import build_random_checkpoint
 
     preset = "tiny" if quick else "released"
     rows: list[dict[str, Any]] = []

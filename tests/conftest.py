@@ -62,6 +62,6 @@ def tiny_qwen_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("transformers")
     if importlib.util.find_spec("qwen_tts") is None:
         pytest.skip("qwen-tts is not installed (pip install --no-deps qwen-tts==0.1.1)")
-    from qtok_widgets.codecs.qwen import build_random_checkpoint
+    from qtok_widgets.codecs.qwen_random import build_random_checkpoint
 
     return build_random_checkpoint(tmp_path_factory.mktemp("tiny_qwen"), preset="tiny", seed=0)

@@ -62,3 +62,51 @@ def test_missing_checkpoint_directory_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(CodecError) as info:
         load_codec(str(tmp_path / "no-such-checkpoint"))
     assert "\n" not in str(info.value)
+
+
+def test_default_rule_is_one_function(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from qtok_widgets.codecs import default_codec_name
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache: no Qwen checkpoint
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    monkeypatch.setenv("QTOK_CODEC", "server")
+    assert default_codec_name() == ("server", "from $QTOK_CODEC")
+    name, reason = default_codec_name(use_env=False)  # a server whose $QTOK_CODEC is for its kernels
+    assert name == "builtin" and reason.startswith("no Qwen checkpoint available locally")
+    monkeypatch.delenv("QTOK_CODEC")
+    assert default_codec_name() == (name, reason)
+    assert load_codec().load_reason == reason
+
+
+def test_hub_ids_are_told_from_paths(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qtok_widgets.codecs import QWEN_HUB_ID, is_hub_id
+
+    assert is_hub_id(QWEN_HUB_ID)
+    for text in ("./Qwen/x", "/abs/x", "~/x", "a/b/c", "builtin"):
+        assert not is_hub_id(text), text
+    (tmp_path / "owner" / "name").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert not is_hub_id("owner/name")  # a folder of that name is a local checkpoint path
+
+
+def test_rates_and_sizes_have_no_default() -> None:
+    """A backend that forgets its frame rate fails naming it, never runs with Qwen's numbers."""
+    for attr in ("name", "sample_rate", "frame_rate", "n_layers", "codebook_size"):
+        assert not hasattr(Codec, attr), attr
+
+    class Forgetful(Codec):
+        name = "forgetful"
+        sample_rate = 16000
+        n_layers = 8
+        codebook_size = 1024
+
+        def _encode_samples(self, samples, progress=None):
+            raise NotImplementedError
+
+        def _decode_codes(self, codes, mask):
+            raise NotImplementedError
+
+    with pytest.raises(AttributeError, match="frame_rate"):
+        _ = Forgetful().samples_per_frame
+    info = BuiltinCodec().info()
+    assert "can_quantize" not in info and "can_decode_range" not in info

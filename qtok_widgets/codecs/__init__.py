@@ -14,10 +14,19 @@ from pathlib import Path
 from ..errors import CodecError
 from .base import Codec, ProgressCallback
 
-__all__ = ["CODEC_NAMES", "QWEN_HUB_ID", "Codec", "ProgressCallback", "load_codec"]
+__all__ = [
+    "CODEC_NAMES",
+    "QWEN_HUB_ID",
+    "Codec",
+    "ProgressCallback",
+    "default_codec_name",
+    "is_hub_id",
+    "load_codec",
+]
 
 log = logging.getLogger("qtok_widgets")
 
+#: The Hugging Face repository of the Qwen 12 Hz tokenizer (read from the local cache only).
 QWEN_HUB_ID = "Qwen/Qwen3-TTS-Tokenizer-12Hz"
 
 #: name -> "module:factory"; the factory takes ``device=`` (and ``path=`` for qwen).
@@ -35,6 +44,47 @@ def _factory(name: str):
     return getattr(importlib.import_module(module), attr)
 
 
+def is_hub_id(text: str) -> bool:
+    """Whether ``text`` names a Hugging Face repository (``owner/name``) rather than a local path.
+
+    One slash, not starting with ``.``, ``/`` or ``~``, and nothing of that name on disk.
+    """
+    return (
+        text.count("/") == 1 and not text.startswith((".", "/", "~")) and not Path(text).expanduser().exists()
+    )
+
+
+def default_codec_name(*, use_env: bool = True) -> tuple[str, str]:
+    """The codec :func:`load_codec` picks when given no name, and why.
+
+    ``$QTOK_CODEC`` when set (and ``use_env``), else the Qwen checkpoint when it is already in
+    the local Hugging Face cache, else the built-in codec. Nothing is loaded or downloaded.
+
+    Parameters
+    ----------
+    use_env : bool
+        Honour ``$QTOK_CODEC``. A Jupyter server whose ``$QTOK_CODEC`` is ``server`` (meant for
+        its kernels) passes False to follow the rest of the rule.
+
+    Returns
+    -------
+    name_or_path : str
+        What to pass to :func:`load_codec`: a codec name or a checkpoint directory.
+    reason : str
+        One line for logs, kept as the codec's ``load_reason``.
+    """
+    if use_env:
+        env = os.environ.get("QTOK_CODEC")
+        if env:
+            return env, "from $QTOK_CODEC"
+    from .qwen import find_local_checkpoint
+
+    local = find_local_checkpoint()
+    if local is not None:
+        return str(local), "Qwen checkpoint found locally"
+    return "builtin", "no Qwen checkpoint available locally; using the built-in codec"
+
+
 def load_codec(name_or_path: str | os.PathLike[str] | None = None, device: str | None = None) -> Codec:
     """Load a codec by name or local checkpoint path.
 
@@ -44,9 +94,9 @@ def load_codec(name_or_path: str | os.PathLike[str] | None = None, device: str |
         ``"builtin"`` (offline codec shipped in the package), ``"qwen"`` (hub id
         ``Qwen/Qwen3-TTS-Tokenizer-12Hz``, from the local cache only), ``"server"`` (the codec
         held by a running Jupyter server's qtok extension), or a local checkpoint directory.
-        With ``None``: ``$QTOK_CODEC`` if set, else the Qwen checkpoint when it is already
-        available locally, else the built-in codec. The choice is logged on one line and kept
-        in the codec's ``load_reason``.
+        With ``None``: :func:`default_codec_name` (``$QTOK_CODEC`` if set, else the Qwen
+        checkpoint when it is already available locally, else the built-in codec). The choice
+        is logged on one line and kept in the codec's ``load_reason``.
     device : str, optional
         ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default CUDA when available (Qwen), CPU otherwise.
 
@@ -63,32 +113,14 @@ def load_codec(name_or_path: str | os.PathLike[str] | None = None, device: str |
         return name_or_path
     reason = "asked for"
     if name_or_path is None:
-        env = os.environ.get("QTOK_CODEC")
-        if env:
-            name_or_path, reason = env, "from $QTOK_CODEC"
-        else:
-            from .qwen import find_local_checkpoint
-
-            local = find_local_checkpoint()
-            if local is not None:
-                name_or_path, reason = local, "Qwen checkpoint found locally"
-            else:
-                name_or_path, reason = (
-                    "builtin",
-                    "no Qwen checkpoint available locally; using the built-in codec",
-                )
+        name_or_path, reason = default_codec_name()
     text = os.fspath(name_or_path)
     key = _ALIASES.get(text.lower(), text.lower())
     if key in _BACKENDS:
         codec = _factory(key)(device=device)
     elif Path(text).expanduser().is_dir():
         codec = _factory("qwen")(path=Path(text).expanduser(), device=device)
-    elif (
-        "/" in text
-        and not Path(text).exists()
-        and text.count("/") == 1
-        and not text.startswith((".", "/", "~"))
-    ):
+    elif is_hub_id(text):
         codec = _factory("qwen")(path=text, device=device)
     else:
         msg = f"unknown codec {text!r}: use one of {', '.join(CODEC_NAMES)} or a local checkpoint directory"

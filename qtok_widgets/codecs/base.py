@@ -6,16 +6,20 @@ A codec turns mono audio into a :class:`~qtok_widgets.grid.CodeGrid` of shape
 chunks, :meth:`Codec.decode_chunks`; this base class does resampling, validation, trimming
 and batching once for all of them.
 
-Optional capabilities (declared as class attributes, so callers can check before use):
+A backend must say what it is: :attr:`~Codec.name`, :attr:`~Codec.sample_rate`,
+:attr:`~Codec.frame_rate`, :attr:`~Codec.n_layers` and :attr:`~Codec.codebook_size` have no
+defaults (``samples_per_frame`` follows from the two rates). Set them as class attributes, or
+in ``__init__`` when they are only known then (the server codec learns them from the
+server); reading one that was never set raises an ``AttributeError`` that names it.
+
+One optional capability is declared as a class attribute, so callers can check before use:
 
 ``has_embeddings``
-    :meth:`embeddings` returns one layer's codebook vectors.
-``can_quantize``
-    :meth:`quantize` snaps latent vectors to codes residually, layer by layer (the default
-    implementation needs only :meth:`embeddings` and :meth:`layer_groups`).
-``can_decode_range``
-    :meth:`decode_range` decodes a run of whole decode chunks exactly as the full decode
-    would, so an edit re-decodes only the chunks it touches (see :meth:`affected_frames`).
+    :meth:`embeddings` returns one layer's codebook vectors, and :meth:`quantize` can snap
+    latent vectors to codes residually, layer by layer.
+
+Incremental decoding needs no flag: :meth:`decode_chunks`, :meth:`affected_frames` and
+:meth:`decode_range` default to one chunk covering everything, which is always correct.
 """
 
 from __future__ import annotations
@@ -44,17 +48,18 @@ class Codec(ABC):
     Attributes
     ----------
     name : str
-        Codec identifier stored in every grid it makes (``"builtin"``, ``"qwen3-12hz"``).
+        Codec identifier stored in every grid it makes (``"builtin"``, ``"qwen3-12hz"``); required.
     sample_rate : int
-        Audio rate in Hz that the codec encodes from and decodes to (24000).
+        Audio rate in Hz that the codec encodes from and decodes to (24000 for Qwen 12 Hz); required.
     frame_rate : float
-        Code frames per second (12.5).
+        Code frames per second (12.5 for Qwen 12 Hz); required.
     samples_per_frame : int
-        Audio samples per frame (``sample_rate / frame_rate`` = 1920).
+        Audio samples per frame, ``round(sample_rate / frame_rate)`` (1920), as
+        :attr:`CodeGrid.samples_per_frame <qtok_widgets.grid.CodeGrid.samples_per_frame>` computes it.
     n_layers : int
-        Quantizer layers per frame (16).
+        Quantizer layers per frame (16 for Qwen 12 Hz); required.
     codebook_size : int
-        Codes per layer (2048).
+        Codes per layer (2048 for Qwen 12 Hz); required.
     device : str
         Where the model runs (``"cpu"``, ``"cuda:0"``).
     load_reason : str
@@ -63,17 +68,17 @@ class Codec(ABC):
         ``"constructed directly"`` for a codec made without it.
     """
 
-    name: str = "codec"
-    sample_rate: int = 24000
-    frame_rate: float = 12.5
-    n_layers: int = 16
-    codebook_size: int = 2048
+    # required of every backend: no defaults (see the module docstring)
+    name: str
+    sample_rate: int
+    frame_rate: float
+    n_layers: int
+    codebook_size: int
+
     device: str = "cpu"
     load_reason: str = "constructed directly"
 
     has_embeddings: bool = False
-    can_quantize: bool = False
-    can_decode_range: bool = False
 
     @property
     def samples_per_frame(self) -> int:
@@ -287,7 +292,7 @@ class Codec(ABC):
         return full[start * spf : stop * spf]
 
     def info(self) -> dict[str, object]:
-        """Name, rates, sizes, device and capabilities as a plain dict."""
+        """Name, rates, sizes, device and whether code embeddings are exposed, as a plain dict."""
         return {
             "codec": self.name,
             "sample_rate": self.sample_rate,
@@ -297,8 +302,6 @@ class Codec(ABC):
             "codebook_size": self.codebook_size,
             "device": self.device,
             "has_embeddings": self.has_embeddings,
-            "can_quantize": self.can_quantize,
-            "can_decode_range": self.can_decode_range,
         }
 
     def __repr__(self) -> str:

@@ -191,8 +191,6 @@ class BuiltinCodec(Codec):
     device = "cpu"
 
     has_embeddings = True
-    can_quantize = True
-    can_decode_range = True
 
     def __init__(self, device: str | None = None, model_path: str | Path | None = None) -> None:
         if device not in (None, "cpu"):
@@ -482,7 +480,7 @@ class BuiltinCodec(Codec):
         return int(layer)
 
     def info(self) -> dict[str, object]:
-        """Name, rates, sizes and capabilities, plus the model file and its latent size."""
+        """As :meth:`Codec.info`, plus the model file and the decode chunk length."""
         out = super().info()
         out["model"] = Path(self._model_path).name
         out["decode_chunk_frames"] = CHUNK_FRAMES
