@@ -98,6 +98,21 @@ async def test_encode_json_matches_direct_encode(jp_fetch, speech_path, speech_r
     assert np.array_equal(np.array(out["codes"]), grid.codes)
     assert float(resp.headers["X-Qtok-Seconds"]) > 0
     assert resp.headers["X-Qtok-Shape"] == f"16x{grid.n_frames}"
+    # one JSON layout of codes: the answer is CodeGrid.to_dict's, plus the run
+    assert out == {
+        **grid.to_dict(),
+        "duration_s": out["duration_s"],
+        "device": "cpu",
+        "encode_s": out["encode_s"],
+    }
+    assert CodeGrid.from_bytes(resp.body) == grid
+
+
+async def test_encode_json_saves_as_pt_through_convert(jp_fetch, speech_path, speech_roundtrip):
+    # what the page's Save .pt does: the encode answer, sent back as it came, to convert
+    encoded = await jp_fetch("qtok", "api", "encode", method="POST", body=speech_path.read_bytes())
+    resp = await jp_fetch("qtok", "api", "convert", method="POST", body=encoded.body, params={"format": "pt"})
+    assert CodeGrid.from_bytes(resp.body, ".pt") == speech_roundtrip[0]
 
 
 @pytest.mark.parametrize("fmt", ["pt", "npz"])
@@ -392,6 +407,208 @@ async def test_codes_for_another_codec_shape_are_400(jp_fetch):
     assert "8 layers (expected 16)" in body["message"]
 
 
+# ---------------------------------------------------------------------------- hostile and broken uploads
+# Each answers 400 (413 for what is too large) with one line naming the request body, never 500.
+
+
+def _long_grid(n_frames: int, **meta) -> CodeGrid:
+    """16 layers of zero codes, ``n_frames`` long (compresses to almost nothing in .npz)."""
+    meta = {"codec": "builtin", "frame_rate": 12.5, "sample_rate": 24000, "codebook_size": 2048, **meta}
+    return CodeGrid(np.zeros((16, n_frames), np.int16), **meta)
+
+
+def _deflated_pt(grid: CodeGrid) -> bytes:
+    """``grid`` as a .pt whose zip members are deflated (torch writes them stored)."""
+    src = zipfile.ZipFile(io.BytesIO(grid.to_bytes(".pt")))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+    return out.getvalue()
+
+
+def _flip(data: bytes, at: float) -> bytes:
+    """``data`` with the byte at fraction ``at`` of its length inverted."""
+    out = bytearray(data)
+    out[int(at * (len(out) - 1))] ^= 0xFF
+    return bytes(out)
+
+
+_CODES_JSON = {"codec": "builtin", "frame_rate": 12.5, "sample_rate": 24000, "codebook_size": 2048}
+
+HOSTILE_CODES = {
+    "nested_100k_deep": b"[" * 100_000 + b"]" * 100_000,
+    "nested_in_object": b'{"codes": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    "integer_of_400_digits": json.dumps({**_CODES_JSON, "codes": [[int("9" * 400)]] * 16}).encode(),
+    "masked_is_a_number": json.dumps({**_CODES_JSON, "codes": [[1, 2]] * 16, "masked": 5}).encode(),
+    "codebook_size_2_31": json.dumps(
+        {**_CODES_JSON, "codes": [[1, 2]] * 16, "codebook_size": 2**31}
+    ).encode(),
+    "frame_rate_nan": json.dumps(
+        {**_CODES_JSON, "codes": [[1, 2]] * 16, "frame_rate": float("nan")}
+    ).encode(),
+    "not_utf8": b'{"codes": "\xff\xfe"}',
+    "zip_of_nothing": b"PK\x03\x04" + b"\0" * 100,
+    "truncated_npz": "truncated npz",
+    "truncated_pt": "truncated pt",
+    "flipped_npz": "flipped npz",
+    "flipped_pt": "flipped pt",
+    "too_long_npz": "too long npz",
+    "too_long_deflated_pt": "too long deflated pt",
+}
+
+
+def _hostile_codes(name: str, grid: CodeGrid) -> bytes:
+    value = HOSTILE_CODES[name]
+    if isinstance(value, bytes):
+        return value
+    npz, pt = grid.to_bytes(".npz"), grid.to_bytes(".pt")
+    if value == "truncated npz":
+        return npz[: len(npz) // 2]
+    if value == "truncated pt":
+        return pt[: len(pt) // 2]
+    if value == "flipped npz":
+        return _flip(npz, 0.5)
+    if value == "flipped pt":
+        return _flip(pt, 0.6)
+    # 46,000 frames at 12.5 Hz: 3680 s, above the 3600 s limit (a few kB on the wire)
+    if value == "too long npz":
+        return _long_grid(46_000).to_bytes(".npz")
+    return _deflated_pt(_long_grid(46_000))
+
+
+@pytest.mark.parametrize("endpoint", ["decode", "convert"])
+@pytest.mark.parametrize("name", sorted(HOSTILE_CODES))
+async def test_hostile_codes_are_400(jp_fetch, speech_roundtrip, endpoint, name):
+    body = _hostile_codes(name, speech_roundtrip[0])
+    status, reply = await _fails(
+        jp_fetch, "qtok", "api", endpoint, method="POST", body=body, params={"format": "json"}
+    )
+    assert status == 400, reply
+    message = reply["message"]
+    assert message.startswith("request body: ")
+    assert "\n" not in message
+    assert len(message) < 400
+
+
+async def test_codes_longer_than_the_limit_name_it(jp_fetch):
+    status, reply = await _fails(
+        jp_fetch,
+        "qtok",
+        "api",
+        "convert",
+        method="POST",
+        body=_long_grid(46_000).to_bytes(".npz"),
+        params={"format": "json"},
+    )
+    assert status == 400
+    message = reply["message"]
+    assert message.startswith("request body: ")
+    assert "46000 frames" in message
+    assert "3680.0 s at 12.5 Hz" in message
+    assert "3600 s" in message
+    assert "max_duration_s" in message
+
+
+async def test_a_made_up_frame_rate_does_not_lift_the_decode_limit(jp_fetch):
+    # 46,000 frames "at 1 MHz" would be 0.05 s; the codec decodes them at its own 12.5 Hz
+    body = _long_grid(46_000, frame_rate=1e6).to_bytes(".npz")
+    status, reply = await _fails(jp_fetch, "qtok", "api", "decode", method="POST", body=body)
+    assert status == 400
+    assert "46000 frames last 3680.0 s at 12.5 Hz, above the limit of 3600 s" in reply["message"]
+
+
+@pytest.mark.parametrize(
+    "jp_server_config",
+    [
+        {
+            "ServerApp": {"jpserver_extensions": {"qtok_widgets": True}},
+            "QtokExtension": {"codec": "builtin", "max_upload_mb": UPLOAD_LIMIT_MB, "max_codes_mb": 1},
+        }
+    ],
+)
+async def test_convert_answer_is_capped(jp_fetch):
+    # 40,000 frames (3200 s, inside the duration limit): 11 kB as .npz, 1.3 MB as JSON
+    body = _long_grid(40_000).to_bytes(".npz")
+    assert len(body) < 100_000
+    status, reply = await _fails(
+        jp_fetch, "qtok", "api", "convert", method="POST", body=body, params={"format": "json"}
+    )
+    assert status == 413
+    assert re.fullmatch(
+        r"request body: the codes as \.json would be 1\.\d MB, above the limit of 1 MB \(QtokExtension\.max_codes_mb\)",
+        reply["message"],
+    )
+    # the same codes as .npz fit
+    resp = await jp_fetch("qtok", "api", "convert", method="POST", body=body, params={"format": "npz"})
+    assert CodeGrid.from_bytes(resp.body).n_frames == 40_000
+
+
+async def test_mutated_codes_files_never_give_500(jp_fetch, speech_roundtrip):
+    # 36 seeded one-byte mutations of the three formats: each parses (200) or is refused (400)
+    grid = speech_roundtrip[0]
+    rng = np.random.default_rng(12)
+    statuses = []
+    for fmt in (".pt", ".npz", ".json"):
+        data = grid.to_bytes(fmt)
+        for _ in range(12):
+            mutated = bytearray(data)
+            mutated[int(rng.integers(len(mutated)))] = int(rng.integers(256))
+            resp = await jp_fetch(
+                "qtok",
+                "api",
+                "convert",
+                method="POST",
+                body=bytes(mutated),
+                params={"format": "npz"},
+                raise_error=False,
+            )
+            statuses.append(resp.code)
+            if resp.code == 400:
+                assert json.loads(resp.body)["message"].startswith("request body: ")
+    assert set(statuses) <= {200, 400}, statuses
+    assert 400 in statuses
+
+
+def _wav(audio: Audio) -> bytes:
+    return audio.to_wav_bytes()
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("truncated_header", lambda wav: wav[:30]),
+        ("header_only", lambda wav: wav[:44]),
+        ("unknown_wav_format_tag", lambda wav: wav[:20] + b"\x77\x77" + wav[22:]),
+        ("zero_sample_rate", lambda wav: wav[:24] + bytes(4) + wav[28:]),
+        ("riff_of_garbage", lambda wav: b"RIFF" + b"\xff" * 1000),
+        ("mp3_frames_of_garbage", lambda wav: b"\xff\xfb\x90\x00" * 500),
+        ("zeros", lambda wav: bytes(4096)),
+    ],
+)
+async def test_broken_audio_is_400(jp_fetch, speech_path, name, make):
+    status, reply = await _fails(
+        jp_fetch, "qtok", "api", "encode", method="POST", body=make(speech_path.read_bytes())
+    )
+    assert status == 400, reply
+    assert reply["message"].startswith("request body: ")
+    assert "\n" not in reply["message"]
+
+
+async def test_roundtrip_of_a_25_ms_clip_answers_without_stoi(jp_fetch, speech_path):
+    audio = load_audio(speech_path)
+    clip = Audio(audio.samples[8000 : 8000 + 400], audio.sample_rate, "25 ms").to_wav_bytes()
+    resp = await jp_fetch("qtok", "api", "roundtrip", method="POST", body=clip, raise_error=False)
+    if resp.code == 400:
+        assert json.loads(resp.body)["message"].startswith("request body: ")
+        return
+    assert resp.code == 200
+    out = json.loads(resp.body)
+    assert out["duration_s"] == pytest.approx(0.025)
+    assert out["metrics"]["stoi"] is None
+    assert np.isfinite(out["metrics"]["snr_db"])
+
+
 # ---------------------------------------------------------------------------- round trip, convert, page
 
 
@@ -427,6 +644,7 @@ async def test_page_and_static_files(jp_fetch):
     page = (await jp_fetch("qtok")).body.decode()
     assert "{{" not in page
     assert 'name="qtok-xsrf"' in page
+    assert '<input id="decode-file" type="file" accept=".pt,.npz,.json">' in page
     script = await jp_fetch("qtok", "static", "qtok.js")
     assert b"qtok/api/" in script.body
     resp = await jp_fetch(

@@ -639,7 +639,8 @@ def _decode(job: _Job, service: CodecService, body: _Body, subtype: str) -> dict
 
 def _roundtrip(job: _Job, service: CodecService, body: _Body) -> dict[str, Any]:
     from ..metrics import compare
-    from ..roundtrip import code_preview, envelope, roundtrip
+    from ..roundtrip import roundtrip
+    from ..stats import code_preview, envelope
 
     audio = _read_audio(service, body)
     codec = _codec(service)

@@ -189,16 +189,21 @@
 
   let lastCodes = null;
 
+  // The encode answer is a codes file in CodeGrid.to_dict's JSON layout ("format": "qtok-codes",
+  // "shape", "codes" as [n_layers][n_frames], "masked", codec, rates, codebook size, n_samples)
+  // plus the run's "duration_s", "device" and "encode_s": Save .pt sends it back as it came.
   async function encode() {
     const file = chosenFile("encode", "an audio file");
     const resp = await post("encode", file);
     const text = await resp.text();
     const out = JSON.parse(text);
+    const [nLayers, nFrames] = out.shape;
     lastCodes = { json: text, name: file.name.replace(/\.[^.]*$/, "") || "codes" };
     info("encode-info", [
-      ["Codes shape", `[${out.shape.join(", ")}]`],
+      ["Codes shape", `[${nLayers}, ${nFrames}]`],
+      ["Codec", `${out.codec} (${out.codebook_size} codes per layer)`],
       ["Device", out.device],
-      ["Duration", `${seconds(out.duration_s)} (${out.shape[1]} frames at ${out.frame_rate} Hz)`],
+      ["Duration", `${seconds(out.duration_s)} (${nFrames} frames at ${out.frame_rate} Hz)`],
       ["Encode time", seconds(out.encode_s)],
     ]);
     const table = $("encode-preview");
@@ -217,7 +222,7 @@
       tr.insertCell().textContent = row.slice(-5).join(", ");
     });
     $("encode-result").hidden = false;
-    log(`encode done: ${file.name} -> ${out.shape.join("x")} tokens, ${seconds(out.encode_s)}, GPU mem: ${gpu(resp)}`);
+    log(`encode done: ${file.name} -> ${nLayers}x${nFrames} tokens, ${seconds(out.encode_s)}, GPU mem: ${gpu(resp)}`);
   }
 
   async function saveCodes() {
