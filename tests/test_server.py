@@ -76,6 +76,7 @@ async def test_health_reports_codec_without_loading_it(jp_fetch, jp_serverapp):
 async def test_health_load_loads_once(jp_fetch, jp_serverapp):
     first = json.loads((await jp_fetch("qtok", "api", "health", params={"load": "1"})).body)
     assert first["loaded"] is True
+    assert first["load_reason"] == "QtokExtension.codec"
     assert first["device"] == "cpu"
     assert first["info"]["n_layers"] == 16
     assert first["info"]["sample_rate"] == 24000
@@ -211,8 +212,9 @@ def test_server_never_uses_itself_as_its_codec(monkeypatch):
     monkeypatch.setenv("QTOK_CODEC", "server")
     config = QtokExtension()
     assert config.codec is None
-    name = CodecService(config, logging.getLogger("test"))._codec_name()
+    name, reason = CodecService(config, logging.getLogger("test"))._codec_name()
     assert name == "builtin" or Path(name).is_dir()
+    assert "QTOK_CODEC" not in reason
 
 
 @pytest.mark.parametrize(

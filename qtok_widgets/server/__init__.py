@@ -210,30 +210,34 @@ class CodecService:
                 if self._codec is None:
                     from ..codecs import load_codec
 
+                    name, reason = self._codec_name()
                     t0 = time.perf_counter()
-                    codec = load_codec(self._codec_name(), device=self.config.device)
+                    codec = load_codec(name, device=self.config.device)
+                    codec.load_reason = reason
                     self.load_seconds = time.perf_counter() - t0
                     self._codec = codec
                     self.log.info(
-                        "qtok: loaded codec %s on %s in %.2f s (GPU mem %s)",
+                        "qtok: loaded codec %s on %s (%s) in %.2f s (GPU mem %s)",
                         codec.name,
                         codec.device,
+                        reason,
                         self.load_seconds,
                         format_mb(gpu_memory_mb()),
                     )
         return self._codec
 
-    def _codec_name(self) -> Any:
-        """What to pass to ``load_codec``: the configured codec, else the local default rule."""
-        if self.config.codec is not None:
-            return self.config.codec
-        env = os.environ.get("QTOK_CODEC", "").strip().lower()
-        if env in _SERVER_NAMES:
-            # load_codec(None) would read QTOK_CODEC=server: apply the rest of its rule here
-            from ..codecs.qwen import find_local_checkpoint
+    def _codec_name(self) -> tuple[str, str]:
+        """What to pass to ``load_codec``, and why: the configured codec, else the default rule.
 
-            return find_local_checkpoint() or "builtin"
-        return None
+        The default rule is ``load_codec(None)``'s without ``$QTOK_CODEC``: when that variable
+        names a codec it is already the configured one, and when it says ``server`` it is meant
+        for the kernels, not for the server itself.
+        """
+        if self.config.codec is not None:
+            return self.config.codec, "QtokExtension.codec"
+        from ..codecs import default_codec_name
+
+        return default_codec_name(use_env=False)
 
     def admit(self) -> bool:
         """Take a slot for one upload; False when ``max_workers + max_queue`` are taken already."""
@@ -267,6 +271,7 @@ class CodecService:
             "codec": codec.name if codec is not None else (self.config.codec or "auto"),
             "device": codec.device if codec is not None else self.config.device,
             "loaded": codec is not None,
+            "load_reason": getattr(codec, "load_reason", None),
             "load_s": self.load_seconds,
             "gpu_memory_mb": gpu_memory_mb(),
             "process_rss_mb": process_rss_mb(),
