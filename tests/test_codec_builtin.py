@@ -208,3 +208,38 @@ def test_bad_worker_setting(monkeypatch, speech):
     monkeypatch.setattr(_world, "SEGMENT_FRAMES", 8)
     with pytest.raises(CodecError, match="QTOK_BUILTIN_WORKERS"):
         _world.analyze(speech.samples[: 2 * 24000], 25, 40)
+
+
+def test_long_encodes_share_one_worker_pool_from_any_thread(monkeypatch, codec, speech):
+    """Analysis workers start once (never by fork) and serve every later long input, also from
+    a thread, as the server's request threads and CodecLab's worker thread encode."""
+    import threading
+
+    from qtok_widgets.codecs import _world
+
+    monkeypatch.setattr(_world, "SEGMENT_FRAMES", 8)  # 2 s of speech is then "long": 4 segments
+    monkeypatch.setattr(_world, "SEGMENT_CONTEXT_FRAMES", 4)
+    monkeypatch.setenv("QTOK_BUILTIN_WORKERS", "2")
+    clip = load_audio(speech.samples[: 2 * 24000], sample_rate=24000)
+    first = codec.encode(clip)
+    workers = _world.pool_processes()
+    assert len(workers) >= 1
+    assert _world._start_method() in ("forkserver", "spawn")
+    results: dict[str, object] = {}
+
+    def encode_in_thread() -> None:
+        try:
+            results["grid"] = codec.encode(clip)
+        except Exception as exc:  # reported below, in the test's thread
+            results["error"] = exc
+
+    thread = threading.Thread(target=encode_in_thread)
+    thread.start()
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "encoding from a thread hung"
+    assert "error" not in results, results.get("error")
+    assert results["grid"] == first
+    assert codec.encode(clip) == first
+    assert set(_world.pool_processes()) >= set(workers)  # the same processes, still running
+    monkeypatch.setenv("QTOK_BUILTIN_WORKERS", "1")  # one worker: analysed in this process
+    assert codec.encode(clip) == first

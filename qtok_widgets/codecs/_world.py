@@ -5,16 +5,26 @@ for its own version number before exposing the compiled module. :func:`world` lo
 compiled extension straight from the installed package (the plain import is the fallback).
 The rest of the module turns speech into the codec's vocoder features on a fixed 10 ms grid
 and back. Nothing is imported until first use.
+
+Long inputs are analysed in segments by one process pool per Python process (:func:`_pool`):
+started on first need with the ``forkserver`` method (``spawn`` where that is missing), never
+``fork``, because the hosts that encode (a Jupyter server's request threads, CodecLab's worker
+thread) run threads whose locks a forked child would inherit held. The pool is reused by every
+later long input, from any thread, and shut down when the interpreter exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.machinery
 import importlib.util
+import logging
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from types import ModuleType
 
 import numpy as np
@@ -22,7 +32,9 @@ import numpy as np
 from ..audio import resample
 from ..errors import CodecError
 
-__all__ = ["analyze", "analyze_raw", "pack", "synthesize", "unpack", "world"]
+__all__ = ["analyze", "analyze_raw", "pack", "pool_processes", "synthesize", "unpack", "world"]
+
+log = logging.getLogger("qtok_widgets")
 
 
 @functools.cache
@@ -104,14 +116,88 @@ def analyze(samples: np.ndarray, n_frames: int, n_sp: int, workers: int | None =
         keep = ((start - first) * SUBFRAMES, (stop - first) * SUBFRAMES)
         jobs.append((np.ascontiguousarray(block), last - first, n_sp, keep))
     workers = min(_n_workers(workers), len(jobs))
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        # forked workers need no importable __main__ (unlike spawn) and start in milliseconds;
-        # they only run WORLD and numpy, never a thread pool inherited from the parent
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            parts = list(pool.map(_analyze_block, jobs))
-    else:
+    pool = _pool(workers) if workers > 1 else None
+    if pool is None:
+        return np.concatenate([_analyze_block(job) for job in jobs], axis=0)
+    try:
+        parts = list(pool.map(_analyze_block, jobs))
+    except BrokenProcessPool:
+        # a worker died (killed, out of memory, or a script that cannot be imported safely by
+        # a child process): analyse here, the same result, and stop using processes
+        _give_up_pool(pool)
         parts = [_analyze_block(job) for job in jobs]
     return np.concatenate(parts, axis=0)
+
+
+_POOL_LOCK = threading.Lock()
+_POOL: ProcessPoolExecutor | None = None
+_POOL_WORKERS = 0
+_POOL_DISABLED = False
+_HOOKS_REGISTERED = False
+
+
+def _start_method() -> str:
+    """``forkserver`` where available (Linux, macOS), else ``spawn``; never ``fork``."""
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _pool(workers: int) -> ProcessPoolExecutor | None:
+    """The process's one analysis pool with ``workers`` processes, started on first use.
+
+    A later call asking for another number of workers replaces it (work already given to the
+    old pool still finishes). None once processes have failed in this interpreter.
+    """
+    global _POOL, _POOL_WORKERS, _HOOKS_REGISTERED
+    with _POOL_LOCK:
+        if _POOL_DISABLED:
+            return None
+        if _POOL is not None and _POOL_WORKERS == workers:
+            return _POOL
+        if _POOL is not None:
+            _POOL.shutdown(wait=False)
+        context = multiprocessing.get_context(_start_method())
+        _POOL, _POOL_WORKERS = ProcessPoolExecutor(workers, mp_context=context), workers
+        if not _HOOKS_REGISTERED:
+            atexit.register(_shutdown_pool)
+            if hasattr(os, "register_at_fork"):
+                os.register_at_fork(after_in_child=_forget_pool)
+            _HOOKS_REGISTERED = True
+        return _POOL
+
+
+def _give_up_pool(pool: ProcessPoolExecutor) -> None:
+    """After a broken pool: shut it down and analyse in-process from now on (logged once)."""
+    global _POOL, _POOL_DISABLED
+    with _POOL_LOCK:
+        if _POOL is pool:
+            _POOL = None
+        if not _POOL_DISABLED:
+            log.warning("qtok: built-in codec analysis workers failed; analysing in this process from now on")
+        _POOL_DISABLED = True
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _shutdown_pool() -> None:
+    """Stop the pool's processes (registered with :mod:`atexit` when the pool starts)."""
+    global _POOL
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _forget_pool() -> None:
+    """In a child made by ``os.fork``: the parent's pool is not ours to use or stop."""
+    global _POOL, _POOL_LOCK
+    _POOL_LOCK = threading.Lock()
+    _POOL = None
+
+
+def pool_processes() -> tuple[int, ...]:
+    """Process ids of the analysis pool's running workers, sorted (empty before first use)."""
+    with _POOL_LOCK:
+        processes = dict(getattr(_POOL, "_processes", None) or {})
+    return tuple(sorted(p.pid for p in processes.values() if p.pid is not None and p.is_alive()))
 
 
 #: Frames per analysis segment of long inputs (10.24 s) and context frames on each side.
