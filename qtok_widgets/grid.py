@@ -284,11 +284,14 @@ class CodeGrid:
         return grid_to_dict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, source: str = "codes") -> CodeGrid:
-        """Build a grid from :meth:`to_dict` output (as read from JSON)."""
+    def from_dict(
+        cls, data: dict[str, Any], *, source: str = "codes", max_duration_s: float | None = None
+    ) -> CodeGrid:
+        """Build a grid from :meth:`to_dict` output (as read from JSON), within the limits of
+        :meth:`load`."""
         from .grid_io import grid_from_dict
 
-        return grid_from_dict(data, source=source)
+        return grid_from_dict(data, source=source, max_duration_s=max_duration_s)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the grid to ``path``; the suffix picks the format (``.pt``, ``.npz``, ``.json``).
@@ -310,32 +313,49 @@ class CodeGrid:
         return grid_to_bytes(self, fmt)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> CodeGrid:
+    def load(cls, path: str | os.PathLike[str], *, max_duration_s: float | None = None) -> CodeGrid:
         """Read a grid saved by :meth:`save` (or codes saved by the Qwen tokenizer's tools).
 
         Accepted ``.pt`` contents: a dict with ``audio_codes`` (``[n_frames, n_layers]``,
         ``[1, n_frames, n_layers]`` or a one-element list of those), optionally with our
         metadata keys, or a bare codes tensor in those layouts (``[n_layers, n_frames]`` is
-        recognised when only one axis has 16 entries). Nothing in the file is executed; see
-        :func:`qtok_widgets.grid_io.load_grid`.
+        recognised when only one axis has 16 entries). Nothing in the file is executed, and every
+        size it declares is checked before anything of that size is allocated; see
+        :func:`qtok_widgets.grid_io.load_grid` for the limits.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A regular ``.pt``, ``.npz`` or ``.json`` file.
+        max_duration_s : float, optional
+            Longest recording accepted, in seconds (default ``QTOK_MAX_DURATION_S`` or 3600,
+            the audio limit); the file may hold at most that many seconds of frames.
 
         Raises
         ------
         GridError
-            Unknown suffix, unreadable file, unexpected contents, wrong shape or dtype,
-            code out of range.
+            Not a regular file, unknown suffix, unreadable or damaged file, unexpected contents,
+            wrong shape or dtype, code out of range, or beyond a size limit. One line.
         """
         from .grid_io import load_grid
 
-        return load_grid(path)
+        return load_grid(path, max_duration_s=max_duration_s)
 
     @classmethod
-    def from_bytes(cls, data: bytes, fmt: str | None = None, *, source: str = "codes") -> CodeGrid:
-        """Parse the bytes of a ``.pt``, ``.npz`` or ``.json`` codes file.
+    def from_bytes(
+        cls,
+        data: bytes,
+        fmt: str | None = None,
+        *,
+        source: str = "codes",
+        max_duration_s: float | None = None,
+    ) -> CodeGrid:
+        """Parse the bytes of a ``.pt``, ``.npz`` or ``.json`` codes file, within the limits of
+        :meth:`load`.
 
         With ``fmt=None`` the format is sniffed from the content (zip: ``.pt`` or ``.npz``;
         ``{``: JSON).
         """
         from .grid_io import grid_from_bytes
 
-        return grid_from_bytes(data, fmt, source=source)
+        return grid_from_bytes(data, fmt, source=source, max_duration_s=max_duration_s)

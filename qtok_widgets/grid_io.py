@@ -293,7 +293,7 @@ def load_grid(path: str | os.PathLike[str], *, max_duration_s: float | None = No
             msg = f"{name}: codes file is {_mb(size)}, above the limit of {_mb(cap)} for {suffix} files"
             raise GridError(msg)
         try:
-            data = fh.read(cap + 1)
+            data = fh.read(size + 1)  # one byte more than it said: a file still growing shows
         except OSError as exc:
             raise _unreadable(name, suffix, exc) from None
     return grid_from_bytes(data, suffix, source=name, max_duration_s=max_duration_s)
@@ -570,6 +570,17 @@ def _open_zip(data: bytes, source: str, kind: str) -> zipfile.ZipFile:
     return zf
 
 
+def _check_crcs(zf: zipfile.ZipFile, source: str, kind: str) -> None:
+    """Read every entry to its end in small pieces, so that zipfile checks its CRC-32."""
+    try:
+        for info in zf.infolist():
+            with zf.open(info) as fh:
+                while fh.read(1 << 20):
+                    pass
+    except _READ_ERRORS as exc:
+        raise _unreadable(source, kind, exc) from None
+
+
 def _load_pt(data: bytes, source: str, max_duration_s: float | None) -> CodeGrid:
     import torch
 
@@ -584,6 +595,7 @@ def _load_pt(data: bytes, source: str, max_duration_s: float | None) -> CodeGrid
     if any(info.file_size > _MAX_PICKLE_BYTES for info in pickles):
         msg = f"{source}: the .pt file's pickle is larger than {_mb(_MAX_PICKLE_BYTES)}; a codes file needs a few kB"
         raise GridError(msg)
+    _check_crcs(zf, source, ".pt")  # torch's reader does not, and a flipped byte must not pass
     try:
         obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
