@@ -159,6 +159,7 @@ def resample(samples: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarra
 
 def _positive_seconds(value: Any, name: str) -> float:
     """``value`` as a finite number of seconds > 0, or an :class:`AudioError` naming ``name``."""
+    given = value
     if isinstance(value, str):
         try:
             value = float(value)
@@ -170,7 +171,7 @@ def _positive_seconds(value: Any, name: str) -> float:
         raise AudioError(msg)
     seconds = float(value)
     if not (math.isfinite(seconds) and seconds > 0):
-        msg = f"{name} must be a finite number of seconds > 0, got {value!r}"
+        msg = f"{name} must be a finite number of seconds > 0, got {given!r}"
         raise AudioError(msg)
     return seconds
 

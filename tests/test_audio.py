@@ -5,15 +5,29 @@ from __future__ import annotations
 import functools
 import http.server
 import io
+import os
+import socket
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from qtok_widgets.audio import DEFAULT_MAX_DURATION_S, Audio, load_audio, resample
-from qtok_widgets.errors import AudioError, AudioFileNotFoundError, QtokError
+from qtok_widgets.audio import (
+    DEFAULT_MAX_DURATION_S,
+    DEFAULT_URL_TIMEOUT_S,
+    Audio,
+    check_regular_file,
+    duration_limit,
+    frames_for,
+    load_audio,
+    open_regular_file,
+    resample,
+    url_timeout,
+)
+from qtok_widgets.errors import AudioError, AudioFileNotFoundError, GridError, QtokError
 from qtok_widgets.metrics import aligned_snr_db
 
 # ------------------------------------------------------------------ helpers
@@ -339,7 +353,9 @@ def test_array_needs_a_sample_rate():
 
 @pytest.mark.parametrize("rate", [0, -24000, 24000.5, "24000", [24000], float("nan"), True])
 def test_target_rate_must_be_positive_whole_hz(speech_path, rate):
-    with pytest.raises(AudioError, match=r"target_rate must be > 0 Hz, a whole number such as 24000, got ") as info:
+    with pytest.raises(
+        AudioError, match=r"target_rate must be > 0 Hz, a whole number such as 24000, got "
+    ) as info:
         load_audio(speech_path, target_rate=rate)
     assert "\n" not in str(info.value)
 
@@ -400,3 +416,171 @@ def test_save_and_wav_bytes_round_trip(reference, tmp_path):
     back = load_audio(reference.to_wav_bytes())
     np.testing.assert_allclose(back.samples, reference.samples, atol=1 / 32768)
     assert "duration=4.000s" in repr(reference)
+
+
+# ------------------------------------------------------------------ hostile inputs
+
+
+def _finishes_within(seconds: float, fn):
+    """Run ``fn`` in a thread; return what it raised, failing if it is still running after ``seconds``."""
+    outcome: list[BaseException | None] = []
+
+    def target():
+        try:
+            fn()
+            outcome.append(None)
+        except BaseException as exc:  # handed back to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"still running after {seconds} s"
+    return outcome[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "speech.wav"
+    os.mkfifo(fifo)
+    error = _finishes_within(5, lambda: load_audio(fifo))
+    assert isinstance(error, AudioError)
+    assert (
+        str(error)
+        == f"{fifo}: is a FIFO (named pipe), not a regular file; only regular files are read as an audio file"
+    )
+    with pytest.raises(AudioError, match="is a FIFO"):
+        check_regular_file(fifo)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_symlink_to_dev_zero_is_refused_at_once(tmp_path, speech_path):
+    link = tmp_path / "speech.wav"
+    link.symlink_to("/dev/zero")
+    error = _finishes_within(5, lambda: load_audio(link))
+    assert isinstance(error, AudioError)
+    assert "speech.wav: is a character device, not a regular file" in str(error)
+    # the helpers the server and the codes loader share
+    with pytest.raises(QtokError, match="is a character device") as info:
+        check_regular_file(link, what="a codes file", error=GridError)
+    assert isinstance(info.value, GridError)
+    assert check_regular_file(speech_path).st_size == speech_path.stat().st_size
+    with open_regular_file(speech_path) as fh:
+        assert fh.read(4) == b"RIFF"
+
+
+def test_mp3s_joined_behind_a_short_header_are_decoded_whole(tmp_path, data_dir):
+    one = (data_dir / "p240_00000.mp3").read_bytes()
+    path = tmp_path / "joined.mp3"
+    path.write_bytes(one * 13)
+    single = load_audio(one)
+    # the first file's header speaks for the whole: libsndfile alone would stop after 4.9 s
+    assert sf.info(str(path)).duration == pytest.approx(single.duration, abs=0.01)
+    audio = load_audio(path)
+    assert audio.duration == pytest.approx(13 * single.duration, rel=0.02)
+    assert load_audio(path.read_bytes()).n_samples == audio.n_samples
+    # and the duration limit counts what the file holds, not what its header says
+    with pytest.raises(
+        AudioError, match=r"joined\.mp3: audio is longer than the limit of 30 s \(max_duration_s=\)"
+    ):
+        load_audio(path, max_duration_s=30)
+    # a single file still reads as before
+    assert load_audio(data_dir / "p240_00000.mp3").n_samples == single.n_samples
+
+
+class _TrickleHandler(http.server.BaseHTTPRequestHandler):
+    """Promises 10 kB, then sends one byte every 0.1 s."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "audio/wav")
+        self.send_header("Content-Length", "10000")
+        self.end_headers()
+        try:
+            for _ in range(10000):
+                self.wfile.write(b"R")
+                self.wfile.flush()
+                time.sleep(0.1)
+        except OSError:  # the client hung up, as it should
+            pass
+
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def trickle_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TrickleHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/slow.wav"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_url_that_trickles_fails_at_its_deadline(trickle_server, monkeypatch):
+    start = time.monotonic()
+    with pytest.raises(
+        AudioError,
+        match=r"slow\.wav: download did not finish within 1 s \(url_timeout_s= or QTOK_URL_TIMEOUT_S\)",
+    ):
+        load_audio(trickle_server, url_timeout_s=1)
+    assert time.monotonic() - start < 2.5
+    monkeypatch.setenv("QTOK_URL_TIMEOUT_S", "0.5")
+    start = time.monotonic()
+    with pytest.raises(AudioError, match=r"did not finish within 0\.5 s"):
+        load_audio(trickle_server)
+    assert time.monotonic() - start < 2.0
+
+
+def test_url_that_never_answers_fails_at_its_deadline():
+    with socket.socket() as listener:  # accepts the connection, never says a word
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/silent.wav"
+        start = time.monotonic()
+        with pytest.raises(AudioError, match=r"silent\.wav: download did not finish within 0\.5 s"):
+            load_audio(url, url_timeout_s=0.5)
+        assert time.monotonic() - start < 2.0
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1, 0, "1 h", [60], True])
+def test_max_duration_of_the_wrong_type_or_range_is_named(speech_path, value):
+    with pytest.raises(AudioError, match=r"^max_duration_s must be a (finite )?number of seconds") as info:
+        load_audio(speech_path, max_duration_s=value)
+    assert "\n" not in str(info.value)
+    assert duration_limit(10) == 10.0
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-5", "0"])
+def test_max_duration_from_environment_must_be_finite_and_positive(speech_path, monkeypatch, text):
+    monkeypatch.setenv("QTOK_MAX_DURATION_S", text)
+    with pytest.raises(
+        AudioError, match=rf"QTOK_MAX_DURATION_S must be a finite number of seconds > 0, got {text!r}"
+    ):
+        load_audio(speech_path)
+
+
+def test_url_timeout_of_the_wrong_type_is_named():
+    with pytest.raises(AudioError, match=r"url_timeout_s must be a finite number of seconds > 0, got nan"):
+        load_audio("http://127.0.0.1:9/x.wav", url_timeout_s=float("nan"))
+    assert url_timeout() == DEFAULT_URL_TIMEOUT_S == 30.0
+
+
+def test_rates_and_counts_of_the_wrong_type_are_named(reference):
+    with pytest.raises(
+        AudioError, match=r"target_rate must be > 0 Hz, a whole number such as 24000, got '24000'"
+    ):
+        reference.resample("24000")
+    with pytest.raises(
+        AudioError, match=r"sample rates must be > 0 Hz, whole numbers such as 24000, got 16000 -> '24000'"
+    ):
+        resample(reference.samples, 16000, "24000")
+    with pytest.raises(AudioError, match=r"sample rate must be a positive whole number of Hz, got nan"):
+        load_audio(np.zeros(100, np.float32), sample_rate=float("nan"))
+    with pytest.raises(AudioError, match=r"n_samples must be a whole number >= 0, got \[1\]"):
+        frames_for([1], 1920)
+    assert frames_for(1921, 1920) == 2
