@@ -571,26 +571,27 @@ def _read_audio(service: CodecService, body: _Body) -> Any:
 
 
 def _read_codes(service: CodecService, body: _Body) -> Any:
-    """Parse the codes in ``body``; 400 when they last longer than ``max_duration_s``."""
-    from ..grid import CodeGrid
+    """Parse the codes in ``body`` within the loaders' limits, frames up to ``max_duration_s``."""
+    from ..grid_io import grid_from_bytes
 
-    def read() -> Any:
-        grid = CodeGrid.from_bytes(body.data(), None, source=_BODY)
-        _check_frames(service, grid, grid.frame_rate)
-        return grid
-
-    return _reading(service, read)
+    limit_s = service.config.max_duration_s
+    return _reading(service, lambda: grid_from_bytes(body.data(), None, source=_BODY, max_duration_s=limit_s))
 
 
 def _check_frames(service: CodecService, grid: Any, frame_rate: float) -> None:
-    """Refuse (GridError) codes that last longer than ``max_duration_s`` at ``frame_rate`` (Hz, > 0)."""
+    """Refuse (GridError) codes that last longer than ``max_duration_s`` at the codec's ``frame_rate``.
+
+    The loader checked the frames at the file's own frame rate, which a file may make up.
+    """
     from ..errors import GridError
+    from ..grid_io import max_frames
 
     limit_s = service.config.max_duration_s
-    if grid.n_frames > limit_s * frame_rate:
+    allowed = max_frames(frame_rate, limit_s)
+    if grid.n_frames > allowed:
         msg = (
-            f"{_BODY}: {grid.n_frames} frames last {grid.n_frames / frame_rate:.1f} s at {frame_rate:g} Hz, "
-            f"above the limit of {limit_s:g} s (QtokExtension.max_duration_s)"
+            f"{_BODY}: codes have {grid.n_frames} frames ({grid.n_frames / frame_rate:.1f} s at the codec's "
+            f"{frame_rate:g} Hz), above the limit of {allowed} frames ({limit_s:g} s; QtokExtension.max_duration_s)"
         )
         raise GridError(msg)
 
@@ -624,7 +625,6 @@ def _encode(job: _Job, service: CodecService, body: _Body) -> dict[str, Any]:
 def _decode(job: _Job, service: CodecService, body: _Body, subtype: str) -> dict[str, Any]:
     grid = _read_codes(service, body)
     codec = _codec(service)
-    # the file's own frame rate may be made up: the codec's decides how long the audio will be
     _reading(service, lambda: _check_frames(service, grid, codec.frame_rate))
     job.check()
     audio, decode_s = _with_codec(service, job, lambda: codec.decode(grid))
