@@ -96,9 +96,9 @@ def max_frames(grid: CodeGrid) -> int:
     The limit is :func:`~qtok_widgets.audio.load_audio`'s (one hour by default, or
     ``QTOK_MAX_DURATION_S``), so a recipe cannot grow a grid past what could have been loaded.
     """
-    from .audio import _max_duration
+    from .audio import duration_limit
 
-    return math.floor(_max_duration(None) * grid.frame_rate)
+    return math.floor(duration_limit() * grid.frame_rate)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from .audio import Audio
 from .errors import EditError, GridError
 from .grid import CodeGrid
 from .history import Entry, History
+from .journal import Journal, JournalError, JournalState
 from .ops import InterpolateResult
 from .recipes import RECIPE_FORMAT, RECIPE_VERSION
 from .render import Renderer, RenderInfo
@@ -53,6 +54,14 @@ class EditSession:
         The source grid, shape ``(n_layers, n_frames)``; kept as :attr:`original`.
     codec : Codec, optional
         Needed for :meth:`render`, :meth:`render_original` and :meth:`interpolate`.
+    journal : path, optional
+        Journal file (:mod:`qtok_widgets.journal`): every edit, undo and redo is appended and
+        flushed to disk before it counts, so a crash loses nothing acknowledged. An existing
+        journal of the same source grid is replayed first (:attr:`restored` says how many
+        events); one of another grid, or one open in another process, is a
+        :class:`~qtok_widgets.journal.JournalError`.
+    journal_max_bytes : int, optional
+        Past this size the journal is rewritten as the history alone (default 64 MiB).
 
     Attributes
     ----------
@@ -64,6 +73,10 @@ class EditSession:
         The codec used to decode and to interpolate.
     last_selection : Selection or None
         Frames and layers the last applied operation used (after rounding ``seconds=``).
+    restored : int
+        Journal events (edits, undos, redos) replayed when the session opened its journal.
+    restored_truncated : bool
+        True when the journal's last line had been cut short by a crash and was left out.
 
     Examples
     --------
@@ -73,7 +86,14 @@ class EditSession:
     >>> audio = session.render()                              # doctest: +SKIP
     """
 
-    def __init__(self, grid: CodeGrid, codec: Any = None) -> None:
+    def __init__(
+        self,
+        grid: CodeGrid,
+        codec: Any = None,
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        journal_max_bytes: int | None = None,
+    ) -> None:
         if not isinstance(grid, CodeGrid):
             msg = f"EditSession needs a CodeGrid, got {type(grid).__name__}"
             raise EditError(msg)
@@ -90,6 +110,12 @@ class EditSession:
         self._callbacks: list[ChangeCallback] = []
         self._renderer = Renderer(codec, grid) if codec is not None else None
         self.last_selection: Selection | None = None
+        self._journal: Journal | None = None
+        self._journaled_grids: set[str] = set()
+        self.restored = 0
+        self.restored_truncated = False
+        if journal is not None:
+            self.open_journal(journal, max_bytes=journal_max_bytes)
         self._last_change: tuple[list[tuple[int, int]], int] = ([], grid.n_frames)
 
     # ------------------------------------------------------------------ state
@@ -185,12 +211,14 @@ class EditSession:
         context = ops.OpContext(sources=self._grids, codec=self._codec, original=self._original)
         delta = op.plan(self._grid, context)
         named = op.with_refs(self._ref)
+        self._journal_event("apply", named)
         grid = delta.apply(self._grid)
         self.last_selection = delta.selection
         dropped = self._history.push(Entry(named, delta))
         self._set_grid(grid, delta)
         if dropped:
             self._forget_grids_of(dropped)
+        self._compact_journal()
         self._notify("reset" if isinstance(op, ops.Reset) else "apply", named, delta)
         return op.result(grid, delta)
 
@@ -314,15 +342,25 @@ class EditSession:
     # ------------------------------------------------------------------ undo / redo
     def undo(self) -> CodeGrid:
         """Undo the last op; returns the grid. Raises EditError when there is nothing to undo."""
+        if not self._history.can_undo:
+            msg = "nothing to undo: the history is empty"
+            raise EditError(msg)
+        self._journal_event("undo")
         entry, grid = self._history.undo(self._grid)
         self._set_grid(grid, entry.delta)
+        self._compact_journal()
         self._notify("undo", entry.op, entry.delta)
         return grid
 
     def redo(self) -> CodeGrid:
         """Re-apply the last undone op; returns the grid. Raises EditError when there is none."""
+        if not self._history.can_redo:
+            msg = "nothing to redo: no op has been undone since the last edit"
+            raise EditError(msg)
+        self._journal_event("redo")
         entry, grid = self._history.redo(self._grid)
         self._set_grid(grid, entry.delta)
+        self._compact_journal()
         self._notify("redo", entry.op, entry.delta)
         return grid
 
@@ -360,6 +398,128 @@ class EditSession:
         src = origin[kept]
         out[:, kept] = (cur.codes[:, kept] != orig.codes[:, src]) | (cur.mask[:, kept] != orig.mask[:, src])
         return out
+
+    # ------------------------------------------------------------------ journal
+    @property
+    def journal(self) -> Journal | None:
+        """The open journal, or None (see :meth:`open_journal`)."""
+        return self._journal if self._journal is not None and not self._journal.closed else None
+
+    def open_journal(self, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> int:
+        """Start journaling to ``path``, first replaying the events it already holds.
+
+        Parameters
+        ----------
+        path : path
+            The journal file; created when missing.
+        max_bytes : int, optional
+            Size bound before the journal is compacted (default 64 MiB).
+
+        Returns
+        -------
+        int
+            Events replayed from the journal (also in :attr:`restored`).
+
+        Raises
+        ------
+        JournalError
+            Another process holds the journal, it belongs to another grid, or an event in it
+            does not apply (the session is then left as it was).
+        """
+        if self._journal is not None and not self._journal.closed:
+            msg = f"this session already journals to {self._journal.path}"
+            raise JournalError(msg)
+        kwargs = {} if max_bytes is None else {"max_bytes": max_bytes}
+        journal = Journal(path, self._original, **kwargs)
+        try:
+            if journal.state.events:
+                if self._history.done or self._history.undone:
+                    msg = f"{journal.path}: open a journal with events before editing, on a fresh session"
+                    raise JournalError(msg)
+                self.replay(journal.state)
+        except BaseException:
+            journal.close()
+            raise
+        self._journal = journal
+        self._journaled_grids = {name for name in self._grids}
+        self.restored = journal.state.n_edits
+        self.restored_truncated = journal.state.truncated
+        return self.restored
+
+    def replay(self, state: JournalState) -> None:
+        """Apply a journal's events (edits, undos, redos) to this session, in order.
+
+        Raises
+        ------
+        JournalError
+            An event does not apply; the session is then back where it started.
+        """
+        start = len(self._history.done)
+        position, kind = 0, None
+        try:
+            for name, grid in recipes.recipe_grids({"grids": state.grids}).items():
+                if name in self._grids and self._grids[name] != grid:
+                    msg = f"the journal's grid {name!r} differs from the session's grid of that name"
+                    raise EditError(msg)
+                self._grids[name] = grid
+            for event in state.events:
+                position, kind = position + 1, event.get("kind")
+                if kind == "apply":
+                    self.apply(event.get("op"))
+                elif kind == "undo":
+                    self.undo()
+                else:
+                    self.redo()
+        except EditError as exc:
+            while len(self._history.done) > start and self.can_undo:
+                self.undo()
+            msg = f"journal event {position} ({kind}) does not apply: {exc}"
+            raise JournalError(msg) from None
+
+    def close(self) -> None:
+        """Close the journal (the file stays; a new session with it restores these edits)."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    def _journal_event(self, kind: str, op: ops.Op | None = None) -> None:
+        """Write an event to the journal (flushed) before the session changes; no-op without one."""
+        journal = self.journal
+        if journal is None:
+            return
+        grids = {}
+        if op is not None:
+            for name in op.refs().values():
+                if isinstance(name, str) and name != "original" and name not in self._journaled_grids:
+                    grids[name] = self._grids[name].to_dict()
+        journal.append(kind, op.to_json() if op is not None else None, grids)
+        self._journaled_grids.update(grids)
+
+    def _compact_journal(self) -> None:
+        """Past its size bound, rewrite the journal as the history: done edits, then undone ones applied and undone."""
+        journal = self.journal
+        if journal is None or journal.size() <= journal.max_bytes:
+            return
+        done = [e.op for e in self._history.done]
+        undone = [e.op for e in self._history.undone]
+        events: list[dict[str, Any]] = []
+        embedded: set[str] = set()
+
+        def event(op: ops.Op) -> dict[str, Any]:
+            grids = {}
+            for name in op.refs().values():
+                if isinstance(name, str) and name != "original" and name not in embedded:
+                    grids[name] = self._grids[name].to_dict()
+                    embedded.add(name)
+            out: dict[str, Any] = {"kind": "apply", "op": op.to_json()}
+            if grids:
+                out["grids"] = grids
+            return out
+
+        events = [event(op) for op in [*done, *undone]]
+        events += [{"kind": "undo"} for _ in undone]
+        journal.compact(events)
+        self._journaled_grids = embedded
 
     # ------------------------------------------------------------------ change notification
     def on_change(self, callback: ChangeCallback) -> None:

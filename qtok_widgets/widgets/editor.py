@@ -15,6 +15,7 @@ session's incremental ``render()``. Errors from an action are shown on the widge
 from __future__ import annotations
 
 import logging
+import os
 import pathlib
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +28,7 @@ from .. import ops
 from ..audio import Audio, load_audio
 from ..errors import QtokError
 from ..grid import CodeGrid
+from ..journal import Journal, JournalState, default_journal_path, remove_old_journals
 from ..selection import frames_from_seconds, resolve_indices
 from . import _wire
 
@@ -40,7 +42,7 @@ _HERE = pathlib.Path(__file__).parent
 WAVEFORM_AUTO_MAX_S = 600.0
 
 #: Widget actions the browser may ask for besides the edit operations of :data:`qtok_widgets.ops.OPS`.
-_WIDGET_ACTIONS = ("copy", "paste", "paste_source", "undo", "redo", "reset")
+_WIDGET_ACTIONS = ("copy", "paste", "paste_source", "undo", "redo", "reset", "restore", "discard_saved")
 
 #: Trait arguments an action message may set before it runs (older front ends send these).
 _ACTION_TRAITS = frozenset(
@@ -54,6 +56,15 @@ _PARAM_TRAITS = {
     "interpolate_target": ("interpolate", "target"),
     "duplicate_times": ("duplicate_frames", "times"),
 }
+
+
+def _source_name(source: Any) -> str | None:
+    """A readable name for a source's journal: the file's stem, when there is a file."""
+    if isinstance(source, (str, os.PathLike)) and not str(source).startswith(("http://", "https://")):
+        return pathlib.Path(source).stem
+    if isinstance(source, Audio) and source.source:
+        return pathlib.Path(str(source.source)).stem
+    return None
 
 
 def _toolbar_ops() -> list[type[ops.Op]]:
@@ -108,6 +119,15 @@ class TokenEditor(anywidget.AnyWidget):
         Decode audio for the waveform strip as soon as the widget is shown. Default: True for
         clips up to :data:`WAVEFORM_AUTO_MAX_S` seconds (decoding an hour takes a while; playback
         still decodes on demand).
+    journal : bool or path, optional
+        Where every edit is written (and flushed to disk) before it counts, so a kernel crash
+        loses nothing (:mod:`qtok_widgets.journal`). Default (True): a file named after the
+        source in ``.qtok/journals/`` beside the notebook; False: no journal; a path: that file.
+        Ignored with ``session=`` (give the session its own journal).
+    restore : bool, optional
+        What to do with edits an earlier editor of the same source left in its journal:
+        True brings them back at once, False discards them, None (default) offers them
+        (:attr:`restore_offer`, the Restore button, :meth:`restore`).
 
     Attributes
     ----------
@@ -182,6 +202,9 @@ class TokenEditor(anywidget.AnyWidget):
     can_redo = t.Bool(False, help="Whether there is an undone edit to redo.").tag(sync=True)
     clipboard_info = t.Unicode("", help="Description of the copied cells, empty when none.").tag(sync=True)
     source_info = t.Unicode("", help="Description of the second clip for paste/interpolate.").tag(sync=True)
+    restore_offer = t.Unicode(
+        "", help="Saved edits of this clip that Restore would bring back ('37 edits from 14:02'), or ''."
+    ).tag(sync=True)
     show_waveform = t.Bool(True, help="Decode and draw the waveform strip under the grid.").tag(sync=True)
     height_px = t.Int(16 * 18, help="Height of the code heatmap in CSS pixels.").tag(sync=True)
 
@@ -192,16 +215,20 @@ class TokenEditor(anywidget.AnyWidget):
         *,
         session: Any = None,
         show_waveform: bool | None = None,
+        journal: bool | str | os.PathLike[str] = True,
+        restore: bool | None = None,
         **kwargs: Any,
     ) -> None:
         from ..session import EditSession
 
+        saved: tuple[pathlib.Path, JournalState] | None = None
         if session is None:
             if source is None:
                 msg = "TokenEditor needs a source (CodeGrid, Audio, path, ...) or session="
                 raise QtokError(msg)
             grid, codec_obj, audio = self._prepare(source, codec)
             session = EditSession(grid, codec_obj)
+            saved = self._open_journal(session, journal, restore, _source_name(source))
         else:
             audio = None
         if session.grid.codebook_size > _wire.MAX_CODEBOOK_SIZE:
@@ -228,6 +255,13 @@ class TokenEditor(anywidget.AnyWidget):
         self._pcm_sent: set[str] = set()
         self._clipboard: tuple[CodeGrid, list[int], list[int]] | None = None
         self._source_grid: CodeGrid | None = None
+        self._saved = saved
+        if saved is not None:
+            self.restore_offer = f"{saved[1].describe()} were saved for this clip"
+            self._say(f"{self.restore_offer}: press Restore to bring them back (editor.restore())")
+            log.info("qtok: %s (%s); editor.restore() brings them back", self.restore_offer, saved[0])
+        elif session.restored:
+            self._say(f"restored {session.restored} journaled edits")
         self._describe_grid()
         self._sync_history()
         self._listener: Callable[[Any, dict[str, Any]], None] = self._on_session_change
@@ -235,6 +269,74 @@ class TokenEditor(anywidget.AnyWidget):
         self.on_msg(self._on_front_end_msg)
 
     # ------------------------------------------------------------------ construction
+    @staticmethod
+    def _open_journal(
+        session: Any, journal: Any, restore: bool | None, name: str | None
+    ) -> tuple[pathlib.Path, JournalState] | None:
+        """Open the editor's journal; returns the saved edits to offer, if any."""
+        if journal is False or journal is None:
+            return None
+        if journal is True:
+            path = default_journal_path(session.original, name)
+            remove_old_journals(path.parent)
+        elif isinstance(journal, (str, os.PathLike)):
+            path = pathlib.Path(journal)
+        else:
+            msg = f"journal must be True, False or a file path, got {type(journal).__name__}"
+            raise QtokError(msg)
+        if restore is not True and path.exists() and path.stat().st_size:
+            # take the journal (this also checks no other kernel holds it), then set its edits aside
+            probe = Journal(path, session.original)
+            state = probe.state
+            probe.close()
+            if state.events and restore is None:
+                kept = path.with_name(path.stem + ".saved.jsonl")
+                os.replace(path, kept)
+                session.open_journal(path)
+                return kept, state
+            path.unlink()
+        session.open_journal(path)
+        return None
+
+    @property
+    def journal(self) -> Journal | None:
+        """The session's open journal, or None."""
+        return self._session.journal
+
+    def restore(self) -> int:
+        """Bring back the edits an earlier editor of this source left (see :attr:`restore_offer`).
+
+        They are replayed onto the clip as loaded, as new, undoable edits. Returns how many
+        journal events were replayed.
+
+        Raises
+        ------
+        QtokError
+            Nothing to restore, or the grid has been edited since (reset first).
+        """
+        if self._saved is None:
+            msg = "nothing to restore: no earlier edits of this clip were found"
+            raise QtokError(msg)
+        session = self._session
+        if session.grid != session.original:
+            msg = "restore replays the saved edits onto the clip as loaded: press Reset first (it can be undone)"
+            raise QtokError(msg)
+        path, state = self._saved
+        session.replay(state)
+        self._saved = None
+        self.restore_offer = ""
+        path.unlink(missing_ok=True)
+        self._say(f"restored {state.describe()}")
+        return state.n_edits
+
+    def discard_saved(self) -> None:
+        """Delete the edits an earlier editor of this source left, without restoring them."""
+        if self._saved is not None:
+            self._saved[0].unlink(missing_ok=True)
+        self._saved = None
+        self.restore_offer = ""
+        self._say("saved edits discarded")
+
     @staticmethod
     def _prepare(source: Any, codec: Any) -> tuple[CodeGrid, Any, Audio | None]:
         from ..codecs import Codec, load_codec
@@ -636,7 +738,7 @@ class TokenEditor(anywidget.AnyWidget):
         except (QtokError, t.TraitError) as exc:
             self._say(f"{label}: {exc}", error=True)
             return False
-        if name != "copy":  # copy says what it copied
+        if name not in ("copy", "restore", "discard_saved"):  # these say what they did
             self._say(self._describe_last(name))
         return True
 
@@ -907,6 +1009,10 @@ class TokenEditor(anywidget.AnyWidget):
         if session is not None:
             session.off_change(self._listener)
         super().close()
+
+    def close_journal(self) -> None:
+        """Stop journaling (the journal file stays; an editor of the same source offers its edits)."""
+        self._session.close()
 
     def __repr__(self) -> str:
         return f"TokenEditor({self.grid!r}, edits={len(self._session.history)})"
