@@ -25,6 +25,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=is_browser)
 
 
+@pytest.fixture(autouse=True)
+def _journals_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Editors journal their edits into a folder of this test's own, never into the repository."""
+    monkeypatch.setenv("QTOK_JOURNAL_DIR", str(tmp_path_factory.mktemp("journals")))
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """Folder of the real speech clips (CMU ARCTIC, LibriSpeech, VCTK) and their licences."""
