@@ -520,6 +520,43 @@ async def test_a_made_up_frame_rate_does_not_lift_the_decode_limit(jp_fetch):
     )
 
 
+def _npz_of_zeros(n_layers: int, n_frames: int) -> bytes:
+    """A deflated ``.npz`` whose ``codes.npy`` holds ``n_layers x n_frames`` int16 zeros, written
+    in 1 MB pieces (never the whole array in memory)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("codes.npy", "w", force_zip64=True) as fh:
+            header = {"descr": "<i2", "fortran_order": False, "shape": (n_layers, n_frames)}
+            np.lib.format.write_array_header_1_0(fh, header)
+            block = bytes(1 << 20)
+            left = 2 * n_layers * n_frames
+            while left:
+                fh.write(block[: min(left, len(block))])
+                left -= min(left, len(block))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("endpoint", ["decode", "convert"])
+async def test_small_file_of_ten_million_frames_is_400_in_little_memory(jp_fetch, endpoint):
+    import tracemalloc
+
+    body = _npz_of_zeros(16, 10_000_000)  # 160 million codes in about 310 kB
+    assert len(body) < 400_000
+    tracemalloc.start()
+    try:
+        status, reply = await _fails(
+            jp_fetch, "qtok", "api", endpoint, method="POST", body=body, params={"format": "json"}
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert status == 400
+    # refused on what the archive says about itself (its expanded size or its frames)
+    assert reply["message"].startswith("request body: ")
+    assert "above the limit" in reply["message"]
+    assert peak < 16 * 1024 * 1024, f"refusing the file took {peak / 2**20:.0f} MB"
+
+
 @pytest.mark.parametrize(
     "jp_server_config",
     [
