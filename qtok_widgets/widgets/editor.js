@@ -1,73 +1,104 @@
-// TokenEditor front end: a canvas heatmap of codes (layers x frames) with selection, edit
-// actions, zoom/scroll, a waveform strip and Web Audio A/B playback. Codes arrive as binary
-// buffers (uint16, or 12-bit cells; held as uint16 with the top bit = masked) in custom messages: the whole grid once ("grid"), then only the
-// frames an edit changed ("patch"). Every action is sent to Python, which runs it on the
-// EditSession and answers with a patch and an "ack"; the browser never edits codes itself.
+// GENERATED FILE, do not edit: bundled by esbuild 0.28.2 from qtok_widgets/widgets/frontend/*.js
+// (entry qtok_widgets/widgets/frontend/index.js) with `npm run build`. Edit those modules and rebuild;
+// `npm run check` fails when this file is stale. The message protocol is in docs/protocol.md.
 
-const MASK_BIT = 0x8000;
-const CODE_BITS = 0x7fff;
-const GUTTER = 64; // label column, CSS px
-const EDIT_LANE = 6; // strip above the grid marking frames with edits
-const AXIS = 24; // time axis height
-const WAVE = 64; // waveform strip height
-const MAX_CELL = 48; // widest frame column when zoomed in, CSS px
+// qtok_widgets/widgets/frontend/wire.js
+var MASK_BIT = 32768;
+var CODE_BITS = 32767;
+function bytesOf(view) {
+  if (view instanceof ArrayBuffer) return new Uint8Array(view.slice(0));
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
+}
+function decodeCells(view, bits, n) {
+  const src = bytesOf(view);
+  if (bits === 16) {
+    if (src.byteLength < 2 * n) throw new RangeError(`cells: ${n} uint16 cells need ${2 * n} bytes, got ${src.byteLength}`);
+    return new Uint16Array(src.buffer, 0, n);
+  }
+  if (bits !== 12) throw new RangeError(`cells: bits must be 12 or 16, got ${bits}`);
+  const need = 3 * Math.ceil(n / 2);
+  if (src.byteLength < need) throw new RangeError(`cells: ${n} 12-bit cells need ${need} bytes, got ${src.byteLength}`);
+  const out = new Uint16Array(n);
+  for (let i = 0, j = 0; i < n; i += 2, j += 3) {
+    const a = src[j] | (src[j + 1] & 15) << 8;
+    out[i] = a & 2047 | (a & 2048) << 4;
+    if (i + 1 < n) {
+      const b = src[j + 1] >> 4 | src[j + 2] << 4;
+      out[i + 1] = b & 2047 | (b & 2048) << 4;
+    }
+  }
+  return out;
+}
+function int8s(view) {
+  return new Int8Array(bytesOf(view).buffer);
+}
+function int16s(view) {
+  const bytes = bytesOf(view);
+  return new Int16Array(bytes.buffer, 0, bytes.byteLength >> 1);
+}
+function int32s(view) {
+  const bytes = bytesOf(view);
+  return new Int32Array(bytes.buffer, 0, bytes.byteLength >> 2);
+}
+function byteSize(buffers) {
+  return (buffers || []).reduce((n, b) => n + b.byteLength, 0);
+}
 
-// viridis, 9 control points; expanded to a 256-entry lookup table
-const VIRIDIS = [
-  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
-  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+// qtok_widgets/widgets/frontend/colour.js
+var VIRIDIS = [
+  [68, 1, 84],
+  [71, 44, 122],
+  [59, 81, 139],
+  [44, 113, 142],
+  [33, 144, 141],
+  [39, 173, 129],
+  [92, 200, 99],
+  [170, 220, 50],
+  [253, 231, 37]
 ];
-const LUT = (() => {
+var LUT = (() => {
   const lut = new Uint8Array(256 * 3);
   for (let i = 0; i < 256; i++) {
-    const p = (i / 255) * (VIRIDIS.length - 1);
+    const p = i / 255 * (VIRIDIS.length - 1);
     const k = Math.min(Math.floor(p), VIRIDIS.length - 2);
     const f = p - k;
     for (let c = 0; c < 3; c++) lut[i * 3 + c] = Math.round(VIRIDIS[k][c] * (1 - f) + VIRIDIS[k + 1][c] * f);
   }
   return lut;
 })();
-
-// cells on the wire: uint16 (bits = 16) or two 12-bit cells in 3 bytes (code | mask << 11)
-function cells(view, bits, n) {
-  if (bits === 16) return u16(view);
-  const src = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-  const out = new Uint16Array(n);
-  for (let i = 0, j = 0; i < n; i += 2, j += 3) {
-    const a = src[j] | ((src[j + 1] & 0x0f) << 8);
-    out[i] = (a & 0x7ff) | ((a & 0x800) << 4);
-    if (i + 1 < n) {
-      const b = (src[j + 1] >> 4) | (src[j + 2] << 4);
-      out[i + 1] = (b & 0x7ff) | ((b & 0x800) << 4);
-    }
+function codeIndex(code, codebookSize) {
+  return Math.round(code / Math.max(1, codebookSize - 1) * 255);
+}
+function frequencyIndex(count, max) {
+  return Math.round(Math.log1p(count) / Math.log1p(max || 1) * 255);
+}
+function codeFrequencies(cur, nL, nF, codebookSize) {
+  const counts = new Uint32Array(nL * codebookSize);
+  const max = new Uint32Array(nL);
+  for (let l = 0; l < nL; l++) {
+    const row = l * nF;
+    const base = l * codebookSize;
+    for (let f = 0; f < nF; f++) counts[base + (cur[row + f] & CODE_BITS)]++;
+    let m = 0;
+    for (let c = 0; c < codebookSize; c++) m = Math.max(m, counts[base + c]);
+    max[l] = m;
   }
-  return out;
+  return { counts, max };
 }
-function u16(view) {
-  // copy: a DataView's byteOffset need not be 2-aligned
-  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
-  return new Uint16Array(bytes.buffer);
-}
-function i16(view) {
-  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
-  return new Int16Array(bytes.buffer);
-}
-function i32(view) {
-  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
-  return new Int32Array(bytes.buffer);
-}
-function i8(view) {
-  return new Int8Array(new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice().buffer);
+function colourer({ mode, codebookSize, freq }) {
+  const byFrequency = mode === "frequency" && freq;
+  return (layer, value, rgb) => {
+    if (value & MASK_BIT) return null;
+    const code = value & CODE_BITS;
+    const idx = byFrequency ? frequencyIndex(freq.counts[layer * codebookSize + code], freq.max[layer]) : codeIndex(code, codebookSize);
+    rgb[0] = LUT[idx * 3];
+    rgb[1] = LUT[idx * 3 + 1];
+    rgb[2] = LUT[idx * 3 + 2];
+    return rgb;
+  };
 }
 
-function fmtTime(s, step) {
-  const digits = step < 0.1 ? 2 : step < 1 ? 1 : 0;
-  if (s < 60) return s.toFixed(digits) + "s";
-  const m = Math.floor(s / 60);
-  const r = s - m * 60;
-  return `${m}:${r.toFixed(digits).padStart(digits ? digits + 3 : 2, "0")}`;
-}
-
+// qtok_widgets/widgets/frontend/dom.js
 function el(tag, attrs = {}, children = []) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -79,154 +110,345 @@ function el(tag, attrs = {}, children = []) {
   return node;
 }
 
-function render({ model, el: host }) {
-  // ------------------------------------------------------------------ DOM
-  const root = el("div", { class: "qtok-editor", tabindex: "0", "data-lm-suppress-shortcuts": "true" });
-  root.setAttribute("data-p-suppress-shortcuts", "true");
-  const btn = (name, label, title) => el("button", { class: "qtok-btn", "data-action": name, title, text: label });
-  const codeInput = el("input", { type: "number", class: "qtok-code", min: "0", title: "Code for Replace" });
-  const alphaInput = el("input", { type: "range", class: "qtok-alpha", min: "0", max: "1", step: "0.05", title: "Interpolation alpha" });
-  const alphaLabel = el("span", { class: "qtok-alpha-label" });
-  const targetSelect = el("select", { class: "qtok-target", title: "Interpolate toward" }, [
-    el("option", { value: "neighbours", text: "neighbours" }),
-    el("option", { value: "source", text: "2nd clip" }),
-  ]);
-  const pasteMode = el("select", { class: "qtok-paste-mode", title: "Paste mode" }, [
-    el("option", { value: "replace", text: "overwrite" }),
-    el("option", { value: "insert", text: "insert" }),
-  ]);
-  const colourSelect = el("select", { class: "qtok-colour", title: "Colour cells by" }, [
-    el("option", { value: "code", text: "colour: code" }),
-    el("option", { value: "frequency", text: "colour: frequency" }),
-  ]);
-  const group = (...children) => el("span", { class: "qtok-group" }, children);
-  const editBar = el("div", { class: "qtok-toolbar" }, [
-    group(btn("mask", "Mask", "Mask selected cells (M)"), btn("unmask", "Unmask", "Unmask selected cells (U)")),
-    group(codeInput, btn("replace", "Replace", "Write the code into the selection (R)")),
-    group(el("span", { class: "qtok-label", text: "α" }), alphaInput, alphaLabel, targetSelect,
-      btn("interpolate", "Interpolate", "Interpolate the selection (I)")),
-    group(btn("copy", "Copy", "Copy selected cells (Ctrl+C)"), btn("paste", "Paste", "Paste at the playhead (Ctrl+V)"),
-      pasteMode, btn("paste_source", "Paste 2nd", "Paste the second clip at the playhead")),
-    group(btn("delete_frames", "Delete", "Delete selected frames (Del)"),
-      btn("duplicate_frames", "Duplicate", "Duplicate selected frames (D)")),
-    group(btn("undo", "Undo", "Undo (Ctrl+Z)"), btn("redo", "Redo", "Redo (Shift+Ctrl+Z)"),
-      btn("reset", "Reset", "Back to the original (undoable)")),
-  ]);
-  const playBtn = el("button", { class: "qtok-btn qtok-play", title: "Play / stop (Space)", text: "▶ Play" });
-  const abBtn = el("button", { class: "qtok-btn qtok-ab", title: "A/B: which version plays (A)" });
-  const selOnly = el("input", { type: "checkbox", class: "qtok-selonly" });
-  const loopBox = el("input", { type: "checkbox", class: "qtok-loop" });
-  const zoomOut = el("button", { class: "qtok-btn qtok-zoom-out", title: "Zoom out (-)", text: "−" });
-  const zoomIn = el("button", { class: "qtok-btn qtok-zoom-in", title: "Zoom in (+)", text: "+" });
-  const zoomFit = el("button", { class: "qtok-btn qtok-zoom-fit", title: "Show all (0)", text: "Fit" });
-  const info = el("span", { class: "qtok-info" });
-  const playBar = el("div", { class: "qtok-toolbar" }, [
-    group(playBtn, abBtn,
-      el("label", { class: "qtok-check", title: "Play the selection only" }, [selOnly, " selection"]),
-      el("label", { class: "qtok-check", title: "Loop the selection (L)" }, [loopBox, " loop"])),
-    group(zoomOut, zoomIn, zoomFit), group(colourSelect), info,
-  ]);
-  const base = el("canvas", { class: "qtok-base" });
-  const overlay = el("canvas", { class: "qtok-overlay" });
-  const tooltip = el("div", { class: "qtok-tooltip" });
-  const stage = el("div", { class: "qtok-stage" }, [base, overlay, tooltip]);
-  const scroll = el("input", { type: "range", class: "qtok-scroll", min: "0", max: "1000", step: "1", value: "0", title: "Scroll" });
-  const message = el("div", { class: "qtok-message", role: "status" });
-  const historyList = el("ol", { class: "qtok-history-list" });
-  const historySummary = el("summary", { text: "History" });
-  const history = el("details", { class: "qtok-history" }, [historySummary, historyList]);
-  root.append(editBar, playBar, stage, scroll, message, history);
-  host.append(root);
+// qtok_widgets/widgets/frontend/format.js
+function fmtTime(seconds, step) {
+  const digits = step < 0.1 ? 2 : step < 1 ? 1 : 0;
+  if (seconds < 60) return seconds.toFixed(digits) + "s";
+  const m = Math.floor(seconds / 60);
+  const r = seconds - m * 60;
+  return `${m}:${r.toFixed(digits).padStart(digits ? digits + 3 : 2, "0")}`;
+}
+function fmtCell(value) {
+  return value & MASK_BIT ? `${value & CODE_BITS} (masked)` : String(value & CODE_BITS);
+}
+function infoText({ nLayers, nFrames, frameRate, codecName, selection }) {
+  const fr = frameRate;
+  let text = `${nLayers}×${nFrames} · ${(nFrames / fr).toFixed(2)} s · ${codecName}`;
+  const sel = selection;
+  if (sel) {
+    const [f0, f1] = sel.frames;
+    const [l0, l1] = sel.layers;
+    const cells = (f1 - f0) * (l1 - l0);
+    text += ` · sel ${f0}..${f1 - 1} (${(f0 / fr).toFixed(2)}–${(f1 / fr).toFixed(2)} s) × L${l0}..${l1 - 1} = ${cells} cells`;
+  }
+  return text;
+}
+function tooltipText({ layerName, frame, frameRate, value, original, originFrame }) {
+  const moved = originFrame >= 0 && originFrame !== frame ? ` (frame ${originFrame})` : "";
+  return `${layerName} · frame ${frame} · ${(frame / frameRate).toFixed(3)} s
+code ${fmtCell(value)} · original ${original === null ? "— (inserted)" : fmtCell(original)}${moved}`;
+}
 
-  // ------------------------------------------------------------------ state
-  const S = {
-    nL: 0, nF: 0, nOF: 0,
-    orig: new Uint16Array(0), cur: new Uint16Array(0),
-    freq: null, // per-layer counts for colour by frequency
+// qtok_widgets/widgets/frontend/layout.js
+var GUTTER = 64;
+var EDIT_LANE = 6;
+var AXIS = 24;
+var WAVE = 64;
+var MAX_CELL = 48;
+function computeLayout({ nLayers, heightPx, width, showWaveform }) {
+  const rowH = Math.max(6, Math.round(heightPx / Math.max(1, nLayers)));
+  const w = Math.max(200, width || 800);
+  const plotW = w - GUTTER - 8;
+  const gy = EDIT_LANE;
+  const gridH = rowH * nLayers;
+  const axisY = gy + gridH;
+  const waveY = axisY + AXIS;
+  const height = waveY + (showWaveform ? WAVE : 0);
+  return { rowH, width: w, plotW, gx: GUTTER, gy, gridH, axisY, waveY, height };
+}
+function fitCellWidth(L, nF) {
+  return L.plotW / Math.max(1, nF);
+}
+function clampView(view, L, nF) {
+  const minCell = fitCellWidth(L, nF);
+  let cellW = view.fitted || view.cellW <= 0 ? minCell : view.cellW;
+  cellW = Math.min(MAX_CELL, Math.max(minCell, cellW));
+  const visible = L.plotW / cellW;
+  let v0 = Math.max(0, Math.min(view.v0, nF - visible));
+  if (nF <= visible) v0 = 0;
+  return { v0, cellW, fitted: view.fitted };
+}
+function scrollSpan(view, L, nF) {
+  return Math.max(0, nF - L.plotW / view.cellW);
+}
+function scrollBar(view, L, nF) {
+  const span = scrollSpan(view, L, nF);
+  const max = Math.max(1e3, nF);
+  return { max, value: span > 0 ? Math.round(view.v0 / span * max) : 0, disabled: span <= 0 };
+}
+function v0FromScroll(value, max, view, L, nF) {
+  return value / max * scrollSpan(view, L, nF);
+}
+function xOfFrame(L, view, f) {
+  return L.gx + (f - view.v0) * view.cellW;
+}
+function frameAt(L, view, x) {
+  return view.v0 + (x - L.gx) / view.cellW;
+}
+function cellCentre(L, view, frame, layer) {
+  return { x: xOfFrame(L, view, frame + 0.5), y: L.gy + (layer + 0.5) * L.rowH };
+}
+function visibleFrames(L, view, nF) {
+  return [Math.floor(view.v0), Math.min(nF, Math.ceil(view.v0 + L.plotW / view.cellW))];
+}
+function hitTest(L, view, nF, nL, x, y) {
+  let zone = "none";
+  if (y >= L.gy && y < L.axisY) zone = x < L.gx ? "labels" : "grid";
+  else if (y >= L.axisY && y < L.waveY && x >= L.gx) zone = "axis";
+  else if (y >= L.waveY && x >= L.gx) zone = "wave";
+  const frame = Math.max(0, Math.min(nF - 1, Math.floor(frameAt(L, view, x))));
+  const layer = Math.max(0, Math.min(nL - 1, Math.floor((y - L.gy) / L.rowH)));
+  return { x, y, zone, frame, layer };
+}
+function cellRect(a, b) {
+  return {
+    frames: [Math.min(a.frame, b.frame), Math.max(a.frame, b.frame) + 1],
+    layers: [Math.min(a.layer, b.layer), Math.max(a.layer, b.layer) + 1]
+  };
+}
+function union(s, t) {
+  if (!s) return t;
+  return {
+    frames: [Math.min(s.frames[0], t.frames[0]), Math.max(s.frames[1], t.frames[1])],
+    layers: [Math.min(s.layers[0], t.layers[0]), Math.max(s.layers[1], t.layers[1])]
+  };
+}
+function dragSelection({ zone, start, shift, prev }, h, nF, nL) {
+  let sel = cellRect(start, h);
+  if (zone === "labels") sel = { frames: [0, nF], layers: sel.layers };
+  if (zone === "axis" || zone === "wave") sel = { frames: sel.frames, layers: [0, nL] };
+  return shift ? union(prev, sel) : sel;
+}
+function zoomView(view, L, nF, factor, anchorX) {
+  const ax = anchorX ?? L.gx + L.plotW / 2;
+  const fAt = frameAt(L, view, ax);
+  const minCell = fitCellWidth(L, nF);
+  const cellW = Math.min(MAX_CELL, Math.max(minCell, view.cellW * factor));
+  return { v0: fAt - (ax - L.gx) / cellW, cellW, fitted: cellW <= minCell + 1e-9 };
+}
+function tickStep(cellW, frameRate) {
+  const steps = [0.08, 0.16, 0.4, 0.8, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800];
+  const pxPerS = cellW * frameRate;
+  return steps.find((s) => s * pxPerS >= 70) || 3600;
+}
+function axisTicks(L, view, frameRate) {
+  const step = tickStep(view.cellW, frameRate);
+  const tStart = view.v0 / frameRate;
+  const tEnd = (view.v0 + L.plotW / view.cellW) / frameRate;
+  const first = Math.ceil(tStart / step - 1e-9) * step;
+  const ticks = [];
+  for (let k = 0; first + k * step <= tEnd + 1e-9; k++) {
+    const seconds = first + k * step;
+    const x = xOfFrame(L, view, seconds * frameRate);
+    if (x > L.gx + L.plotW - 24) break;
+    ticks.push({ seconds, x });
+  }
+  return { step, ticks };
+}
+
+// qtok_widgets/widgets/frontend/state.js
+function createState() {
+  return {
+    nL: 0,
+    nF: 0,
+    nOF: 0,
+    orig: new Uint16Array(0),
+    cur: new Uint16Array(0),
+    origin: null,
     env: { original: null, edited: null },
     pcm: { original: null, edited: null },
-    buffers: { original: null, edited: null },
-    v0: 0, cellW: 0, fitted: true,
-    drag: null, hover: null, draftSel: null,
-    playing: null, ctx: null, pendingPlay: false,
-    nextId: 1, pending: new Map(), lastActionMs: null, ready: false,
+    ops: [],
+    ready: false,
+    // counters for the debug API and benchmarks
+    gridBytes: 0,
+    patches: 0,
+    patchBytes: 0,
+    acks: 0,
+    // actions sent and not yet acknowledged: id -> {t0, name}
+    nextId: 1,
+    pending: /* @__PURE__ */ new Map(),
+    lastActionMs: null
   };
-  const dpr = () => window.devicePixelRatio || 1;
-  // text colour of the surrounding theme (JupyterLab light or dark), for labels drawn on canvas
-  const ink = () => getComputedStyle(root).color || "#333";
-  const frameRate = () => model.get("frame_rate");
-  const layout = () => {
-    const rowH = Math.max(6, Math.round(model.get("height_px") / Math.max(1, S.nL)));
-    const width = Math.max(200, stage.clientWidth || root.clientWidth || 800);
-    const plotW = width - GUTTER - 8;
-    const gy = EDIT_LANE;
-    const gridH = rowH * S.nL;
-    const axisY = gy + gridH;
-    const waveY = axisY + AXIS;
-    const height = waveY + (model.get("show_waveform") ? WAVE : 0);
-    return { rowH, width, plotW, gx: GUTTER, gy, gridH, axisY, waveY, height };
+}
+function originOf(S, f) {
+  if (S.origin) return S.origin[f];
+  return f < S.nOF ? f : -1;
+}
+function isEdited(S, l, f) {
+  const o = originOf(S, f);
+  return o < 0 || S.cur[l * S.nF + f] !== S.orig[l * S.nOF + o];
+}
+function cellAt(S, layer, frame) {
+  const originFrame = originOf(S, frame);
+  return {
+    value: S.cur[layer * S.nF + frame],
+    original: originFrame >= 0 ? S.orig[layer * S.nOF + originFrame] : null,
+    originFrame
   };
-  let L = layout();
-
-  function clampView() {
-    const minCell = L.plotW / Math.max(1, S.nF);
-    if (S.fitted || S.cellW <= 0) S.cellW = minCell;
-    S.cellW = Math.min(MAX_CELL, Math.max(minCell, S.cellW));
-    const visible = L.plotW / S.cellW;
-    S.v0 = Math.max(0, Math.min(S.v0, S.nF - visible));
-    if (S.nF <= visible) S.v0 = 0;
-    const span = Math.max(0, S.nF - visible);
-    scroll.max = String(Math.max(1000, S.nF));
-    scroll.disabled = span <= 0;
-    scroll.value = span > 0 ? String(Math.round((S.v0 / span) * Number(scroll.max))) : "0";
+}
+function applyGrid(S, msg, buffers) {
+  S.nL = msg.n_layers;
+  S.nF = msg.n_frames;
+  S.nOF = msg.orig_frames;
+  S.orig = decodeCells(buffers[0], msg.bits, msg.n_layers * msg.orig_frames);
+  S.cur = msg.same ? S.orig.slice() : decodeCells(buffers[1], msg.bits, msg.n_layers * msg.n_frames);
+  S.origin = msg.origin ? int32s(buffers[buffers.length - 1]) : null;
+  S.gridBytes = byteSize(buffers);
+  S.ready = true;
+}
+function applyPatch(S, msg, buffers) {
+  const { n_frames: nF, n_layers: nL, start, stop } = msg;
+  const width = stop - start;
+  const chunk = decodeCells(buffers[0], msg.bits, nL * width);
+  let cur = S.cur;
+  if (nF !== S.nF || nL !== S.nL) {
+    cur = new Uint16Array(nL * nF);
+    for (let l = 0; l < nL; l++) cur.set(S.cur.subarray(l * S.nF, l * S.nF + Math.min(start, S.nF)), l * nF);
+    if (stop < nF) {
+      for (let l = 0; l < nL; l++) cur.set(S.cur.subarray(l * S.nF + stop, (l + 1) * S.nF), l * nF + stop);
+    }
   }
-  const xOfFrame = (f) => L.gx + (f - S.v0) * S.cellW;
-  const frameAt = (x) => S.v0 + (x - L.gx) / S.cellW;
+  for (let l = 0; l < nL; l++) cur.set(chunk.subarray(l * width, (l + 1) * width), l * nF + start);
+  const sameShape = nF === S.nF && nL === S.nL && !msg.origin && !S.origin;
+  S.cur = cur;
+  S.origin = msg.origin ? int32s(buffers[1]) : null;
+  S.nF = nF;
+  S.nL = nL;
+  S.patches += 1;
+  S.patchBytes += buffers[0].byteLength;
+  return sameShape ? [start, stop] : null;
+}
+function applyEnvelope(S, msg, buffers) {
+  const part = int8s(buffers[0]);
+  const total = msg.n_frames * msg.bins * 2;
+  const old = S.env[msg.which];
+  let data = part;
+  if (part.length !== total) {
+    data = old && old.data.length === total ? old.data : new Int8Array(total);
+    data.set(part, msg.start * msg.bins * 2);
+  }
+  S.env[msg.which] = { bins: msg.bins, data };
+}
+function applyPcm(S, msg, buffers) {
+  const part = int16s(buffers[0]);
+  const old = S.pcm[msg.which];
+  let data = part;
+  if (part.length !== msg.n_samples) {
+    data = old && old.data.length === msg.n_samples ? old.data : new Int16Array(msg.n_samples);
+    data.set(part, msg.start);
+  }
+  S.pcm[msg.which] = { rate: msg.sample_rate, data };
+}
+function applyAck(S, msg, nowMs) {
+  S.acks += 1;
+  const p = S.pending.get(msg.id);
+  if (!p) return null;
+  S.pending.delete(msg.id);
+  S.lastActionMs = nowMs - p.t0;
+  return S.lastActionMs;
+}
+function startAction(S, name, nowMs) {
+  const id = S.nextId++;
+  S.pending.set(id, { t0: nowMs, name });
+  return id;
+}
+function handleMessage(S, msg, buffers, nowMs) {
+  if (!msg || typeof msg !== "object") return null;
+  switch (msg.type) {
+    case "grid":
+      applyGrid(S, msg, buffers);
+      return { kind: "grid" };
+    case "patch":
+      return { kind: "patch", dirty: applyPatch(S, msg, buffers) };
+    case "envelope":
+      applyEnvelope(S, msg, buffers);
+      return { kind: "envelope", which: msg.which };
+    case "pcm":
+      applyPcm(S, msg, buffers);
+      return { kind: "pcm", which: msg.which };
+    case "ack":
+      return { kind: "ack", id: msg.id, ok: msg.ok, message: msg.message, ms: applyAck(S, msg, nowMs) };
+    case "ops":
+      S.ops = Array.isArray(msg.ops) ? msg.ops : [];
+      return { kind: "ops" };
+    default:
+      return null;
+  }
+}
 
-  // ------------------------------------------------------------------ drawing
+// qtok_widgets/widgets/frontend/heatmap.js
+var EDIT_COLOUR = "#ff7f0e";
+var SELECTION_COLOUR = "#1f77b4";
+function imageColumns(L, view, nF) {
+  const [f0, f1] = visibleFrames(L, view, nF);
+  const perFrame = view.cellW >= 1;
+  const cols = Math.max(1, perFrame ? f1 - f0 : Math.ceil(L.plotW));
+  return { f0, f1, perFrame, cols };
+}
+function columnFrames(view, geo, x) {
+  if (geo.perFrame) return [geo.f0 + x, geo.f0 + x + 1];
+  const fa = Math.floor(view.v0 + x / view.cellW);
+  return [fa, Math.max(fa + 1, Math.floor(view.v0 + (x + 1) / view.cellW))];
+}
+function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = geo.cols) {
+  const rgb = [0, 0, 0];
+  const { cur, orig, origin, nF, nL, nOF } = S;
+  const cols = geo.cols;
+  for (let x = xa; x < xb; x++) {
+    const [fa, fb] = columnFrames(view, geo, x);
+    if (fa >= nF) break;
+    const stop = Math.min(fb, nF);
+    let edited = 0;
+    for (let l = 0; l < nL; l++) {
+      const row = l * nF;
+      const orow = l * nOF;
+      let masked = false;
+      for (let f = fa; f < stop; f++) {
+        const v = cur[row + f];
+        if (v & MASK_BIT) masked = true;
+        if (!edited) {
+          const o2 = origin ? origin[f] : f < nOF ? f : -1;
+          if (o2 < 0 || v !== orig[orow + o2]) edited = 1;
+        }
+      }
+      const o = (l * cols + x) * 4;
+      if (masked) {
+        const dark = (fa + l & 1) === 0;
+        px[o] = px[o + 1] = px[o + 2] = dark ? 34 : 58;
+      } else {
+        colour(l, cur[row + fa], rgb);
+        px[o] = rgb[0];
+        px[o + 1] = rgb[1];
+        px[o + 2] = rgb[2];
+      }
+      px[o + 3] = 255;
+    }
+    editedCols[x] = edited;
+  }
+}
+function envelopeColumns(env, L, view) {
+  const nb = env.data.length / 2;
+  const cols = Math.ceil(L.plotW);
+  const out = new Array(cols).fill(null);
+  for (let x = 0; x < cols; x++) {
+    const ba = Math.floor(frameAt(L, view, L.gx + x) * env.bins);
+    const bb = Math.max(ba + 1, Math.floor(frameAt(L, view, L.gx + x + 1) * env.bins));
+    if (ba >= nb || bb <= 0) continue;
+    let lo = 127;
+    let hi = -127;
+    for (let b = Math.max(0, ba); b < Math.min(bb, nb); b++) {
+      lo = Math.min(lo, env.data[2 * b]);
+      hi = Math.max(hi, env.data[2 * b + 1]);
+    }
+    out[x] = [lo, hi];
+  }
+  return out;
+}
+function createHeatmap({ base, overlay, stage }) {
   const scratch = document.createElement("canvas");
-  function colourOf(layer, value, rgb) {
-    if (value & MASK_BIT) return null;
-    const code = value & CODE_BITS;
-    let idx;
-    if (model.get("color_mode") === "frequency" && S.freq) {
-      const size = model.get("codebook_size");
-      const n = S.freq.counts[layer * size + code];
-      idx = Math.round((Math.log1p(n) / Math.log1p(S.freq.max[layer] || 1)) * 255);
-    } else {
-      idx = Math.round((code / Math.max(1, model.get("codebook_size") - 1)) * 255);
-    }
-    rgb[0] = LUT[idx * 3]; rgb[1] = LUT[idx * 3 + 1]; rgb[2] = LUT[idx * 3 + 2];
-    return rgb;
-  }
-  function computeFreq() {
-    if (model.get("color_mode") !== "frequency") { S.freq = null; return; }
-    const size = model.get("codebook_size");
-    const counts = new Uint32Array(S.nL * size);
-    const max = new Uint32Array(S.nL);
-    for (let l = 0; l < S.nL; l++) {
-      const row = l * S.nF;
-      for (let f = 0; f < S.nF; f++) counts[l * size + (S.cur[row + f] & CODE_BITS)]++;
-      let m = 0;
-      for (let c = 0; c < size; c++) m = Math.max(m, counts[l * size + c]);
-      max[l] = m;
-    }
-    S.freq = { counts, max };
-  }
-  // current frame -> original frame (-1: inserted); null while no edit changed the length
-  const originOf = (f) => (S.origin ? S.origin[f] : f < S.nOF ? f : -1);
-  const isEdited = (l, f) => {
-    const o = originOf(f);
-    return o < 0 || S.cur[l * S.nF + f] !== S.orig[l * S.nOF + o];
-  };
-
-  // drawBase(dirty): repaint the static layer. With dirty = [startFrame, stopFrame) and an
-  // unchanged view, only the image columns over those frames are recomputed.
-  function drawBase(dirty) {
-    const t0 = performance.now();
-    L = layout();
-    S.L = L;
-    clampView();
+  let cache = null;
+  const dpr = () => window.devicePixelRatio || 1;
+  function sizeCanvases(L) {
     const ratio = dpr();
     for (const c of [base, overlay]) {
       const w = Math.round(L.width * ratio);
@@ -239,105 +461,68 @@ function render({ model, el: host }) {
       }
     }
     stage.style.height = L.height + "px";
+  }
+  function drawBase(scene, dirty) {
+    const { S, L, view } = scene;
+    sizeCanvases(L);
+    const ratio = dpr();
     const g = base.getContext("2d");
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     g.clearRect(0, 0, L.width, L.height);
-    if (!S.nF || !S.nL) { S.paintMs = performance.now() - t0; return; }
-    // visible frames -> image columns; one image column per frame, or per CSS pixel when zoomed out
-    const f0 = Math.floor(S.v0);
-    const f1 = Math.min(S.nF, Math.ceil(S.v0 + L.plotW / S.cellW));
-    const perFrame = S.cellW >= 1;
-    const cols = Math.max(1, perFrame ? f1 - f0 : Math.ceil(L.plotW));
-    const mode = model.get("color_mode");
-    const c = S.cache;
-    const reuse = dirty && c && c.v0 === S.v0 && c.cellW === S.cellW && c.cols === cols &&
-      c.nF === S.nF && c.nL === S.nL && mode === "code";
+    if (!S.nF || !S.nL) return;
+    const geo = imageColumns(L, view, S.nF);
+    const { f0, f1, perFrame, cols } = geo;
+    const reuse = dirty && cache && cache.v0 === view.v0 && cache.cellW === view.cellW && cache.cols === cols && cache.nF === S.nF && cache.nL === S.nL && scene.colourMode === "code";
     if (!reuse) {
       scratch.width = cols;
       scratch.height = S.nL;
-      S.cache = {
-        v0: S.v0, cellW: S.cellW, cols, nF: S.nF, nL: S.nL,
+      cache = {
+        v0: view.v0,
+        cellW: view.cellW,
+        cols,
+        nF: S.nF,
+        nL: S.nL,
         img: scratch.getContext("2d").createImageData(cols, S.nL),
-        editedCols: new Uint8Array(cols),
+        editedCols: new Uint8Array(cols)
       };
     }
-    const img = S.cache.img;
-    const editedCols = S.cache.editedCols;
     let xa = 0;
     let xb = cols;
     if (reuse) {
-      xa = perFrame ? dirty[0] - f0 : Math.floor((dirty[0] - S.v0) * S.cellW) - 1;
-      xb = perFrame ? dirty[1] - f0 : Math.ceil((dirty[1] - S.v0) * S.cellW) + 1;
+      xa = perFrame ? dirty[0] - f0 : Math.floor((dirty[0] - view.v0) * view.cellW) - 1;
+      xb = perFrame ? dirty[1] - f0 : Math.ceil((dirty[1] - view.v0) * view.cellW) + 1;
       xa = Math.max(0, xa);
       xb = Math.min(cols, xb);
     }
-    const sg = scratch.getContext("2d");
-    const px = img.data;
-    const rgb = [0, 0, 0];
-    const { cur, orig, origin, nF, nOF } = S;
-    for (let x = xa; x < xb; x++) {
-      const fa = perFrame ? f0 + x : Math.floor(S.v0 + x / S.cellW);
-      const fb = perFrame ? fa + 1 : Math.max(fa + 1, Math.floor(S.v0 + (x + 1) / S.cellW));
-      const stop = Math.min(fb, nF);
-      if (fa >= nF) break;
-      let edited = 0;
-      for (let l = 0; l < S.nL; l++) {
-        const row = l * nF;
-        const orow = l * nOF;
-        let masked = false;
-        for (let f = fa; f < stop; f++) {
-          const v = cur[row + f];
-          if (v & MASK_BIT) masked = true;
-          if (!edited) {
-            const o = origin ? origin[f] : f < nOF ? f : -1;
-            if (o < 0 || v !== orig[orow + o]) edited = 1;
-          }
-        }
-        const o = (l * cols + x) * 4;
-        if (masked) {
-          const dark = ((fa + l) & 1) === 0;
-          px[o] = px[o + 1] = px[o + 2] = dark ? 34 : 58;
-        } else {
-          colourOf(l, S.cur[row + fa], rgb);
-          px[o] = rgb[0]; px[o + 1] = rgb[1]; px[o + 2] = rgb[2];
-        }
-        px[o + 3] = 255;
-      }
-      editedCols[x] = edited;
-    }
+    paintColumns(cache.img.data, cache.editedCols, S, view, geo, scene.colour, xa, xb);
     if (scratch.width !== cols || scratch.height !== S.nL) {
       scratch.width = cols;
       scratch.height = S.nL;
     }
-    sg.putImageData(img, 0, 0);
+    scratch.getContext("2d").putImageData(cache.img, 0, 0);
+    const x = (f) => xOfFrame(L, view, f);
     g.imageSmoothingEnabled = false;
     g.save();
     g.beginPath();
     g.rect(L.gx, 0, L.plotW, L.height);
     g.clip();
-    if (perFrame) {
-      g.drawImage(scratch, 0, 0, cols, S.nL, xOfFrame(f0), L.gy, cols * S.cellW, L.gridH);
-    } else {
-      g.drawImage(scratch, 0, 0, cols, S.nL, L.gx, L.gy, cols, L.gridH);
+    if (perFrame) g.drawImage(scratch, 0, 0, cols, S.nL, x(f0), L.gy, cols * view.cellW, L.gridH);
+    else g.drawImage(scratch, 0, 0, cols, S.nL, L.gx, L.gy, cols, L.gridH);
+    g.fillStyle = EDIT_COLOUR;
+    for (let c = 0; c < cols; c++) {
+      if (!cache.editedCols[c]) continue;
+      g.fillRect(perFrame ? x(f0 + c) : L.gx + c, 0, perFrame ? Math.max(1, view.cellW) : 1, EDIT_LANE - 2);
     }
-    // edits lane and outlines of edited cells
-    g.fillStyle = "#ff7f0e";
-    for (let x = 0; x < cols; x++) {
-      if (!editedCols[x]) continue;
-      const xx = perFrame ? xOfFrame(f0 + x) : L.gx + x;
-      g.fillRect(xx, 0, perFrame ? Math.max(1, S.cellW) : 1, EDIT_LANE - 2);
-    }
-    if (perFrame && S.cellW >= 3) {
-      g.strokeStyle = "#ff7f0e";
-      g.lineWidth = S.cellW >= 8 ? 2 : 1;
+    if (perFrame && view.cellW >= 3) {
+      g.strokeStyle = EDIT_COLOUR;
+      g.lineWidth = view.cellW >= 8 ? 2 : 1;
       for (let f = f0; f < f1; f++) {
         for (let l = 0; l < S.nL; l++) {
-          if (!isEdited(l, f)) continue;
-          g.strokeRect(xOfFrame(f) + 1, L.gy + l * L.rowH + 1, S.cellW - 2, L.rowH - 2);
+          if (isEdited(S, l, f)) g.strokeRect(x(f) + 1, L.gy + l * L.rowH + 1, view.cellW - 2, L.rowH - 2);
         }
       }
     }
-    if (perFrame && S.cellW >= 30) {
+    if (perFrame && view.cellW >= 30) {
       g.font = "10px sans-serif";
       g.textAlign = "center";
       g.textBaseline = "middle";
@@ -345,34 +530,29 @@ function render({ model, el: host }) {
         for (let l = 0; l < S.nL; l++) {
           const v = S.cur[l * S.nF + f];
           g.fillStyle = v & MASK_BIT ? "#bbb" : "rgba(255,255,255,0.85)";
-          g.fillText(v & MASK_BIT ? "×" : String(v & CODE_BITS), xOfFrame(f) + S.cellW / 2, L.gy + (l + 0.5) * L.rowH);
+          g.fillText(v & MASK_BIT ? "×" : String(v & CODE_BITS), x(f) + view.cellW / 2, L.gy + (l + 0.5) * L.rowH);
         }
       }
     }
-    drawWave(g);
+    if (scene.showWaveform) drawWave(g, scene);
     g.restore();
-    drawLabels(g);
-    drawAxis(g);
-    S.paintMs = performance.now() - t0;
+    drawLabels(g, scene);
+    drawAxis(g, scene);
   }
-
-  function drawLabels(g) {
-    const names = model.get("layer_names");
+  function drawLabels(g, { S, L, layerNames, selection, ink }) {
     g.font = `${Math.min(12, L.rowH - 2)}px sans-serif`;
     g.textAlign = "right";
     g.textBaseline = "middle";
-    const sel = currentSelection();
     for (let l = 0; l < S.nL; l++) {
-      const inSel = sel && l >= sel.layers[0] && l < sel.layers[1];
-      const name = names[l] || `L${l}`;
+      const inSel = selection && l >= selection.layers[0] && l < selection.layers[1];
+      const name = layerNames[l] || `L${l}`;
       g.fillStyle = inSel ? "rgba(31,119,180,0.18)" : l % 2 ? "rgba(0,0,0,0.03)" : "transparent";
       g.fillRect(0, L.gy + l * L.rowH, L.gx - 4, L.rowH);
-      g.fillStyle = name.includes("sem") ? "#c0510c" : ink();
+      g.fillStyle = name.includes("sem") ? "#c0510c" : ink;
       if (L.rowH >= 8 || l % 4 === 0) g.fillText(name, L.gx - 8, L.gy + (l + 0.5) * L.rowH);
     }
     if (S.nL > 1) {
-      // separator under semantic rows
-      names.forEach((name, l) => {
+      layerNames.forEach((name, l) => {
         if (!name.includes("sem")) return;
         g.strokeStyle = "#8c2d04";
         g.beginPath();
@@ -382,70 +562,44 @@ function render({ model, el: host }) {
       });
     }
   }
-
-  function tickStep() {
-    const steps = [0.08, 0.16, 0.4, 0.8, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800];
-    const pxPerS = S.cellW * frameRate();
-    return steps.find((s) => s * pxPerS >= 70) || 3600;
-  }
-
-  function drawAxis(g) {
+  function drawAxis(g, { L, view, frameRate, ink }) {
     const y = L.axisY;
     g.fillStyle = "rgba(0,0,0,0.04)";
     g.fillRect(L.gx, y, L.plotW, AXIS);
     g.strokeStyle = "#888";
-    g.fillStyle = ink();
+    g.fillStyle = ink;
     g.font = "10px sans-serif";
     g.textAlign = "left";
     g.textBaseline = "top";
-    const step = tickStep();
-    const fr = frameRate();
-    const tStart = S.v0 / fr;
-    const tEnd = (S.v0 + L.plotW / S.cellW) / fr;
-    const first = Math.ceil(tStart / step - 1e-9) * step;
-    for (let k = 0; first + k * step <= tEnd + 1e-9; k++) {
-      const ts = first + k * step;
-      const x = xOfFrame(ts * fr);
-      if (x > L.gx + L.plotW - 24) break; // keep the label inside the plot
+    const { step, ticks } = axisTicks(L, view, frameRate);
+    for (const { seconds, x } of ticks) {
       g.beginPath();
       g.moveTo(x + 0.5, y);
       g.lineTo(x + 0.5, y + 6);
       g.stroke();
-      g.fillText(fmtTime(ts, step), x + 2, y + 8);
+      g.fillText(fmtTime(seconds, step), x + 2, y + 8);
     }
     g.textAlign = "right";
     g.fillText("time", L.gx - 8, y + 8);
   }
-
-  function drawWave(g) {
-    if (!model.get("show_waveform")) return;
+  function drawWave(g, { S, L, view, ink }) {
     const y0 = L.waveY;
     const mid = y0 + WAVE / 2;
     g.fillStyle = "rgba(0,0,0,0.025)";
     g.fillRect(L.gx, y0, L.plotW, WAVE);
     const draw = (env, colour) => {
       if (!env) return;
-      const bins = env.bins;
-      const nb = env.data.length / 2;
       g.fillStyle = colour;
-      const cols = Math.ceil(L.plotW);
-      for (let x = 0; x < cols; x++) {
-        const ba = Math.floor(frameAt(L.gx + x) * bins);
-        const bb = Math.max(ba + 1, Math.floor(frameAt(L.gx + x + 1) * bins));
-        if (ba >= nb || bb <= 0) continue;
-        let lo = 127, hi = -127;
-        for (let b = Math.max(0, ba); b < Math.min(bb, nb); b++) {
-          lo = Math.min(lo, env.data[2 * b]);
-          hi = Math.max(hi, env.data[2 * b + 1]);
-        }
-        const top = mid - (hi / 127) * (WAVE / 2 - 2);
-        const bot = mid - (lo / 127) * (WAVE / 2 - 2);
+      envelopeColumns(env, L, view).forEach((c, x) => {
+        if (!c) return;
+        const top = mid - c[1] / 127 * (WAVE / 2 - 2);
+        const bot = mid - c[0] / 127 * (WAVE / 2 - 2);
         g.fillRect(L.gx + x, top, 1, Math.max(1, bot - top));
-      }
+      });
     };
     draw(S.env.original, "rgba(120,120,120,0.55)");
     draw(S.env.edited, "rgba(31,119,180,0.6)");
-    g.fillStyle = ink();
+    g.fillStyle = ink;
     g.font = "10px sans-serif";
     g.textAlign = "left";
     g.textBaseline = "top";
@@ -453,24 +607,7 @@ function render({ model, el: host }) {
     g.fillStyle = "rgb(31,119,180)";
     g.fillText("edited", L.gx + 52, y0 + 2);
   }
-
-  function currentSelection() {
-    if (S.draftSel) return S.draftSel;
-    const sel = model.get("selection");
-    return sel && sel.frames ? sel : null;
-  }
-
-  function playheadSeconds() {
-    if (S.playing) {
-      const p = S.playing;
-      let pos = p.offset + (S.ctx.currentTime - p.startedAt);
-      if (p.loop) pos = p.loopStart + ((pos - p.loopStart) % (p.loopEnd - p.loopStart));
-      return Math.min(pos, p.end);
-    }
-    return model.get("playhead");
-  }
-
-  function drawOverlay() {
+  function drawOverlay({ S, L, view, selection, playhead, playing, frameRate, showWaveform }) {
     const ratio = dpr();
     const g = overlay.getContext("2d");
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
@@ -480,206 +617,201 @@ function render({ model, el: host }) {
     g.beginPath();
     g.rect(L.gx, 0, L.plotW, L.height);
     g.clip();
-    const sel = currentSelection();
-    if (sel) {
-      const x0 = xOfFrame(sel.frames[0]);
-      const x1 = xOfFrame(sel.frames[1]);
-      const y0 = L.gy + sel.layers[0] * L.rowH;
-      const y1 = L.gy + sel.layers[1] * L.rowH;
+    if (selection) {
+      const x0 = xOfFrame(L, view, selection.frames[0]);
+      const w = Math.max(1, xOfFrame(L, view, selection.frames[1]) - x0);
+      const y0 = L.gy + selection.layers[0] * L.rowH;
+      const h = (selection.layers[1] - selection.layers[0]) * L.rowH;
       g.fillStyle = "rgba(255,255,255,0.22)";
-      g.fillRect(x0, y0, Math.max(1, x1 - x0), y1 - y0);
+      g.fillRect(x0, y0, w, h);
       g.strokeStyle = "#fff";
       g.lineWidth = 2;
-      g.strokeRect(x0, y0, Math.max(1, x1 - x0), y1 - y0);
-      g.strokeStyle = "#1f77b4";
+      g.strokeRect(x0, y0, w, h);
+      g.strokeStyle = SELECTION_COLOUR;
       g.lineWidth = 1;
       g.setLineDash([4, 3]);
-      g.strokeRect(x0, y0, Math.max(1, x1 - x0), y1 - y0);
+      g.strokeRect(x0, y0, w, h);
       g.setLineDash([]);
       g.fillStyle = "rgba(31,119,180,0.25)";
-      g.fillRect(x0, L.axisY, Math.max(1, x1 - x0), AXIS);
-      if (model.get("show_waveform")) g.fillRect(x0, L.waveY, Math.max(1, x1 - x0), WAVE);
+      g.fillRect(x0, L.axisY, w, AXIS);
+      if (showWaveform) g.fillRect(x0, L.waveY, w, WAVE);
     }
-    const ph = playheadSeconds();
-    const x = xOfFrame(ph * frameRate());
-    g.strokeStyle = S.playing ? "#d62728" : "#222";
+    const x = xOfFrame(L, view, playhead * frameRate);
+    g.strokeStyle = playing ? "#d62728" : "#222";
     g.lineWidth = 1.5;
     g.beginPath();
     g.moveTo(x, 0);
     g.lineTo(x, L.height);
     g.stroke();
     g.restore();
-    root.dataset.playhead = ph.toFixed(4);
   }
+  return { drawBase, drawOverlay };
+}
 
-  function redraw() {
-    drawBase();
-    drawOverlay();
-    updateInfo();
-  }
-
-  function updateInfo() {
-    const fr = frameRate();
-    const sel = currentSelection();
-    const dur = S.nF / fr;
-    let text = `${S.nL}×${S.nF} · ${dur.toFixed(2)} s · ${model.get("codec_name")}`;
-    if (sel) {
-      const nf = sel.frames[1] - sel.frames[0];
-      text += ` · sel ${sel.frames[0]}..${sel.frames[1] - 1} (${(sel.frames[0] / fr).toFixed(2)}–${(sel.frames[1] / fr).toFixed(2)} s) × L${sel.layers[0]}..${sel.layers[1] - 1} = ${nf * (sel.layers[1] - sel.layers[0])} cells`;
-    }
-    info.textContent = text;
-  }
-
-  // ------------------------------------------------------------------ messages from Python
-  function onCustom(msg, buffers) {
-    if (!msg || typeof msg !== "object") return;
-    if (msg.type === "grid") {
-      S.nL = msg.n_layers;
-      S.nF = msg.n_frames;
-      S.nOF = msg.orig_frames;
-      S.orig = cells(buffers[0], msg.bits, msg.n_layers * msg.orig_frames);
-      S.gridBytes = buffers.reduce((n, b) => n + b.byteLength, 0);
-      S.cur = msg.same ? S.orig.slice() : cells(buffers[1], msg.bits, msg.n_layers * msg.n_frames);
-      S.origin = msg.origin ? i32(buffers[buffers.length - 1]) : null;
-      computeFreq();
-      S.fitted = true;
-      redraw();
-      root.dataset.ready = "true";
-      S.ready = true;
-      S.firstPaintMs = S.paintMs;
-    } else if (msg.type === "patch") {
-      const nF = msg.n_frames;
-      const nL = msg.n_layers;
-      const width = msg.stop - msg.start;
-      const chunk = cells(buffers[0], msg.bits, nL * width);
-      let cur = S.cur;
-      if (nF !== S.nF || nL !== S.nL) {
-        cur = new Uint16Array(nL * nF);
-        for (let l = 0; l < nL; l++) cur.set(S.cur.subarray(l * S.nF, l * S.nF + Math.min(msg.start, S.nF)), l * nF);
-        if (msg.stop < nF) {
-          // frames after the patch kept their codes (same count, shifted nowhere)
-          for (let l = 0; l < nL; l++) cur.set(S.cur.subarray(l * S.nF + msg.stop, (l + 1) * S.nF), l * nF + msg.stop);
-        }
-      }
-      for (let l = 0; l < nL; l++) cur.set(chunk.subarray(l * width, (l + 1) * width), l * nF + msg.start);
-      const sameShape = nF === S.nF && nL === S.nL && !msg.origin && !S.origin;
-      S.cur = cur;
-      S.origin = msg.origin ? i32(buffers[1]) : null;
-      S.nF = nF;
-      S.nL = nL;
-      computeFreq();
-      drawBase(sameShape ? [msg.start, msg.stop] : undefined);
-      drawOverlay();
-      updateInfo();
-      S.patches = (S.patches || 0) + 1;
-      S.patchBytes = (S.patchBytes || 0) + buffers[0].byteLength;
-    } else if (msg.type === "ack") {
-      const p = S.pending.get(msg.id);
-      if (p) {
-        S.lastActionMs = performance.now() - p.t0;
-        S.pending.delete(msg.id);
-        root.dataset.lastActionMs = S.lastActionMs.toFixed(2);
-      }
-      root.dataset.acks = String((Number(root.dataset.acks) || 0) + 1);
-    } else if (msg.type === "envelope") {
-      // the envelope of frames [start, start + k); the rest is kept when the length is unchanged
-      const part = i8(buffers[0]);
-      const total = msg.n_frames * msg.bins * 2;
-      const old = S.env[msg.which];
-      let data = part;
-      if (part.length !== total) {
-        data = old && old.data.length === total ? old.data : new Int8Array(total);
-        data.set(part, msg.start * msg.bins * 2);
-      }
-      S.env[msg.which] = { bins: msg.bins, data };
-      drawBase();
-      drawOverlay();
-    } else if (msg.type === "pcm") {
-      const part = i16(buffers[0]);
-      const old = S.pcm[msg.which];
-      let data = part;
-      if (part.length !== msg.n_samples) {
-        data = old && old.data.length === msg.n_samples ? old.data : new Int16Array(msg.n_samples);
-        data.set(part, msg.start);
-      }
-      S.pcm[msg.which] = { rate: msg.sample_rate, data };
-      S.buffers[msg.which] = null;
-      if (S.pendingPlay === msg.which) {
-        S.pendingPlay = false;
-        startPlayback();
-      }
-    }
-  }
-
-  // ------------------------------------------------------------------ actions
-  function say(text, error = false) {
-    message.textContent = text;
-    message.classList.toggle("qtok-error", error);
-  }
-  function sendAction(name, extra = {}) {
-    const id = S.nextId++;
-    const args = { ...extra };
-    const sel = model.get("selection");
-    if (sel && sel.frames) args.selection = sel;
-    args.playhead = model.get("playhead");
-    S.pending.set(id, { t0: performance.now(), name });
-    model.send({ type: "action", id, name, args });
-    return id;
-  }
-  const ACTION_ARGS = {
-    replace: () => ({ replace_code: Number(codeInput.value) }),
-    interpolate: () => ({ alpha: Number(alphaInput.value), interpolate_target: targetSelect.value }),
-    paste: () => ({ paste_mode: pasteMode.value }),
-    paste_source: () => ({ paste_mode: pasteMode.value }),
+// qtok_widgets/widgets/frontend/input.js
+function keyCommand(e, keys) {
+  const mod = e.ctrl || e.meta;
+  const k = e.key.toLowerCase();
+  if (mod && k === "z") return { action: e.shift ? "redo" : "undo" };
+  if (mod && k === "y") return { action: "redo" };
+  if (e.inField) return { field: true };
+  if (mod && k === "c") return { action: "copy" };
+  if (mod && k === "v") return { action: "paste" };
+  if (mod) return null;
+  if (e.key === " ") return { command: "play" };
+  if (k === "a") return { command: "ab" };
+  if (k === "l") return { command: "loop" };
+  if (e.key === "+" || e.key === "=") return { zoom: 2 };
+  if (e.key === "-") return { zoom: 0.5 };
+  if (e.key === "0") return { command: "fit" };
+  if (e.key === "Escape") return { command: "clear" };
+  if (e.key === "ArrowRight") return { scroll: 0.1 };
+  if (e.key === "ArrowLeft") return { scroll: -0.1 };
+  const op = keys && keys.get(k);
+  if (op) return op.does === "focus" ? { focus: op.op } : { action: op.op };
+  return null;
+}
+function isTextField(target) {
+  return typeof HTMLInputElement !== "undefined" && target instanceof HTMLInputElement && (target.type === "number" || target.type === "text");
+}
+function bindInput(o) {
+  const { root, overlay } = o;
+  let drag = null;
+  const hit = (e) => {
+    const r = overlay.getBoundingClientRect();
+    const { L, view, nF, nL } = o.geometry();
+    return hitTest(L, view, nF, nL, e.clientX - r.left, e.clientY - r.top);
   };
-  function act(name) {
-    if (name === "replace" && (codeInput.value === "" || !Number.isInteger(Number(codeInput.value)))) {
-      say("replace: type a whole-number code first", true);
+  const update = (h) => {
+    const { nF, nL } = o.geometry();
+    drag.sel = dragSelection(drag, h, nF, nL);
+    o.draft(drag.sel);
+  };
+  const down = (e) => {
+    if (!o.geometry().nF || e.button !== 0) return;
+    root.focus({ preventScroll: true });
+    const h = hit(e);
+    if (h.zone === "none") return;
+    overlay.setPointerCapture(e.pointerId);
+    drag = { start: h, zone: h.zone, shift: e.shiftKey, prev: o.selection(), moved: false };
+    update(h);
+    e.preventDefault();
+  };
+  const move = (e) => {
+    const h = hit(e);
+    if (drag) {
+      if (Math.abs(h.x - drag.start.x) > 3 || Math.abs(h.y - drag.start.y) > 3) drag.moved = true;
+      update(h);
+    }
+    o.hover(h, e);
+  };
+  const up = (e) => {
+    const d = drag;
+    if (!d) return;
+    drag = null;
+    if ((d.zone === "axis" || d.zone === "wave") && !d.moved) {
+      const h = hit(e);
+      const { L, view } = o.geometry();
+      o.draft(null);
+      o.seek(Math.max(0, o.seconds(frameAt(L, view, h.x))));
       return;
     }
-    sendAction(name, ACTION_ARGS[name] ? ACTION_ARGS[name]() : {});
-  }
-  editBar.addEventListener("click", (e) => {
-    const b = e.target.closest("button[data-action]");
-    if (b) act(b.dataset.action);
-  });
+    o.commit(d.sel);
+  };
+  const wheel = (e) => {
+    const focused = root.contains(document.activeElement);
+    const horizontal = e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY);
+    if (horizontal) {
+      const d = e.shiftKey ? e.deltaY || e.deltaX : e.deltaX;
+      o.scrollFrames(d / o.geometry().view.cellW);
+      e.preventDefault();
+    } else if (e.ctrlKey || e.metaKey || focused) {
+      o.zoom(Math.exp(-e.deltaY * 2e-3), hit(e).x);
+      e.preventDefault();
+    }
+  };
+  const key = (e) => {
+    const cmd = keyCommand(
+      { key: e.key, ctrl: e.ctrlKey, meta: e.metaKey, shift: e.shiftKey, inField: isTextField(e.target) },
+      o.keys()
+    );
+    if (!cmd) return;
+    if (cmd.field) {
+      e.stopPropagation();
+      return;
+    }
+    o.command(cmd);
+    e.preventDefault();
+    e.stopPropagation();
+  };
+  const leave = () => o.leave();
+  overlay.addEventListener("pointerdown", down);
+  overlay.addEventListener("pointermove", move);
+  overlay.addEventListener("pointerup", up);
+  overlay.addEventListener("pointerleave", leave);
+  overlay.addEventListener("wheel", wheel, { passive: false });
+  root.addEventListener("keydown", key);
+  return () => {
+    overlay.removeEventListener("pointerdown", down);
+    overlay.removeEventListener("pointermove", move);
+    overlay.removeEventListener("pointerup", up);
+    overlay.removeEventListener("pointerleave", leave);
+    overlay.removeEventListener("wheel", wheel);
+    root.removeEventListener("keydown", key);
+  };
+}
 
-  function setSelection(sel) {
-    S.draftSel = null;
-    model.set("selection", sel || {});
-    model.save_changes();
-    drawBase();
-    drawOverlay();
-    updateInfo();
-  }
-  function setPlayhead(seconds) {
-    const dur = S.nF / frameRate();
-    model.set("playhead", Math.max(0, Math.min(dur, seconds)));
-    model.save_changes();
-  }
-
-  // ------------------------------------------------------------------ playback
-  function audioBuffer(which) {
-    if (S.buffers[which]) return S.buffers[which];
-    const pcm = S.pcm[which];
-    if (!pcm) return null;
-    const buf = S.ctx.createBuffer(1, Math.max(1, pcm.data.length), pcm.rate);
-    const ch = buf.getChannelData(0);
-    for (let i = 0; i < pcm.data.length; i++) ch[i] = pcm.data[i] / 32767;
-    S.buffers[which] = buf;
-    return buf;
-  }
+// qtok_widgets/widgets/frontend/playback.js
+function playWindow({ duration, selection, frameRate, start, loop, selectionOnly }) {
+  const hasSel = !!(selection && selection.frames);
+  const loopStart = hasSel ? selection.frames[0] / frameRate : 0;
+  const loopEnd = hasSel ? Math.min(duration, selection.frames[1] / frameRate) : duration;
+  const looping = loop && hasSel;
+  const only = (selectionOnly || looping) && hasSel;
+  let offset = start;
+  let end = only ? loopEnd : duration;
+  if (only && (offset < loopStart || offset >= loopEnd)) offset = loopStart;
+  if (offset >= end - 1e-3) offset = only ? loopStart : 0;
+  return { offset, end: looping ? Infinity : end, loop: looping, loopStart, loopEnd, only };
+}
+function playheadAt(p, elapsed) {
+  let pos = p.offset + elapsed;
+  if (p.loop) pos = p.loopStart + (pos - p.loopStart) % (p.loopEnd - p.loopStart);
+  return Math.min(pos, p.end);
+}
+function pcmToFloat(data, out = new Float32Array(data.length)) {
+  for (let i = 0; i < data.length; i++) out[i] = data[i] / 32767;
+  return out;
+}
+function createPlayer({ model, S, options, say, onChange, onStop, onFrame }) {
+  let ctx = null;
+  let playing = null;
+  let pendingPlay = null;
+  let buffers = { original: null, edited: null };
   function ensureContext() {
-    if (!S.ctx) {
+    if (!ctx) {
       const Ctx = window.AudioContext || window.webkitAudioContext;
       if (!Ctx) throw new Error("this browser has no Web Audio");
-      S.ctx = new Ctx({ sampleRate: model.get("sample_rate") });
-      S.buffers = { original: null, edited: null };
+      ctx = new Ctx({ sampleRate: model.get("sample_rate") });
+      buffers = { original: null, edited: null };
     }
-    if (S.ctx.state === "suspended") S.ctx.resume();
-    return S.ctx;
+    if (ctx.state === "suspended") ctx.resume();
+    return ctx;
   }
-  function startPlayback(fromSeconds) {
+  function audioBuffer(which) {
+    if (buffers[which]) return buffers[which];
+    const pcm = S.pcm[which];
+    if (!pcm) return null;
+    const buf = ctx.createBuffer(1, Math.max(1, pcm.data.length), pcm.rate);
+    pcmToFloat(pcm.data, buf.getChannelData(0));
+    buffers[which] = buf;
+    return buf;
+  }
+  function position() {
+    if (playing) return playheadAt(playing, ctx.currentTime - playing.startedAt);
+    return model.get("playhead");
+  }
+  function start(fromSeconds) {
     try {
       ensureContext();
     } catch (err) {
@@ -689,299 +821,607 @@ function render({ model, el: host }) {
     const which = model.get("ab");
     const buf = audioBuffer(which);
     if (!buf) {
-      S.pendingPlay = which;
+      pendingPlay = which;
       model.send({ type: "audio", which });
       say(`loading ${which} audio…`);
       return;
     }
-    stopPlayback(false);
-    const dur = buf.duration;
-    const sel = model.get("selection");
-    const fr = frameRate();
-    const hasSel = sel && sel.frames;
-    const selStart = hasSel ? sel.frames[0] / fr : 0;
-    const selEnd = hasSel ? Math.min(dur, sel.frames[1] / fr) : dur;
-    const loop = loopBox.checked && hasSel;
-    const only = (selOnly.checked || loop) && hasSel;
-    let offset = fromSeconds ?? model.get("playhead");
-    let end = only ? selEnd : dur;
-    if (only && (offset < selStart || offset >= selEnd)) offset = selStart;
-    if (offset >= end - 1e-3) offset = only ? selStart : 0;
-    const src = S.ctx.createBufferSource();
+    stop(false);
+    const opts = options();
+    const w = playWindow({
+      duration: buf.duration,
+      selection: model.get("selection"),
+      frameRate: model.get("frame_rate"),
+      start: fromSeconds ?? model.get("playhead"),
+      loop: opts.loop,
+      selectionOnly: opts.selectionOnly
+    });
+    const src = ctx.createBufferSource();
     src.buffer = buf;
-    src.connect(S.ctx.destination);
-    if (loop) {
+    src.connect(ctx.destination);
+    if (w.loop) {
       src.loop = true;
-      src.loopStart = selStart;
-      src.loopEnd = selEnd;
-      end = Infinity;
-      src.start(0, offset);
+      src.loopStart = w.loopStart;
+      src.loopEnd = w.loopEnd;
+      src.start(0, w.offset);
     } else {
-      src.start(0, offset, Math.max(0, end - offset));
+      src.start(0, w.offset, Math.max(0, w.end - w.offset));
     }
-    const p = { src, which, offset, end, startedAt: S.ctx.currentTime, loop, loopStart: selStart, loopEnd: selEnd };
+    const p = { ...w, src, which, startedAt: ctx.currentTime };
     src.onended = () => {
-      if (S.playing === p) stopPlayback(true);
+      if (playing === p) stop(true);
     };
-    S.playing = p;
-    playBtn.textContent = "■ Stop";
-    root.dataset.playing = which;
-    say(`playing ${which}${only ? " selection" : ""}${loop ? " (loop)" : ""}`);
+    playing = p;
+    onChange(which);
+    say(`playing ${which}${w.only ? " selection" : ""}${w.loop ? " (loop)" : ""}`);
     const tick = () => {
-      if (S.playing !== p) return;
-      drawOverlay();
+      if (playing !== p) return;
+      onFrame();
       requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
   }
-  function stopPlayback(keepPosition) {
-    const p = S.playing;
+  function stop(keepPosition) {
+    const p = playing;
     if (!p) return;
-    const pos = playheadSeconds();
-    S.playing = null;
+    let pos = position();
+    if (!Number.isFinite(pos)) pos = 0;
+    playing = null;
     p.src.onended = null;
-    try { p.src.stop(); } catch (_) { /* already stopped */ }
+    try {
+      p.src.stop();
+    } catch (_) {
+    }
     p.src.disconnect();
-    playBtn.textContent = "▶ Play";
-    delete root.dataset.playing;
-    if (keepPosition) setPlayhead(Number.isFinite(pos) ? pos : 0);
-    say(`stopped at ${(Number.isFinite(pos) ? pos : 0).toFixed(2)} s`);
-    drawOverlay();
+    onChange(null);
+    if (keepPosition) onStop(pos);
+    say(`stopped at ${pos.toFixed(2)} s`);
+    onFrame();
   }
-  playBtn.addEventListener("click", () => (S.playing ? stopPlayback(true) : startPlayback()));
-  function toggleAB() {
-    const next = model.get("ab") === "edited" ? "original" : "edited";
-    model.set("ab", next);
-    model.save_changes();
-    if (S.playing) {
-      const pos = playheadSeconds();
-      stopPlayback(false);
-      startPlayback(pos);
+  function pcmArrived(which) {
+    buffers[which] = null;
+    if (pendingPlay === which) {
+      pendingPlay = null;
+      start();
     }
   }
-  abBtn.addEventListener("click", toggleAB);
+  return {
+    start,
+    stop,
+    position,
+    pcmArrived,
+    isPlaying: () => playing !== null,
+    close() {
+      stop(false);
+      if (ctx) ctx.close();
+    }
+  };
+}
 
-  // ------------------------------------------------------------------ pointer
-  function hit(e) {
-    const r = overlay.getBoundingClientRect();
-    const x = e.clientX - r.left;
-    const y = e.clientY - r.top;
-    let zone = "none";
-    if (y >= L.gy && y < L.axisY) zone = x < L.gx ? "labels" : "grid";
-    else if (y >= L.axisY && y < L.waveY && x >= L.gx) zone = "axis";
-    else if (y >= L.waveY && x >= L.gx) zone = "wave";
-    const frame = Math.max(0, Math.min(S.nF - 1, Math.floor(frameAt(x))));
-    const layer = Math.max(0, Math.min(S.nL - 1, Math.floor((y - L.gy) / L.rowH)));
-    return { x, y, zone, frame, layer };
+// qtok_widgets/widgets/frontend/toolbar.js
+var CLIPBOARD_GROUP = [
+  { kind: "button", action: "copy", text: "Copy", title: "Copy selected cells (Ctrl+C)" },
+  { kind: "button", action: "paste", text: "Paste", title: "Paste at the playhead (Ctrl+V)" },
+  { kind: "paste-mode" },
+  { kind: "button", action: "paste_source", text: "Paste 2nd", title: "Paste the second clip at the playhead" }
+];
+var HISTORY_GROUP = [
+  { kind: "button", action: "undo", text: "Undo", title: "Undo (Ctrl+Z)" },
+  { kind: "button", action: "redo", text: "Redo", title: "Redo (Shift+Ctrl+Z)" },
+  { kind: "button", action: "reset", text: "Reset", title: "Back to the original (undoable)" }
+];
+var LEGACY_CLASSES = {
+  "replace.code": "qtok-code",
+  "interpolate.alpha": "qtok-alpha",
+  "interpolate.target": "qtok-target"
+};
+function paramClasses(op, param) {
+  const legacy = LEGACY_CLASSES[`${op}.${param}`];
+  return `qtok-param qtok-param-${op}-${param}` + (legacy ? ` ${legacy}` : "");
+}
+function isSlider(param) {
+  return param.kind === "float" && param.min != null && param.max != null;
+}
+function toolbarModel(ops) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const op of ops || []) {
+    const name = op.group || op.name;
+    if (!groups.has(name)) groups.set(name, { name, ops: [] });
+    groups.get(name).ops.push(op);
   }
-  function rect(a, b) {
-    return {
-      frames: [Math.min(a.frame, b.frame), Math.max(a.frame, b.frame) + 1],
-      layers: [Math.min(a.layer, b.layer), Math.max(a.layer, b.layer) + 1],
-    };
+  const cells = [];
+  const frames = [];
+  for (const g of groups.values()) {
+    const items = [];
+    for (const op of g.ops) {
+      for (const param of op.params || []) items.push({ kind: "param", op: op.name, param });
+      items.push({ kind: "button", action: op.name, text: op.title || op.name, title: op.help || "", op: op.name });
+    }
+    (g.ops.every((op) => op.selection === "frames") ? frames : cells).push({ name: g.name, items });
   }
-  function union(s, t) {
-    if (!s) return t;
-    return {
-      frames: [Math.min(s.frames[0], t.frames[0]), Math.max(s.frames[1], t.frames[1])],
-      layers: [Math.min(s.layers[0], t.layers[0]), Math.max(s.layers[1], t.layers[1])],
-    };
+  return [
+    ...cells,
+    { name: "clipboard", items: CLIPBOARD_GROUP },
+    ...frames,
+    { name: "history", items: HISTORY_GROUP }
+  ];
+}
+function opKeys(ops) {
+  const keys = /* @__PURE__ */ new Map();
+  for (const op of ops || []) {
+    if (!op.key) continue;
+    const entry = { op: op.name, does: op.key_does === "focus" ? "focus" : "run" };
+    const key = String(op.key).toLowerCase();
+    keys.set(key, entry);
+    if (key === "delete") keys.set("backspace", entry);
   }
-  overlay.addEventListener("pointerdown", (e) => {
-    if (!S.nF || e.button !== 0) return;
-    root.focus({ preventScroll: true });
-    const h = hit(e);
-    if (h.zone === "none") return;
-    overlay.setPointerCapture(e.pointerId);
-    const prev = model.get("selection");
-    S.drag = { start: h, zone: h.zone, shift: e.shiftKey, prev: prev && prev.frames ? prev : null, moved: false };
-    updateDrag(h);
-    e.preventDefault();
+  return keys;
+}
+function parseParam(opName, param, text) {
+  const s = String(text ?? "").trim();
+  if (param.kind === "choice") return { value: String(text) };
+  if (param.kind === "int") {
+    if (s === "" && param.optional) return { value: null };
+    const n = Number(s);
+    if (s === "" || !Number.isInteger(n)) return { error: `${opName}: type a whole-number ${param.name} first` };
+    return { value: n };
+  }
+  const x = Number(s);
+  if (s === "" || !Number.isFinite(x)) return { error: `${opName}: type a number for ${param.name} first` };
+  return { value: x };
+}
+function readParams(op, texts) {
+  const params = {};
+  for (const param of op.params || []) {
+    const r = parseParam(op.name, param, texts[param.name]);
+    if ("error" in r) return r;
+    params[param.name] = r.value;
+  }
+  return { params };
+}
+function withParam(opParams, op, param, value) {
+  const out = {};
+  for (const [k, v] of Object.entries(opParams || {})) out[k] = { ...v };
+  out[op] = { ...out[op] || {}, [param]: value };
+  return out;
+}
+function paramText(param, value) {
+  if (value === null || value === void 0) {
+    if (param.optional) return "";
+    if (param.kind === "choice") return param.choices && param.choices.length ? String(param.choices[0][0]) : "";
+    return param.min != null ? String(param.min) : "0";
+  }
+  return String(value);
+}
+function sliderText(value) {
+  return Number(value).toFixed(2);
+}
+function paramInput(opName, param) {
+  const cls = paramClasses(opName, param.name);
+  const title = param.help || `${param.name} for ${opName}`;
+  if (param.kind === "choice") {
+    return el(
+      "select",
+      { class: cls, title },
+      (param.choices || []).map(([value, text]) => el("option", { value: String(value), text: String(text) }))
+    );
+  }
+  const attrs = { class: cls, title, type: isSlider(param) ? "range" : "number" };
+  if (param.min != null) attrs.min = String(param.min);
+  if (param.max != null) attrs.max = String(param.max);
+  attrs.step = String(param.step ?? (param.kind === "int" ? 1 : "any"));
+  if (param.optional) attrs.placeholder = "random";
+  return el("input", attrs);
+}
+function createToolbar({ bar, onAction, onParam, onEnter, onPasteMode }) {
+  let inputs = /* @__PURE__ */ new Map();
+  const pasteMode = el("select", { class: "qtok-paste-mode", title: "Paste mode" }, [
+    el("option", { value: "replace", text: "overwrite" }),
+    el("option", { value: "insert", text: "insert" })
+  ]);
+  pasteMode.addEventListener("change", () => onPasteMode(pasteMode.value));
+  bar.addEventListener("click", (e) => {
+    const b = e.target.closest("button[data-action]");
+    if (b) onAction(b.dataset.action);
   });
-  function updateDrag(h) {
-    const d = S.drag;
-    let sel = rect(d.start, h);
-    // layer labels select whole rows (every frame); the time axis whole columns (every layer)
-    if (d.zone === "labels") sel = { frames: [0, S.nF], layers: sel.layers };
-    if (d.zone === "axis" || d.zone === "wave") sel = { frames: sel.frames, layers: [0, S.nL] };
-    if (d.shift) sel = union(d.prev, sel);
-    S.draftSel = sel;
+  function item(it) {
+    if (it.kind === "paste-mode") return [pasteMode];
+    if (it.kind === "button") {
+      return [el("button", { class: "qtok-btn", "data-action": it.action, title: it.title, text: it.text })];
+    }
+    const { op, param } = it;
+    const input = paramInput(op, param);
+    const out = [];
+    if (param.label) out.push(el("span", { class: "qtok-label", text: param.label }));
+    out.push(input);
+    const entry = { op, param, input, label: null };
+    if (isSlider(param)) {
+      entry.label = el("span", {
+        class: "qtok-param-value" + (op === "interpolate" && param.name === "alpha" ? " qtok-alpha-label" : "")
+      });
+      input.addEventListener("input", () => entry.label.textContent = sliderText(input.value));
+      out.push(entry.label);
+    }
+    input.addEventListener("change", () => {
+      const r = parseParam(op, param, input.value);
+      if (!("error" in r)) onParam(op, param.name, r.value);
+    });
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        onEnter(op);
+      }
+    });
+    inputs.set(`${op}.${param.name}`, entry);
+    return out;
+  }
+  function render2(ops) {
+    inputs = /* @__PURE__ */ new Map();
+    const groups = toolbarModel(ops).map(
+      (g) => el("span", { class: "qtok-group", "data-group": g.name }, g.items.flatMap(item))
+    );
+    bar.replaceChildren(...groups);
+  }
+  function sync(opParams) {
+    for (const { op, param, input, label } of inputs.values()) {
+      const value = opParams && opParams[op] ? opParams[op][param.name] : void 0;
+      if (document.activeElement !== input) input.value = paramText(param, value);
+      if (label) label.textContent = sliderText(input.value);
+    }
+  }
+  function texts(op) {
+    const out = {};
+    for (const e of inputs.values()) if (e.op === op) out[e.param.name] = e.input.value;
+    return out;
+  }
+  function focus(op) {
+    for (const e of inputs.values()) {
+      if (e.op === op) {
+        e.input.focus();
+        return true;
+      }
+    }
+    return false;
+  }
+  return {
+    render: render2,
+    sync,
+    texts,
+    focus,
+    pasteMode: () => pasteMode.value,
+    setPasteMode: (v) => pasteMode.value = v,
+    button: (action) => bar.querySelector(`button[data-action="${action}"]`)
+  };
+}
+
+// qtok_widgets/widgets/frontend/index.js
+function render({ model, el: host }) {
+  const root = el("div", { class: "qtok-editor", tabindex: "0", "data-lm-suppress-shortcuts": "true" });
+  root.setAttribute("data-p-suppress-shortcuts", "true");
+  const group = (...children) => el("span", { class: "qtok-group" }, children);
+  const editBar = el("div", { class: "qtok-toolbar qtok-edit-bar" });
+  const colourSelect = el("select", { class: "qtok-colour", title: "Colour cells by" }, [
+    el("option", { value: "code", text: "colour: code" }),
+    el("option", { value: "frequency", text: "colour: frequency" })
+  ]);
+  const playBtn = el("button", { class: "qtok-btn qtok-play", title: "Play / stop (Space)", text: "▶ Play" });
+  const abBtn = el("button", { class: "qtok-btn qtok-ab", title: "A/B: which version plays (A)" });
+  const selOnly = el("input", { type: "checkbox", class: "qtok-selonly" });
+  const loopBox = el("input", { type: "checkbox", class: "qtok-loop" });
+  const zoomOut = el("button", { class: "qtok-btn qtok-zoom-out", title: "Zoom out (-)", text: "−" });
+  const zoomIn = el("button", { class: "qtok-btn qtok-zoom-in", title: "Zoom in (+)", text: "+" });
+  const zoomFit = el("button", { class: "qtok-btn qtok-zoom-fit", title: "Show all (0)", text: "Fit" });
+  const info = el("span", { class: "qtok-info" });
+  const playBar = el("div", { class: "qtok-toolbar qtok-play-bar" }, [
+    group(
+      playBtn,
+      abBtn,
+      el("label", { class: "qtok-check", title: "Play the selection only" }, [selOnly, " selection"]),
+      el("label", { class: "qtok-check", title: "Loop the selection (L)" }, [loopBox, " loop"])
+    ),
+    group(zoomOut, zoomIn, zoomFit),
+    group(colourSelect),
+    info
+  ]);
+  const base = el("canvas", { class: "qtok-base" });
+  const overlay = el("canvas", { class: "qtok-overlay" });
+  const tooltip = el("div", { class: "qtok-tooltip" });
+  const stage = el("div", { class: "qtok-stage" }, [base, overlay, tooltip]);
+  const scroll = el("input", { type: "range", class: "qtok-scroll", min: "0", max: "1000", step: "1", value: "0", title: "Scroll" });
+  const message = el("div", { class: "qtok-message", role: "status" });
+  const historyList = el("ol", { class: "qtok-history-list" });
+  const historySummary = el("summary", { text: "History" });
+  const history = el("details", { class: "qtok-history" }, [historySummary, historyList]);
+  root.append(editBar, playBar, stage, scroll, message, history);
+  host.append(root);
+  const S = createState();
+  let view = { v0: 0, cellW: 0, fitted: true };
+  let L = computeLayout({ nLayers: 0, heightPx: model.get("height_px"), width: 800, showWaveform: false });
+  let freq = null;
+  let draftSel = null;
+  let opKeyMap = /* @__PURE__ */ new Map();
+  const timings = { paintMs: null, firstPaintMs: null };
+  const frameRate = () => model.get("frame_rate");
+  const setTrait = (name, value) => {
+    model.set(name, value);
+    model.save_changes();
+  };
+  const committedSelection = () => {
+    const sel = model.get("selection");
+    return sel && sel.frames ? sel : null;
+  };
+  const currentSelection = () => draftSel || committedSelection();
+  const heatmap = createHeatmap({ base, overlay, stage });
+  function computeFreq() {
+    freq = model.get("color_mode") === "frequency" ? codeFrequencies(S.cur, S.nL, S.nF, model.get("codebook_size")) : null;
+  }
+  function relayout() {
+    L = computeLayout({
+      nLayers: S.nL,
+      heightPx: model.get("height_px"),
+      width: stage.clientWidth || root.clientWidth || 800,
+      showWaveform: model.get("show_waveform")
+    });
+    view = clampView(view, L, S.nF);
+    const bar = scrollBar(view, L, S.nF);
+    scroll.max = String(bar.max);
+    scroll.disabled = bar.disabled;
+    scroll.value = String(bar.value);
+  }
+  function scene() {
+    const colourMode = model.get("color_mode");
+    return {
+      S,
+      L,
+      view,
+      colourMode,
+      colour: colourer({ mode: colourMode, codebookSize: model.get("codebook_size"), freq }),
+      layerNames: model.get("layer_names"),
+      showWaveform: model.get("show_waveform"),
+      frameRate: frameRate(),
+      selection: currentSelection(),
+      playhead: player.position(),
+      playing: player.isPlaying(),
+      // text colour of the surrounding theme (JupyterLab light or dark), for labels drawn on canvas
+      ink: getComputedStyle(root).color || "#333"
+    };
+  }
+  function drawBase(dirty) {
+    const t0 = performance.now();
+    relayout();
+    heatmap.drawBase(scene(), dirty);
+    timings.paintMs = performance.now() - t0;
+  }
+  function drawOverlay() {
+    const sc = scene();
+    heatmap.drawOverlay(sc);
+    root.dataset.playhead = sc.playhead.toFixed(4);
+  }
+  function updateInfo() {
+    info.textContent = infoText({
+      nLayers: S.nL,
+      nFrames: S.nF,
+      frameRate: frameRate(),
+      codecName: model.get("codec_name"),
+      selection: currentSelection()
+    });
+  }
+  function redraw() {
+    drawBase();
     drawOverlay();
     updateInfo();
   }
-  overlay.addEventListener("pointermove", (e) => {
-    const h = hit(e);
-    if (S.drag) {
-      if (Math.abs(h.x - S.drag.start.x) > 3 || Math.abs(h.y - S.drag.start.y) > 3) S.drag.moved = true;
-      updateDrag(h);
-    }
-    showTooltip(h, e);
-  });
-  overlay.addEventListener("pointerup", (e) => {
-    const d = S.drag;
-    if (!d) return;
-    S.drag = null;
-    const h = hit(e);
-    if ((d.zone === "axis" || d.zone === "wave") && !d.moved) {
-      // a click on the time axis or waveform seeks
-      S.draftSel = null;
-      const seconds = Math.max(0, frameAt(h.x) / frameRate());
-      setPlayhead(seconds);
-      if (S.playing) startPlayback(seconds);
-      drawOverlay();
-      return;
-    }
-    setSelection(S.draftSel);
-  });
-  overlay.addEventListener("pointerleave", () => {
-    tooltip.style.display = "none";
-  });
-  function showTooltip(h, e) {
-    if (h.zone !== "grid" || !S.nF) {
-      tooltip.style.display = "none";
-      return;
-    }
-    const v = S.cur[h.layer * S.nF + h.frame];
-    const of = originOf(h.frame);
-    const o = of >= 0 ? S.orig[h.layer * S.nOF + of] : null;
-    const names = model.get("layer_names");
-    const fmt = (x) => (x & MASK_BIT ? `${x & CODE_BITS} (masked)` : String(x & CODE_BITS));
-    tooltip.textContent =
-      `${names[h.layer] || "L" + h.layer} · frame ${h.frame} · ${(h.frame / frameRate()).toFixed(3)} s\n` +
-      `code ${fmt(v)} · original ${o === null ? "— (inserted)" : fmt(o)}${of >= 0 && of !== h.frame ? ` (frame ${of})` : ""}`;
-    tooltip.style.display = "block";
-    const r = stage.getBoundingClientRect();
-    const left = Math.min(e.clientX - r.left + 12, L.width - 220);
-    tooltip.style.left = left + "px";
-    tooltip.style.top = e.clientY - r.top + 14 + "px";
+  function say(text, error = false) {
+    message.textContent = text;
+    message.classList.toggle("qtok-error", error);
   }
-
-  // ------------------------------------------------------------------ zoom & scroll
+  function sendAction(name, extra = {}) {
+    const id = startAction(S, name, performance.now());
+    const args = { ...extra };
+    const sel = committedSelection();
+    if (sel) args.selection = sel;
+    args.playhead = model.get("playhead");
+    model.send({ type: "action", id, name, args });
+    return id;
+  }
+  function act(name) {
+    const op = S.ops.find((o) => o.name === name);
+    if (op) {
+      const r = readParams(op, toolbar.texts(name));
+      if ("error" in r) {
+        say(r.error, true);
+        return;
+      }
+      sendAction(name, { params: r.params });
+    } else if (name === "paste" || name === "paste_source") {
+      sendAction(name, { paste_mode: toolbar.pasteMode() });
+    } else {
+      sendAction(name);
+    }
+  }
+  const toolbar = createToolbar({
+    bar: editBar,
+    onAction: act,
+    onEnter: act,
+    onParam: (op, param, value) => setTrait("op_params", withParam(model.get("op_params"), op, param, value)),
+    onPasteMode: (value) => setTrait("paste_mode", value)
+  });
+  toolbar.render(S.ops);
+  function setSelection(sel) {
+    draftSel = null;
+    setTrait("selection", sel || {});
+    drawBase();
+    drawOverlay();
+    updateInfo();
+  }
+  function setPlayhead(seconds) {
+    const dur = S.nF / frameRate();
+    setTrait("playhead", Math.max(0, Math.min(dur, seconds)));
+  }
+  const player = createPlayer({
+    model,
+    S,
+    options: () => ({ loop: loopBox.checked, selectionOnly: selOnly.checked }),
+    say,
+    onChange: (which) => {
+      playBtn.textContent = which ? "■ Stop" : "▶ Play";
+      if (which) root.dataset.playing = which;
+      else delete root.dataset.playing;
+    },
+    onStop: setPlayhead,
+    onFrame: drawOverlay
+  });
+  const togglePlay = () => player.isPlaying() ? player.stop(true) : player.start();
+  playBtn.addEventListener("click", togglePlay);
+  function toggleAB() {
+    setTrait("ab", model.get("ab") === "edited" ? "original" : "edited");
+    if (player.isPlaying()) {
+      const pos = player.position();
+      player.stop(false);
+      player.start(pos);
+    }
+  }
+  abBtn.addEventListener("click", toggleAB);
   function zoom(factor, anchorX) {
-    const ax = anchorX ?? L.gx + L.plotW / 2;
-    const fAt = frameAt(ax);
-    S.fitted = false;
-    S.cellW = Math.min(MAX_CELL, Math.max(L.plotW / Math.max(1, S.nF), S.cellW * factor));
-    if (S.cellW <= L.plotW / Math.max(1, S.nF) + 1e-9) S.fitted = true;
-    S.v0 = fAt - (ax - L.gx) / S.cellW;
+    view = zoomView(view, L, S.nF, factor, anchorX);
     redraw();
   }
   function scrollBy(frames) {
-    S.v0 += frames;
+    view = { ...view, v0: view.v0 + frames };
     redraw();
   }
-  overlay.addEventListener(
-    "wheel",
-    (e) => {
-      const focused = root.contains(document.activeElement);
-      const horizontal = e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY);
-      if (horizontal) {
-        const d = e.shiftKey ? e.deltaY || e.deltaX : e.deltaX;
-        scrollBy(d / S.cellW);
-        e.preventDefault();
-      } else if (e.ctrlKey || e.metaKey || focused) {
-        // pinch arrives as ctrl+wheel; a plain wheel zooms once the editor has focus
-        zoom(Math.exp(-e.deltaY * 0.002), hit(e).x);
-        e.preventDefault();
-      }
-    },
-    { passive: false },
-  );
+  function fit() {
+    view = { ...view, fitted: true };
+    redraw();
+  }
   scroll.addEventListener("input", () => {
-    const span = Math.max(0, S.nF - L.plotW / S.cellW);
-    S.v0 = (Number(scroll.value) / Number(scroll.max)) * span;
+    view = { ...view, v0: v0FromScroll(Number(scroll.value), Number(scroll.max), view, L, S.nF) };
     drawBase();
     drawOverlay();
   });
   zoomIn.addEventListener("click", () => zoom(2));
   zoomOut.addEventListener("click", () => zoom(0.5));
-  zoomFit.addEventListener("click", () => {
-    S.fitted = true;
-    redraw();
-  });
-
-  // ------------------------------------------------------------------ keyboard
-  root.addEventListener("keydown", (e) => {
-    const inField = e.target instanceof HTMLInputElement && e.target.type === "number";
-    const mod = e.ctrlKey || e.metaKey;
-    const k = e.key.toLowerCase();
-    let handled = true;
-    if (mod && k === "z") act(e.shiftKey ? "redo" : "undo");
-    else if (mod && k === "y") act("redo");
-    else if (inField) {
-      if (e.key === "Enter") act("replace");
-      e.stopPropagation();
+  zoomFit.addEventListener("click", fit);
+  function showTooltip(h, e) {
+    if (h.zone !== "grid" || !S.nF) {
+      tooltip.style.display = "none";
       return;
-    } else if (mod && k === "c") act("copy");
-    else if (mod && k === "v") act("paste");
-    else if (mod) handled = false;
-    else if (k === "m") act("mask");
-    else if (k === "u") act("unmask");
-    else if (k === "r") codeInput.focus();
-    else if (k === "i") act("interpolate");
-    else if (k === "d") act("duplicate_frames");
-    else if (e.key === "Delete" || e.key === "Backspace") act("delete_frames");
-    else if (e.key === " ") S.playing ? stopPlayback(true) : startPlayback();
-    else if (k === "a") toggleAB();
-    else if (k === "l") loopBox.checked = !loopBox.checked;
-    else if (e.key === "+" || e.key === "=") zoom(2);
-    else if (e.key === "-") zoom(0.5);
-    else if (e.key === "0") zoomFit.click();
-    else if (e.key === "Escape") setSelection(null);
-    else if (e.key === "ArrowRight") scrollBy(L.plotW / S.cellW / 10);
-    else if (e.key === "ArrowLeft") scrollBy(-L.plotW / S.cellW / 10);
-    else handled = false;
-    if (handled) {
-      e.preventDefault();
-      e.stopPropagation();
     }
+    const names = model.get("layer_names");
+    tooltip.textContent = tooltipText({
+      layerName: names[h.layer] || "L" + h.layer,
+      frame: h.frame,
+      frameRate: frameRate(),
+      ...cellAt(S, h.layer, h.frame)
+    });
+    tooltip.style.display = "block";
+    const r = stage.getBoundingClientRect();
+    tooltip.style.left = Math.min(e.clientX - r.left + 12, L.width - 220) + "px";
+    tooltip.style.top = e.clientY - r.top + 14 + "px";
+  }
+  function command(cmd) {
+    if (cmd.action) act(cmd.action);
+    else if (cmd.focus) toolbar.focus(cmd.focus) || act(cmd.focus);
+    else if (cmd.zoom) zoom(cmd.zoom);
+    else if (cmd.scroll) scrollBy(L.plotW / view.cellW * cmd.scroll);
+    else if (cmd.command === "play") togglePlay();
+    else if (cmd.command === "ab") toggleAB();
+    else if (cmd.command === "loop") setTrait("loop", !loopBox.checked);
+    else if (cmd.command === "fit") fit();
+    else if (cmd.command === "clear") setSelection(null);
+  }
+  const unbindInput = bindInput({
+    root,
+    overlay,
+    geometry: () => ({ L, view, nF: S.nF, nL: S.nL }),
+    selection: committedSelection,
+    draft: (sel) => {
+      draftSel = sel;
+      drawOverlay();
+      updateInfo();
+    },
+    commit: setSelection,
+    seek: (seconds) => {
+      setPlayhead(seconds);
+      if (player.isPlaying()) player.start(seconds);
+      drawOverlay();
+    },
+    seconds: (frames) => frames / frameRate(),
+    zoom,
+    scrollFrames: scrollBy,
+    hover: showTooltip,
+    leave: () => tooltip.style.display = "none",
+    command,
+    keys: () => opKeyMap
   });
-
-  // ------------------------------------------------------------------ form controls <-> traits
+  function onCustom(msg, buffers) {
+    const fx = handleMessage(S, msg, buffers || [], performance.now());
+    if (!fx) return;
+    if (fx.kind === "grid") {
+      computeFreq();
+      view = { ...view, fitted: true };
+      redraw();
+      root.dataset.ready = "true";
+      timings.firstPaintMs = timings.paintMs;
+    } else if (fx.kind === "patch") {
+      computeFreq();
+      drawBase(fx.dirty || void 0);
+      drawOverlay();
+      updateInfo();
+    } else if (fx.kind === "ack") {
+      if (fx.ms !== null) root.dataset.lastActionMs = fx.ms.toFixed(2);
+      root.dataset.acks = String(S.acks);
+    } else if (fx.kind === "envelope") {
+      drawBase();
+      drawOverlay();
+    } else if (fx.kind === "pcm") {
+      player.pcmArrived(fx.which);
+    } else if (fx.kind === "ops") {
+      opKeyMap = opKeys(S.ops);
+      toolbar.render(S.ops);
+      syncControls();
+    }
+  }
   function syncControls() {
-    codeInput.max = String(model.get("codebook_size") - 1);
-    if (document.activeElement !== codeInput) codeInput.value = String(model.get("replace_code"));
-    alphaInput.value = String(model.get("alpha"));
-    alphaLabel.textContent = Number(model.get("alpha")).toFixed(2);
-    targetSelect.value = model.get("interpolate_target");
-    pasteMode.value = model.get("paste_mode");
+    toolbar.sync(model.get("op_params") || {});
+    toolbar.setPasteMode(model.get("paste_mode"));
     colourSelect.value = model.get("color_mode");
     loopBox.checked = model.get("loop");
     abBtn.textContent = model.get("ab") === "edited" ? "B: edited" : "A: original";
     abBtn.classList.toggle("qtok-ab-original", model.get("ab") === "original");
-    root.querySelector('[data-action="undo"]').disabled = !model.get("can_undo");
-    root.querySelector('[data-action="redo"]').disabled = !model.get("can_redo");
+    toolbar.button("undo").disabled = !model.get("can_undo");
+    toolbar.button("redo").disabled = !model.get("can_redo");
     const labels = model.get("history_labels");
     historySummary.textContent = `History (${labels.length} edit${labels.length === 1 ? "" : "s"})`;
     historyList.replaceChildren(...labels.map((s) => el("li", { text: s })));
     const src = model.get("source_info");
-    root.querySelector('[data-action="paste_source"]').disabled = !src;
-    root.querySelector('[data-action="paste_source"]').title = src || "Load a second clip with editor.load_source(other)";
+    const pasteSource = toolbar.button("paste_source");
+    pasteSource.disabled = !src;
+    pasteSource.title = src || "Load a second clip with editor.load_source(other)";
     say(model.get("message"), model.get("message_kind") === "error");
   }
-  const bind = (input, trait, parse) =>
-    input.addEventListener("change", () => {
-      model.set(trait, parse(input));
-      model.save_changes();
-    });
-  bind(alphaInput, "alpha", (i) => Number(i.value));
-  alphaInput.addEventListener("input", () => (alphaLabel.textContent = Number(alphaInput.value).toFixed(2)));
-  bind(targetSelect, "interpolate_target", (i) => i.value);
-  bind(pasteMode, "paste_mode", (i) => i.value);
-  bind(colourSelect, "color_mode", (i) => i.value);
-  bind(loopBox, "loop", (i) => i.checked);
-
+  colourSelect.addEventListener("change", () => setTrait("color_mode", colourSelect.value));
+  loopBox.addEventListener("change", () => setTrait("loop", loopBox.checked));
   const traitHandlers = [
-    ["change:selection", () => { S.draftSel = null; drawBase(); drawOverlay(); updateInfo(); }],
-    ["change:playhead", () => { if (!S.playing) drawOverlay(); }],
-    ["change:color_mode", () => { computeFreq(); drawBase(); syncControls(); }],
+    ["change:selection", () => {
+      draftSel = null;
+      drawBase();
+      drawOverlay();
+      updateInfo();
+    }],
+    ["change:playhead", () => {
+      if (!player.isPlaying()) drawOverlay();
+    }],
+    ["change:color_mode", () => {
+      computeFreq();
+      drawBase();
+      syncControls();
+    }],
     ["change:height_px change:show_waveform change:layer_names", redraw],
     [
-      "change:message change:message_kind change:history_labels change:can_undo change:can_redo " +
-        "change:alpha change:replace_code change:interpolate_target change:paste_mode change:loop change:ab " +
-        "change:source_info change:codebook_size",
-      syncControls,
-    ],
+      "change:message change:message_kind change:history_labels change:can_undo change:can_redo change:op_params change:paste_mode change:loop change:ab change:source_info",
+      syncControls
+    ]
   ];
   for (const [ev, fn] of traitHandlers) model.on(ev, fn);
   model.on("msg:custom", onCustom);
@@ -990,20 +1430,35 @@ function render({ model, el: host }) {
   });
   resize.observe(stage);
   syncControls();
-
-  // State for tests and benchmarks (tests/browser, benchmarks/bench_editor_browser.py read
-  // S.cur, S.L, S.v0, S.cellW, S.env, S.paintMs, S.firstPaintMs, S.gridBytes, S.patches);
-  // data-ready, data-acks, data-last-action-ms, data-playing and data-playhead mirror it on the root.
-  root.__qtok = S;
+  const cellsOf = (which) => {
+    const original = which === "original";
+    const nFrames = original ? S.nOF : S.nF;
+    return { nLayers: S.nL, nFrames, values: (original ? S.orig : S.cur).slice() };
+  };
+  root.qtokDebug = Object.freeze({
+    cells: (which = "edited") => cellsOf(which),
+    frameMap: () => S.origin ? S.origin.slice() : null,
+    layout: () => ({ ...L }),
+    view: () => ({ ...view }),
+    cellCentre: (frame, layer) => cellCentre(L, view, frame, layer),
+    envelope: (which = "edited") => {
+      const env = S.env[which];
+      return env ? { bins: env.bins, data: env.data.slice() } : null;
+    },
+    timings: () => ({ ...timings, lastActionMs: S.lastActionMs }),
+    traffic: () => ({ gridBytes: S.gridBytes, patches: S.patches, patchBytes: S.patchBytes, acks: S.acks }),
+    ops: () => S.ops.map((o) => o.name)
+  });
   model.send({ type: "hello" });
-
   return () => {
-    stopPlayback(false);
-    if (S.ctx) S.ctx.close();
+    player.close();
     resize.disconnect();
+    unbindInput();
     for (const [ev, fn] of traitHandlers) model.off(ev, fn);
     model.off("msg:custom", onCustom);
   };
 }
-
-export default { render };
+var index_default = { render };
+export {
+  index_default as default
+};
