@@ -101,13 +101,13 @@ _PY_UPDATE = """async ([code, kind]) => {
     const kernel = w.sessionContext.session.kernel;
     const root = document.querySelectorAll('.qtok-editor')[1];
     const img = () => document.querySelectorAll('.js-plotly-plot')[1].querySelector('.hm image');
-    const before = kind === 'editor' ? (root.__qtok.patches || 0) : img().getAttribute('href');
+    const before = kind === 'editor' ? root.qtokDebug.traffic().patches : img().getAttribute('href');
     const t0 = performance.now();
     const future = kernel.requestExecute({code, store_history: false});
     return await new Promise((resolve, reject) => {
         const stop = setTimeout(() => reject(new Error(kind + ' update did not paint in 300 s')), 300000);
         const tick = () => {
-            const now = kind === 'editor' ? (root.__qtok.patches || 0) : img().getAttribute('href');
+            const now = kind === 'editor' ? root.qtokDebug.traffic().patches : img().getAttribute('href');
             if (now !== before) { clearTimeout(stop); future.done.then(() => resolve(performance.now() - t0)); }
             else requestAnimationFrame(tick);
         };
@@ -172,8 +172,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
                 page.wait_for_timeout(500)
                 editor_bytes = meter.take()
                 editor_state = page.evaluate(
-                    "() => { const S = document.querySelectorAll('.qtok-editor')[1].__qtok;"
-                    " return {paint: S.firstPaintMs, grid: S.gridBytes}; }"
+                    "() => { const d = document.querySelectorAll('.qtok-editor')[1].qtokDebug;"
+                    " return {paint: d.timings().firstPaintMs, grid: d.traffic().gridBytes}; }"
                 )
 
                 plotly_paint_ms = page.evaluate(_RUN_CELL, [4, "plotly"])
@@ -194,7 +194,9 @@ def run(quick: bool) -> list[dict[str, Any]]:
                     )
                     ui_ms.append(float(big.get_attribute("data-last-action-ms")))
                     repaint_ms.append(
-                        page.evaluate("() => document.querySelectorAll('.qtok-editor')[1].__qtok.paintMs")
+                        page.evaluate(
+                            "() => document.querySelectorAll('.qtok-editor')[1].qtokDebug.timings().paintMs"
+                        )
                     )
                 meter.take()
 

@@ -438,16 +438,15 @@ def _kernel_exec_fixture() -> Any:
 
 def editor_cell_point(page: Any, frame: float, layer: float) -> tuple[float, float]:
     """Page coordinates of the middle of cell (frame, layer) of the first TokenEditor on the page."""
-    geo = page.evaluate(
-        """() => {
+    x, y = page.evaluate(
+        """([frame, layer]) => {
             const root = document.querySelector('.qtok-editor');
-            const S = root.__qtok;
             const r = root.querySelector('.qtok-overlay').getBoundingClientRect();
-            return {left: r.left, top: r.top, v0: S.v0, cellW: S.cellW, gx: S.L.gx, gy: S.L.gy, rowH: S.L.rowH};
-        }"""
+            const c = root.qtokDebug.cellCentre(frame, layer);
+            return [r.left + c.x, r.top + c.y];
+        }""",
+        [frame, layer],
     )
-    x = geo["left"] + geo["gx"] + (frame + 0.5 - geo["v0"]) * geo["cellW"]
-    y = geo["top"] + geo["gy"] + (layer + 0.5) * geo["rowH"]
     return x, y
 
 
@@ -504,9 +503,9 @@ def editor_masked_cells(page: Any) -> int:
     return int(
         page.evaluate(
             """() => {
-                const S = document.querySelector('.qtok-editor').__qtok;
+                const v = document.querySelector('.qtok-editor').qtokDebug.cells().values;
                 let n = 0;
-                for (let i = 0; i < S.cur.length; i++) if (S.cur[i] & 0x8000) n++;
+                for (let i = 0; i < v.length; i++) if (v[i] & 0x8000) n++;
                 return n;
             }"""
         )

@@ -34,10 +34,10 @@ def _wait_acks(page, n: int) -> None:
 
 
 _BROWSER_CHECKSUM = """() => {
-    const S = document.querySelector('.qtok-editor').__qtok;
+    const c = document.querySelector('.qtok-editor').qtokDebug.cells();
     let sum = 0;
-    for (let i = 0; i < S.cur.length; i++) sum += S.cur[i] * ((i % 7) + 1);
-    return [S.nL, S.nF, sum];
+    for (let i = 0; i < c.values.length; i++) sum += c.values[i] * ((i % 7) + 1);
+    return [c.nLayers, c.nFrames, sum];
 }"""
 
 _KERNEL_CHECKSUM = (
@@ -69,7 +69,9 @@ def test_select_mask_undo_play(
     run_notebook_in_lab(page, jupyterlab, path)
     page.wait_for_selector(f"{EDITOR}[data-ready=true]", timeout=30_000)
     # the waveform envelope arrives after the grid
-    page.wait_for_function("() => document.querySelector('.qtok-editor').__qtok.env.edited !== null")
+    page.wait_for_function(
+        "() => document.querySelector('.qtok-editor').qtokDebug.envelope('edited') !== null"
+    )
     assert _same_grid_in_browser_and_kernel(page, kernel_exec)
 
     # drag a rectangle: frames 10..19, layers 8..15
@@ -139,7 +141,7 @@ def test_select_mask_undo_play(
     # a layer label selects the whole row; shift-click on another extends it
     geo = page.evaluate(
         "() => { const r = document.querySelector('.qtok-editor .qtok-overlay').getBoundingClientRect();"
-        " const L = document.querySelector('.qtok-editor').__qtok.L; return [r.left, r.top, L.gy, L.rowH, L.axisY]; }"
+        " const L = document.querySelector('.qtok-editor').qtokDebug.layout(); return [r.left, r.top, L.gy, L.rowH, L.axisY]; }"
     )
     left, top, gy, row_h, axis_y = geo
     page.mouse.click(left + 20, top + gy + 2.5 * row_h)
@@ -159,7 +161,7 @@ def test_select_mask_undo_play(
     # an edit made in Python shows in the browser at once
     kernel_exec(page, "editor.session.replace(frames=slice(30, 33), layers=0, code=5)")
     page.wait_for_function(
-        "() => { const S = document.querySelector('.qtok-editor').__qtok; return S.cur[30] === 5 && S.cur[32] === 5; }"
+        "() => { const v = document.querySelector('.qtok-editor').qtokDebug.cells().values; return v[30] === 5 && v[32] === 5; }"
     )
     assert _same_grid_in_browser_and_kernel(page, kernel_exec)
     assert page.locator(f"{EDITOR} .qtok-history-list li").count() == 3
@@ -171,4 +173,85 @@ def test_select_mask_undo_play(
     tip = page.locator(f"{EDITOR} .qtok-tooltip").inner_text()
     assert "L9" in tip and "frame 12" in tip and "original" in tip
 
+    assert page.relevant_errors() == []
+
+
+def test_toolbar_comes_from_the_operations(jupyterlab, page, run_notebook_in_lab, kernel_exec):
+    cells = [
+        "import numpy as np\n"
+        "from qtok_widgets import CodeGrid, EditSession, TokenEditor\n"
+        "codes = np.random.default_rng(0).integers(0, 2048, (16, 60))\n"
+        "grid = CodeGrid(codes, 'builtin', 12.5, 24000, 2048)\n"
+        "editor = TokenEditor(session=EditSession(grid, None), show_waveform=False)\n"
+        "editor",
+    ]
+    path = jupyterlab.write_notebook("toolbar.ipynb", cells)
+    run_notebook_in_lab(page, jupyterlab, path)
+    page.wait_for_selector(f"{EDITOR}[data-ready=true]", timeout=30_000)
+    page.wait_for_selector(f"{EDITOR} button[data-action=randomize]")
+    # one button per operation Python lists, in its order, with the widget's own actions between
+    names = json.loads(
+        kernel_exec(
+            page,
+            "import json\nfrom qtok_widgets.widgets.editor import _toolbar_ops\n"
+            "print(json.dumps([c.name for c in _toolbar_ops()]))",
+        )
+    )
+    buttons = page.eval_on_selector_all(
+        f"{EDITOR} .qtok-edit-bar button", "bs => bs.map(b => b.dataset.action)"
+    )
+    assert [b for b in buttons if b in names] == names
+    assert {"copy", "paste", "paste_source", "undo", "redo", "reset"} <= set(buttons)
+    assert page.evaluate("() => document.querySelector('.qtok-editor').qtokDebug.ops()") == names
+
+    def last_op() -> dict:
+        return json.loads(kernel_exec(page, "import json; print(json.dumps(editor.session.history[-1]))"))
+
+    kernel_exec(page, "editor.select(frames=slice(5, 10), layers=slice(2, 4))")
+    page.wait_for_function(
+        "() => document.querySelector('.qtok-editor .qtok-info').textContent.includes('sel 5..9')"
+    )
+    # R focuses the code input; a number typed there and Enter replace, with that code
+    page.locator(f"{EDITOR} .qtok-overlay").click(position={"x": 5, "y": 2})  # focus, selecting nothing
+    page.keyboard.press("r")
+    assert page.evaluate("() => document.activeElement.className").split()[:2] == [
+        "qtok-param",
+        "qtok-param-replace-code",
+    ]
+    page.keyboard.press("Control+a")
+    page.keyboard.type("17")
+    page.keyboard.press("Enter")
+    _wait_acks(page, 1)
+    assert last_op() == {"op": "replace", "frames": "5:10", "layers": "2:4", "code": 17}
+    assert json.loads(kernel_exec(page, "import json; print(json.dumps(editor.op_params['replace']))")) == {
+        "code": 17
+    }
+
+    # randomize, added as one class in Python, runs from its button with the seed typed beside it
+    page.fill(f"{EDITOR} .qtok-param-randomize-seed", "3")
+    page.click(f"{EDITOR} button[data-action=randomize]")
+    _wait_acks(page, 2)
+    assert last_op()["op"] == "randomize" and last_op()["seed"] == 3
+    assert _same_grid_in_browser_and_kernel(page, kernel_exec)
+
+    # a code that is not a whole number is refused in the browser, nothing is sent
+    page.fill(f"{EDITOR} .qtok-code", "1.5")
+    page.click(f"{EDITOR} button[data-action=replace]")
+    message = page.locator(f"{EDITOR} .qtok-message")
+    assert message.inner_text() == "replace: type a whole-number code first"
+    page.wait_for_timeout(300)
+    assert _acks(page) == 2
+
+    # an out-of-range code reaches Python, which names the valid range
+    page.fill(f"{EDITOR} .qtok-code", "5000")
+    page.click(f"{EDITOR} button[data-action=replace]")
+    _wait_acks(page, 3)
+    assert "2047" in message.inner_text() and "qtok-error" in (message.get_attribute("class") or "")
+
+    # the interpolation slider shows and sets op_params
+    kernel_exec(page, "editor.alpha = 0.25")
+    page.wait_for_function(
+        "() => document.querySelector('.qtok-editor .qtok-alpha').value === '0.25'"
+        " && document.querySelector('.qtok-editor .qtok-alpha-label').textContent === '0.25'"
+    )
     assert page.relevant_errors() == []

@@ -117,7 +117,9 @@ def test_editor_in_notebook7(masked_cells, canvas_pixels, drag_cells, jupyterlab
         assert _printed_history(page) == [], page.locator(".jp-OutputArea").all_inner_texts()
 
         page.wait_for_selector(f"{EDITOR}[data-ready=true]", timeout=30_000)
-        page.wait_for_function("() => document.querySelector('.qtok-editor').__qtok.env.edited !== null")
+        page.wait_for_function(
+            "() => document.querySelector('.qtok-editor').qtokDebug.envelope('edited') !== null"
+        )
         editor = page.locator(EDITOR)
         assert editor.count() == 1
         editor.scroll_into_view_if_needed()

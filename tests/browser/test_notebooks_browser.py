@@ -146,7 +146,9 @@ def test_quickstart_runs_and_its_editor_works(
 
         editor = page.locator(EDITOR).first
         editor.scroll_into_view_if_needed()
-        page.wait_for_function("() => document.querySelector('.qtok-editor').__qtok.env.edited !== null")
+        page.wait_for_function(
+            "() => document.querySelector('.qtok-editor').qtokDebug.envelope('edited') !== null"
+        )
         history = json.loads(kernel_exec(page, "import json; print(json.dumps(editor.session.history))"))
         assert [op["op"] for op in history] == ["mask"]  # the notebook's own edit, redone after undo
         masked_before = int(kernel_exec(page, "print(editor.grid.n_masked)"))
@@ -165,8 +167,8 @@ def test_quickstart_runs_and_its_editor_works(
         assert history[-1] == {"op": "mask", "frames": "30:40", "layers": "0:4"}
         assert int(kernel_exec(page, "print(editor.grid.n_masked)")) == masked_before + 40
         page.wait_for_function(
-            "(n) => { const S = document.querySelector('.qtok-editor').__qtok; let m = 0;"
-            " for (let i = 0; i < S.cur.length; i++) if (S.cur[i] & 0x8000) m++; return m === n; }",
+            "(n) => { const v = document.querySelector('.qtok-editor').qtokDebug.cells().values; let m = 0;"
+            " for (let i = 0; i < v.length; i++) if (v[i] & 0x8000) m++; return m === n; }",
             arg=masked_before + 40,
             timeout=20_000,
         )

@@ -118,6 +118,37 @@ def _dump(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=1) + "\n"
 
 
+def test_the_ops_message_has_what_the_toolbar_reads():
+    """Every OpSpec carries the fields tests/js/ops.mjs has and toolbar.js reads, with known values."""
+    grid = CodeGrid(np.zeros((4, 9), int), "builtin", 12.5, 24000, 2048)
+    editor = TokenEditor(session=EditSession(grid, None), show_waveform=False)
+    sent: list[dict[str, Any]] = []
+    editor.send = lambda content, buffers=None: sent.append(content)
+    try:
+        editor._handle_custom_msg({"type": "hello"}, [])
+        op_params = editor.op_params
+    finally:
+        editor.close()
+    (message,) = [m for m in sent if m["type"] == "ops"]
+    assert [m["type"] for m in sent] == ["grid", "ops"]
+    specs = message["ops"]
+    assert {"mask", "replace", "interpolate", "randomize", "delete_frames"} <= {s["name"] for s in specs}
+    for spec in specs:
+        assert {"name", "title", "help", "group", "key", "key_does", "selection", "params"} <= set(spec), spec
+        assert spec["key_does"] in ("run", "focus") and spec["selection"] in ("cells", "frames"), spec
+        assert spec["key"] is None or spec["key"] == "Delete" or len(spec["key"]) == 1, spec
+        for param in spec["params"]:
+            assert param["kind"] in ("int", "float", "choice"), param
+            assert isinstance(param["label"], str) and isinstance(param["name"], str), param
+            if param["kind"] == "choice":
+                assert all(len(c) == 2 for c in param["choices"]), param
+            else:
+                assert param["min"] < param["max"] and param["step"] > 0, param
+            # the input shows a value Python holds for it
+            assert param["name"] in op_params[spec["name"]], (spec["name"], param["name"])
+    json.dumps(message)  # plain JSON, nothing numpy
+
+
 def test_the_committed_fixture_is_what_python_sends_now():
     assert FIXTURE.read_text() == _dump(wire_fixture()), (
         "tests/js/fixtures/wire.json is stale: run .venv/bin/python tests/js/test_js_fixtures.py"
