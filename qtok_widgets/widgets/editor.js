@@ -761,6 +761,53 @@ function bindInput(o) {
   };
 }
 
+// qtok_widgets/widgets/frontend/notebook.js
+function pictureContainer(node) {
+  return node.closest && node.closest(".jp-OutputArea-child, .output_area") || node;
+}
+function hidePicture(doc, pictureId) {
+  if (!pictureId || !doc || !doc.querySelectorAll) return () => {
+  };
+  const selector = `[data-qtok-picture="${CSS.escape(pictureId)}"]`;
+  const hidden = /* @__PURE__ */ new Set();
+  const hideAll = () => {
+    for (const node of doc.querySelectorAll(selector)) {
+      const box = pictureContainer(node);
+      if (box.style.display !== "none") {
+        box.style.display = "none";
+        hidden.add(box);
+      }
+    }
+  };
+  hideAll();
+  const observer = new MutationObserver(hideAll);
+  observer.observe(doc.body, { childList: true, subtree: true });
+  return () => {
+    observer.disconnect();
+    for (const box of hidden) if (box.isConnected) box.style.display = "";
+  };
+}
+function createRestoreBar(onAction) {
+  const text = el("span", { class: "qtok-restore-text" });
+  const bar = el("div", { class: "qtok-restore", role: "status" }, [
+    text,
+    el("button", { class: "qtok-btn", "data-action": "restore", text: "Restore", title: "Bring the saved edits back" }),
+    el("button", { class: "qtok-btn", "data-action": "discard_saved", text: "Discard", title: "Delete the saved edits" })
+  ]);
+  bar.addEventListener("click", (e) => {
+    const b = e.target.closest("button[data-action]");
+    if (b) onAction(b.dataset.action);
+  });
+  return {
+    node: bar,
+    /** Show `offer` ("37 edits from 14:02 were saved for this clip"), or hide the bar when empty. */
+    sync(offer) {
+      text.textContent = offer ? `${offer}. ` : "";
+      bar.style.display = offer ? "" : "none";
+    }
+  };
+}
+
 // qtok_widgets/widgets/frontend/playback.js
 function playWindow({ duration, selection, frameRate, start, loop, selectionOnly }) {
   const hasSel = !!(selection && selection.frames);
@@ -1247,6 +1294,9 @@ function render({ model, el: host }) {
     onPasteMode: (value) => setTrait("paste_mode", value)
   });
   toolbar.render(S.ops);
+  const restoreBar = createRestoreBar(act);
+  root.prepend(restoreBar.node);
+  const showPicture = hidePicture(document, model.get("picture_id"));
   function setSelection(sel) {
     draftSel = null;
     setTrait("selection", sel || {});
@@ -1399,6 +1449,7 @@ function render({ model, el: host }) {
     pasteSource.disabled = !src;
     pasteSource.title = src || "Load a second clip with editor.load_source(other)";
     say(model.get("message"), model.get("message_kind") === "error");
+    restoreBar.sync(model.get("restore_offer"));
   }
   colourSelect.addEventListener("change", () => setTrait("color_mode", colourSelect.value));
   loopBox.addEventListener("change", () => setTrait("loop", loopBox.checked));
@@ -1419,7 +1470,7 @@ function render({ model, el: host }) {
     }],
     ["change:height_px change:show_waveform change:layer_names", redraw],
     [
-      "change:message change:message_kind change:history_labels change:can_undo change:can_redo change:op_params change:paste_mode change:loop change:ab change:source_info",
+      "change:message change:message_kind change:history_labels change:can_undo change:can_redo change:op_params change:paste_mode change:loop change:ab change:source_info change:restore_offer",
       syncControls
     ]
   ];
@@ -1451,6 +1502,7 @@ function render({ model, el: host }) {
   });
   model.send({ type: "hello" });
   return () => {
+    showPicture();
     player.close();
     resize.disconnect();
     unbindInput();

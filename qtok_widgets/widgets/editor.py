@@ -14,9 +14,14 @@ session's incremental ``render()``. Errors from an action are shown on the widge
 
 from __future__ import annotations
 
+import base64
+import html
 import logging
 import os
 import pathlib
+import secrets
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -205,6 +210,9 @@ class TokenEditor(anywidget.AnyWidget):
     restore_offer = t.Unicode(
         "", help="Saved edits of this clip that Restore would bring back ('37 edits from 14:02'), or ''."
     ).tag(sync=True)
+    picture_id = t.Unicode(
+        "", help="Token marking this editor's static picture in the notebook, which a live view hides."
+    ).tag(sync=True)
     show_waveform = t.Bool(True, help="Decode and draw the waveform strip under the grid.").tag(sync=True)
     height_px = t.Int(16 * 18, help="Height of the code heatmap in CSS pixels.").tag(sync=True)
 
@@ -256,6 +264,10 @@ class TokenEditor(anywidget.AnyWidget):
         self._clipboard: tuple[CodeGrid, list[int], list[int]] | None = None
         self._source_grid: CodeGrid | None = None
         self._saved = saved
+        self._picture: Any = None  # the DisplayHandle of the static picture, once displayed
+        self._picture_sent = 0.0
+        self._picture_timer: threading.Timer | None = None
+        self.picture_id = secrets.token_hex(8)
         if saved is not None:
             self.restore_offer = f"{saved[1].describe()} were saved for this clip"
             self._say(f"{self.restore_offer}: press Restore to bring them back (editor.restore())")
@@ -771,6 +783,7 @@ class TokenEditor(anywidget.AnyWidget):
             old = self._audio_span or (frames[0][0], frames[-1][1])
             self._audio_span = (min(old[0], frames[0][0]), max(old[1], frames[-1][1]))
         self._audio_stale = True
+        self._refresh_picture()
         if not self._in_action:  # an action renders after its acknowledgement
             self._flush_audio()
 
@@ -1009,6 +1022,67 @@ class TokenEditor(anywidget.AnyWidget):
         if session is not None:
             session.off_change(self._listener)
         super().close()
+
+    # ------------------------------------------------------------------ static picture
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """Show the live widget, and beside it a static picture that saved notebooks keep.
+
+        A notebook opened without a kernel (GitHub, nbviewer, a printed handout) cannot show
+        the widget; the picture (:func:`qtok_widgets.picture.grid_png`) stands in for it and
+        follows every edit. A live view hides it.
+        """
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_(**kwargs)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True)
+        self._picture = display(self.picture_bundle(), raw=True, display_id=True)
+        self._picture_sent = time.monotonic()
+
+    def picture_bundle(self) -> dict[str, Any]:
+        """The static picture as a display bundle: ``text/html`` (an image and a caption),
+        ``image/png`` and ``text/plain``."""
+        from ..picture import grid_png
+
+        session = self._session
+        grid = session.grid
+        audio = self._edited_audio
+        samples = audio.samples if audio is not None and audio.n_samples == grid.n_samples else None
+        png = grid_png(grid, session.diff().any(axis=0), samples)
+        data = base64.b64encode(png).decode("ascii")
+        n_edits = len(session.history)
+        caption = (
+            f"TokenEditor: {getattr(session.codec, 'name', grid.codec)}, {grid.n_layers} layers × "
+            f"{grid.n_frames} frames ({grid.duration:.2f} s), {grid.n_masked} masked cells, "
+            f"{n_edits} edit{'s' if n_edits != 1 else ''}"
+        )
+        caption = html.escape(caption)  # the codec name comes from the codes file
+        markup = (
+            f'<figure class="qtok-picture" data-qtok-picture="{self.picture_id}" style="margin:0">'
+            f'<img src="data:image/png;base64,{data}" alt="{caption}" style="max-width:100%;'
+            f'image-rendering:pixelated"/><figcaption style="font-size:smaller">{caption}</figcaption></figure>'
+        )
+        return {"text/html": markup, "image/png": data, "text/plain": html.unescape(caption)}
+
+    def _refresh_picture(self) -> None:
+        """Update the static picture after an edit: at once, or at most every half second."""
+        if self._picture is None:
+            return
+        wait = 0.5 - (time.monotonic() - self._picture_sent)
+        if wait <= 0:
+            self._send_picture()
+        elif self._picture_timer is None:
+            self._picture_timer = threading.Timer(wait, self._send_picture)
+            self._picture_timer.daemon = True
+            self._picture_timer.start()
+
+    def _send_picture(self) -> None:
+        self._picture_timer = None
+        self._picture_sent = time.monotonic()
+        try:
+            self._picture.update(self.picture_bundle(), raw=True)
+        except Exception:  # a picture must never break editing
+            log.exception("qtok: updating the editor's static picture failed")
 
     def close_journal(self) -> None:
         """Stop journaling (the journal file stays; an editor of the same source offers its edits)."""

@@ -18,6 +18,7 @@ import { bindInput } from "./input.js";
 import {
   cellCentre, clampView, computeLayout, scrollBar, v0FromScroll, zoomView,
 } from "./layout.js";
+import { createRestoreBar, hidePicture } from "./notebook.js";
 import { createPlayer } from "./playback.js";
 import { cellAt, createState, handleMessage, startAction } from "./state.js";
 import { createToolbar, opKeys, readParams, withParam } from "./toolbar.js";
@@ -173,6 +174,9 @@ function render({ model, el: host }) {
     onPasteMode: (value) => setTrait("paste_mode", value),
   });
   toolbar.render(S.ops); // the widget's own actions until Python sends the operations
+  const restoreBar = createRestoreBar(act);
+  root.prepend(restoreBar.node);
+  const showPicture = hidePicture(document, model.get("picture_id"));
 
   function setSelection(sel) {
     draftSel = null;
@@ -332,6 +336,7 @@ function render({ model, el: host }) {
     pasteSource.disabled = !src;
     pasteSource.title = src || "Load a second clip with editor.load_source(other)";
     say(model.get("message"), model.get("message_kind") === "error");
+    restoreBar.sync(model.get("restore_offer"));
   }
   colourSelect.addEventListener("change", () => setTrait("color_mode", colourSelect.value));
   loopBox.addEventListener("change", () => setTrait("loop", loopBox.checked));
@@ -343,7 +348,7 @@ function render({ model, el: host }) {
     ["change:height_px change:show_waveform change:layer_names", redraw],
     [
       "change:message change:message_kind change:history_labels change:can_undo change:can_redo " +
-        "change:op_params change:paste_mode change:loop change:ab change:source_info",
+        "change:op_params change:paste_mode change:loop change:ab change:source_info change:restore_offer",
       syncControls,
     ],
   ];
@@ -380,6 +385,7 @@ function render({ model, el: host }) {
   model.send({ type: "hello" });
 
   return () => {
+    showPicture();
     player.close();
     resize.disconnect();
     unbindInput();
