@@ -647,7 +647,10 @@ def _roundtrip(job: _Job, service: CodecService, body: _Body) -> dict[str, Any]:
     result, _ = _with_codec(service, job, lambda: roundtrip(codec, audio, compare=False))
     # the comparison needs no codec: done outside the lock
     job.check()
-    metrics = _reading(service, lambda: compare(result.original, result.reconstructed, with_pesq=False))
+    try:
+        metrics = compare(result.original, result.reconstructed, with_pesq=False)
+    except QtokError as exc:
+        raise _Rejected(400, str(exc)) from None
     result = dataclasses.replace(result, metrics=metrics)
     out = result.summary()
     out["device"] = codec.device
