@@ -255,3 +255,36 @@ def test_toolbar_comes_from_the_operations(jupyterlab, page, run_notebook_in_lab
         " && document.querySelector('.qtok-editor .qtok-alpha-label').textContent === '0.25'"
     )
     assert page.relevant_errors() == []
+
+
+def test_a_saved_notebook_keeps_a_picture_of_the_edited_grid(
+    drag_cells, jupyterlab, page, run_notebook_in_lab, kernel_exec, speech_path
+):
+    """The editor leaves a static picture beside the widget (hidden while the view is live) that
+    follows edits made in the browser, so the saved .ipynb shows the edited grid without a kernel."""
+    cells = [
+        "from qtok_widgets import TokenEditor\n"
+        f"editor = TokenEditor({str(speech_path)!r}, 'builtin', journal=False)\n"
+        "editor",
+    ]
+    path = jupyterlab.write_notebook("picture.ipynb", cells)
+    run_notebook_in_lab(page, jupyterlab, path)
+    page.wait_for_selector(f"{EDITOR}[data-ready=true]", timeout=30_000)
+    picture = page.locator("[data-qtok-picture]")
+    picture.wait_for(state="attached", timeout=20_000)
+    assert not picture.is_visible()  # the live view stands in for it
+    drag_cells(page, (0, 0), (9, 15))
+    page.wait_for_timeout(200)
+    page.click(f"{EDITOR} button[data-action=mask]")
+    _wait_acks(page, 1)
+    page.wait_for_timeout(1200)  # the picture follows at most every half second
+    assert not page.locator("[data-qtok-picture]").first.is_visible()
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_timeout(1000)
+    saved = json.loads((jupyterlab.root / path).read_text())
+    outputs = saved["cells"][0]["outputs"]
+    pictures = [o for o in outputs if "data-qtok-picture" in "".join(o.get("data", {}).get("text/html", ""))]
+    assert len(pictures) == 1
+    caption = "".join(pictures[0]["data"]["text/plain"])
+    assert caption.endswith("160 masked cells, 1 edit"), caption
+    assert page.relevant_errors() == []
