@@ -17,7 +17,11 @@ from .errors import EditError
 from .grid import CodeGrid
 from .ops import Op, Reset
 
-__all__ = ["Entry", "History"]
+__all__ = ["MAX_HISTORY_BYTES", "Entry", "History"]
+
+#: Most memory the deltas of one history may hold (bytes): past it an edit is refused, so a
+#: recipe of repeated timing edits on a long clip cannot exhaust memory.
+MAX_HISTORY_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -31,9 +35,11 @@ class Entry:
 class History:
     """Undo and redo stacks of :class:`Entry`, oldest first."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_bytes: int = MAX_HISTORY_BYTES) -> None:
         self._undo: list[Entry] = []
         self._redo: list[Entry] = []
+        self._nbytes = 0
+        self.max_bytes = int(max_bytes)
 
     @property
     def done(self) -> list[Entry]:
@@ -58,12 +64,27 @@ class History:
     @property
     def nbytes(self) -> int:
         """Memory held by the deltas of both stacks, in bytes."""
-        return sum(e.delta.nbytes for e in (*self._undo, *self._redo))
+        return self._nbytes
+
+    def check_room(self, delta: Delta) -> None:
+        """Refuse (EditError) a delta that would take the history past :attr:`max_bytes`.
+
+        The undone entries a new edit discards are counted as freed.
+        """
+        freed = sum(e.delta.nbytes for e in self._redo)
+        after = self._nbytes - freed + delta.nbytes
+        if after > self.max_bytes:
+            msg = (
+                f"this edit would take the undo history to {after / 2**20:.0f} MB, past its "
+                f"{self.max_bytes / 2**20:.0f} MB limit: save the edited grid and continue in a new session"
+            )
+            raise EditError(msg)
 
     def push(self, entry: Entry) -> list[Entry]:
         """Record a new edit; returns the undone entries it discards (redo is no longer possible)."""
         self._undo.append(entry)
         dropped, self._redo = self._redo, []
+        self._nbytes += entry.delta.nbytes - sum(e.delta.nbytes for e in dropped)
         return dropped
 
     def undo(self, grid: CodeGrid) -> tuple[Entry, CodeGrid]:

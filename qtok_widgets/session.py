@@ -210,6 +210,7 @@ class EditSession:
             op = ops.from_json(op)
         context = ops.OpContext(sources=self._grids, codec=self._codec, original=self._original)
         delta = op.plan(self._grid, context)
+        self._history.check_room(delta)
         named = op.with_refs(self._ref)
         self._journal_event("apply", named)
         grid = delta.apply(self._grid)

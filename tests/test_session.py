@@ -534,3 +534,19 @@ def test_qwen_chunked_render_is_bit_identical(tiny_qwen_dir):
     s.undo()
     again = s.render()
     assert s.last_render.decoded == [] and np.array_equal(again.samples, edited.samples)
+
+
+def test_history_memory_is_bounded():
+    from qtok_widgets.history import History
+
+    s = EditSession(make_grid(2000))
+    s._history = History(max_bytes=1_000_000)
+    with pytest.raises(EditError, match="past its 1 MB limit: save the edited grid"):
+        for _ in range(100):
+            s.duplicate_frames(None, times=1)
+            s.delete_frames(f"0:{s.grid.n_frames // 2}")
+    assert s.history_nbytes <= 1_000_000
+    grid = s.grid
+    s.undo()
+    s.redo()
+    assert s.grid == grid
