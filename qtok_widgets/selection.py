@@ -129,6 +129,11 @@ def resolve_indices(spec: IndexSpec, n: int, what: str = "frame") -> np.ndarray:
         msg = f"{what}s must be given as indices in {valid}, not a bool"
         raise EditError(msg)
     elif isinstance(spec, (int, np.integer)):
+        if not 0 <= int(spec) < n:  # checked before numpy sees it: a 400-digit int overflows int64
+            text = str(int(spec))
+            text = text if len(text) <= 20 else text[:17] + "..."
+            msg = f"{what} {text} is out of range: {what}s must be in {valid}"
+            raise EditError(msg)
         out = np.array([int(spec)], dtype=np.int64)
     elif isinstance(spec, range):
         out = np.array(spec, dtype=np.int64)
@@ -189,6 +194,9 @@ def frames_from_seconds(seconds: Any, n_frames: int, frame_rate: float) -> np.nd
         raise EditError(msg) from None
     if not (math.isfinite(t0) and math.isfinite(t1)) or t0 < 0 or t1 <= t0:
         msg = f"seconds=({t0:g}, {t1:g}) is not a time span: need {valid}"
+        raise EditError(msg)
+    if t1 * frame_rate - _BOUNDARY_TOLERANCE > n_frames:  # before rounding: 1e308 s would overflow
+        msg = f"seconds=({t0:g}, {t1:g}) runs past the end of the grid: need {valid}"
         raise EditError(msg)
     start = math.floor(t0 * frame_rate + _BOUNDARY_TOLERANCE)
     stop = math.ceil(t1 * frame_rate - _BOUNDARY_TOLERANCE)

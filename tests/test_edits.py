@@ -328,3 +328,20 @@ class TestTiming:
 def test_a_span_starting_within_float_noise_of_the_end_selects_the_last_frame():
     # 3.9999999999999996 s * 12.5 Hz rounds up to frame 50 of 50; it must stay in range
     assert frames_from_seconds((3.9999999999999996, 4.0), 50, 12.5).tolist() == [49]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"seconds": (0, 1e308)}, "runs past the end of the grid"),
+        ({"seconds": (0, float("inf"))}, "is not a time span"),
+        ({"seconds": ("a", 1)}, "seconds must be a pair"),
+        ({"frames": 10**400}, "out of range: frames must be in 0..9"),
+        ({"frames": [10**30]}, "cannot read frames"),
+        ({"layers": -(10**40)}, "out of range: layers must be in 0..15"),
+    ],
+)
+def test_absurd_numbers_are_named_not_overflowed(kwargs, fragment):
+    with pytest.raises(EditError) as info:
+        edits.mask(make_grid(10), **kwargs)
+    assert fragment in str(info.value) and "\n" not in str(info.value)
