@@ -108,6 +108,10 @@ def codes_format(path: str | os.PathLike[str]) -> str:
 
 def _fmt(fmt: str, source: str | None = None) -> str:
     """``"pt"`` or ``".pt"`` -> ``".pt"``; anything else is refused."""
+    if not isinstance(fmt, str):
+        where = f"{source}: " if source else ""
+        msg = f"{where}codes format must be a string, one of {', '.join(CODES_SUFFIXES)}; got {fmt!r}"
+        raise GridError(msg)
     fmt = fmt if fmt.startswith(".") else "." + fmt
     if fmt not in CODES_SUFFIXES:
         where = f"{source}: " if source else ""
