@@ -210,10 +210,6 @@ def url_timeout(url_timeout_s: float | None = None) -> float:
     return _seconds_setting(url_timeout_s, "url_timeout_s", "QTOK_URL_TIMEOUT_S", DEFAULT_URL_TIMEOUT_S)
 
 
-# the name older callers use
-_max_duration = duration_limit
-
-
 def _whole_hz(value: Any) -> int | None:
     """``value`` as a whole number of Hz > 0, or None when it is not one (a string, NaN, 0.5, True)."""
     if isinstance(value, (bool, np.bool_)):
