@@ -111,11 +111,29 @@ class Audio:
         return buf.getvalue()
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write to ``path``; the format follows the suffix (.wav, .flac, .ogg)."""
+        """Write to ``path``; the format follows the suffix (.wav, .flac, .ogg).
+
+        Any file name the system accepts works, including names that are not valid UTF-8.
+
+        Raises
+        ------
+        AudioError
+            An unknown suffix, or the file cannot be written (missing folder, no permission).
+        """
         import soundfile as sf
 
         path = Path(path)
-        sf.write(str(path), self.samples, self.sample_rate)
+        fmt = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}.get(path.suffix.lower())
+        if fmt is None:
+            msg = f"{path}: cannot write {path.suffix or 'a name without suffix'}; use .wav, .flac or .ogg"
+            raise AudioError(msg)
+        try:
+            # Python opens the file, so the name never passes through libsndfile's UTF-8 path
+            with open(path, "wb") as fh:
+                sf.write(fh, self.samples, self.sample_rate, format=fmt)
+        except OSError as exc:
+            msg = f"{path}: cannot write audio ({exc.strerror or exc})"
+            raise AudioError(msg) from None
         return path
 
     def __repr__(self) -> str:
@@ -544,7 +562,7 @@ def _packet_duration_s(fh: BinaryIO, name: str, limit: float) -> float | None:
         if not streams or streams[0].time_base is None:
             return None
         stream = streams[0]
-        time_base = float(stream.time_base)
+        time_base = float(stream.time_base)  # type: ignore[arg-type]  # checked for None above
         for packet in container.demux(stream):
             total += packet.duration or 0
             if total * time_base > limit:
@@ -576,7 +594,7 @@ def _decode_with_av(fh: BinaryIO, name: str, limit: float) -> tuple[np.ndarray, 
         if not streams:
             msg = f"{name}: file has no audio stream"
             raise AudioError(msg)
-        stream = streams[0]
+        stream: Any = streams[0]  # an audio stream (PyAV's stubs type it as any stream)
         rate = stream.rate or stream.codec_context.sample_rate
         if container.duration is not None and container.duration / 1e6 > limit:
             raise _too_long(name, container.duration / 1e6, limit)

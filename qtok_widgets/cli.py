@@ -192,9 +192,10 @@ def _output_targets(
     if out.exists() and not out.is_dir():
         msg = f"{out}: -o must be a folder when writing {len(inputs)} outputs"
         raise UsageError(msg)
-    targets = [out / (Path(name).stem + ext) for name in inputs]
+    targets: list[Path | None] = [out / (Path(name).stem + ext) for name in inputs]
     seen: dict[Path, str] = {}
     for name, target in zip(inputs, targets, strict=True):
+        assert target is not None
         if target in seen:
             msg = f"{name} and {seen[target]} would both be written to {target}; run them separately"
             raise UsageError(msg)
@@ -529,7 +530,7 @@ def cmd_lab(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
     """``qtok lab [NOTEBOOK] [--no-browser] [-- JUPYTER ARGS...]``."""
     if args.notebook is not None:
         notebook: Path | None = Path(args.notebook)
-        if not notebook.is_file():
+        if not notebook.is_file():  # type: ignore[union-attr]  # just set
             msg = f"{notebook}: no such notebook"
             raise UsageError(msg)
     else:

@@ -20,7 +20,7 @@ __all__ = ["Delta", "plan_cells", "runs"]
 
 
 def _empty(dtype: type) -> np.ndarray:
-    arr = np.zeros(0, dtype=dtype)
+    arr: np.ndarray = np.zeros(0, dtype=dtype)
     arr.flags.writeable = False
     return arr
 
@@ -176,8 +176,9 @@ class Delta:
         return out
 
 
-def _insert_columns(arr: np.ndarray, positions: np.ndarray, columns: np.ndarray) -> np.ndarray:
+def _insert_columns(arr: np.ndarray, positions: np.ndarray, columns: np.ndarray | None) -> np.ndarray:
     """Columns of the result at ``positions`` (increasing, in result coordinates) are ``columns``."""
+    assert columns is not None  # a delta that inserts or removes frames holds their columns
     n_out = arr.shape[1] + positions.size
     out = np.empty((arr.shape[0], n_out), dtype=arr.dtype)
     is_new = np.zeros(n_out, dtype=bool)

@@ -71,8 +71,9 @@ class CodeGrid:
     frame_rate: float
     sample_rate: int
     codebook_size: int
-    n_samples: int | None = None
-    mask: np.ndarray | None = field(default=None)
+    # None asks for the default; __post_init__ always stores an int and a bool array
+    n_samples: int = None  # type: ignore[assignment]
+    mask: np.ndarray = field(default=None)  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         codes = np.asarray(self.codes)
@@ -235,8 +236,8 @@ class CodeGrid:
             frame_rate=self.frame_rate,
             sample_rate=self.sample_rate,
             codebook_size=self.codebook_size,
-            n_samples=n_samples,
-            mask=mask,
+            n_samples=n_samples,  # type: ignore[arg-type]  # None asks for the default
+            mask=mask,  # type: ignore[arg-type]
         )
 
     def unmasked(self) -> CodeGrid:

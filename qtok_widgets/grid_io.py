@@ -470,9 +470,9 @@ def _sniff(data: bytes, source: str) -> str:
 
 
 def _check_meta(meta: dict[str, Any], source: str) -> dict[str, Any]:
-    out = dict(_QWEN_DEFAULTS)
+    out: dict[str, Any] = dict(_QWEN_DEFAULTS)
     out.update(meta)
-    types = {
+    types: dict[str, type | tuple[type, ...]] = {
         "codec": str,
         "frame_rate": (int, float),
         "sample_rate": int,

@@ -385,7 +385,7 @@ class Op:
         for f in fields:  # codes are checked against this grid's codebook before anything else
             value = values.get(f.name)
             if f.metadata.get("hi") == "codebook" and _is_int(value):
-                _check_code(grid, int(value), _code_name(f.name))
+                _check_code(grid, int(value), _code_name(f.name))  # type: ignore[arg-type]  # _is_int said so
         op = cls(**values)
         if seconds is not None:  # remembered for the selection the plan reports (not a recipe key)
             object.__setattr__(op, "_seconds", seconds)
@@ -902,6 +902,9 @@ class Interpolate(Op):
                         right = _latent(tables, grid.codes, chain, np.array([b]))[0] if b < n else None
                         left = right if left is None else left
                         right = left if right is None else right
+                        assert (
+                            left is not None and right is not None
+                        )  # a run that is not all frames has a neighbour
                         w = (np.arange(1, b - a + 1, dtype=np.float32) / (b - a + 1))[:, None]
                         goal[pos : pos + b - a] = (1.0 - w) * left[None, :] + w * right[None, :]
                         pos += b - a

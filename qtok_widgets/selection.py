@@ -297,7 +297,7 @@ def _parse_slice_text(text: str, what: str) -> slice:
     if not nums or len(nums) > 3 or (len(nums) == 1 and nums[0] is None):
         msg = f"cannot read {what}s from {text!r}: use 'start:stop', 'start:stop:step' or a single index"
         raise EditError(msg)
-    if len(nums) == 1:
+    if len(nums) == 1 and nums[0] is not None:
         return slice(nums[0], nums[0] + 1)
     return slice(*nums)
 

@@ -466,7 +466,7 @@ class EditSession:
             for event in state.events:
                 position, kind = position + 1, event.get("kind")
                 if kind == "apply":
-                    self.apply(event.get("op"))
+                    self.apply(event.get("op") or {})
                 elif kind == "undo":
                     self.undo()
                 else:

@@ -584,3 +584,15 @@ def test_rates_and_counts_of_the_wrong_type_are_named(reference):
     with pytest.raises(AudioError, match=r"n_samples must be a whole number >= 0, got \[1\]"):
         frames_for([1], 1920)
     assert frames_for(1921, 1920) == 2
+
+
+def test_save_takes_any_file_name_and_names_bad_targets(tmp_path):
+    import os
+
+    audio = Audio(np.zeros(2400, np.float32), 24000)
+    odd = tmp_path / os.fsdecode(b"take \xff\xfe.wav")  # not valid UTF-8
+    assert audio.save(odd) == odd and load_audio(odd).n_samples == 2400
+    with pytest.raises(AudioError, match=r"cannot write \.mp3; use \.wav, \.flac or \.ogg"):
+        audio.save(tmp_path / "x.mp3")
+    with pytest.raises(AudioError, match="cannot write audio"):
+        audio.save(tmp_path / "missing" / "x.wav")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+from test_edits import FAST, grids, make_grid, runs
 
 from qtok_widgets import CodeGrid, edits, ops
 from qtok_widgets.delta import Delta, plan_cells
-
-from test_edits import FAST, grids, make_grid, runs
 
 op_names = st.sampled_from(
     ["mask", "unmask", "replace", "replace_code", "splice", "insert", "delete", "duplicate", "randomize"]

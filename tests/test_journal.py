@@ -189,18 +189,18 @@ def test_sigkill_in_the_middle_loses_nothing_acknowledged(tmp_path):
     grid = make_grid(50, 3)
     codes, path = tmp_path / "g.npz", tmp_path / "j.jsonl"
     grid.save(codes)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", KILLED, str(codes), str(path)], stdout=subprocess.PIPE, text=True, cwd=ROOT
-    )
     acked = 0
-    try:
-        while acked < 150:
-            line = proc.stdout.readline()
-            assert line, "the editing process ended early"
-            acked = int(line.split()[1])
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLED, str(codes), str(path)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    ) as proc:
+        try:
+            while acked < 150:
+                line = proc.stdout.readline()
+                assert line, "the editing process ended early"
+                acked = int(line.split()[1])
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
     back = EditSession(grid, journal=path)
     assert back.restored >= acked
     expected = EditSession(grid)

@@ -107,14 +107,18 @@ def test_a_kernel_displays_the_picture_and_updates_it_after_each_edit(tmp_path, 
         assert reply["content"]["status"] == "ok", [m["content"] for m in msgs if m["msg_type"] == "error"]
 
     try:
-        run(f"from qtok_widgets import TokenEditor\neditor = TokenEditor({str(speech_path)!r}, 'builtin')\neditor")
+        run(
+            f"from qtok_widgets import TokenEditor\neditor = TokenEditor({str(speech_path)!r}, 'builtin')\neditor"
+        )
         shown = [m for m in msgs if m["msg_type"] == "display_data"]
         widget, picture = shown[0]["content"], shown[1]["content"]
         assert "application/vnd.jupyter.widget-view+json" in widget["data"]
         display_id = picture["transient"]["display_id"]
         assert 'data-qtok-picture="' in picture["data"]["text/html"] and "image/png" in picture["data"]
         msgs.clear()
-        run("import time; editor.select(frames=slice(0, 5), layers=slice(0, 16)); editor.mask(); time.sleep(0.6)")
+        run(
+            "import time; editor.select(frames=slice(0, 5), layers=slice(0, 16)); editor.mask(); time.sleep(0.6)"
+        )
         updates = [m["content"] for m in msgs if m["msg_type"] == "update_display_data"]
         assert updates and updates[-1]["transient"]["display_id"] == display_id
         assert updates[-1]["data"]["text/plain"].endswith("1 edit")

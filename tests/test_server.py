@@ -856,6 +856,9 @@ def test_wheel_installs_the_server_config(tmp_path):
             "ServerApp": {"jpserver_extensions": {"qtok_widgets": True}}
         }
         assert {"qtok_widgets/server/static/index.html", "qtok_widgets/server/static/qtok.js"} <= set(names)
+        # the editor's bundle, not the ES module sources it is built from
+        assert "qtok_widgets/widgets/editor.js" in names
+        assert not [n for n in names if "/frontend/" in n]
 
 
 def test_import_does_no_work():

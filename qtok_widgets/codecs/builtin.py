@@ -157,7 +157,7 @@ def _load_model(path: str) -> BuiltinModel:
 
 
 def _default_model_path() -> str:
-    return str(resources.files("qtok_widgets.codecs").joinpath("data", MODEL_FILE))
+    return str(resources.files("qtok_widgets.codecs").joinpath("data").joinpath(MODEL_FILE))
 
 
 class BuiltinCodec(Codec):

@@ -185,7 +185,7 @@ class QtokHandler(APIHandler):
         work is answered 499 (nobody reads it) and counted in the health record.
         """
         job = _Job()
-        self._job = job
+        self._job: _Job | None = job
         job.future = self.service.executor.submit(_timed, self.service, fn, job, *args)
         try:
             return await asyncio.wrap_future(job.future)
@@ -266,7 +266,7 @@ class UploadHandler(QtokHandler):
     #: which limit applies to this endpoint's body: ``"upload"`` (audio) or ``"codes"``
     body_kind = "upload"
 
-    async def prepare(self) -> None:
+    async def prepare(self) -> None:  # type: ignore[override]  # jupyter_server's private keyword is not ours
         """Check authentication, XSRF, Content-Length, Content-Type and room before any body is read."""
         self._qtok_t0 = time.perf_counter()
         self._body = _Body(self.service.config.spool_bytes)
@@ -274,7 +274,7 @@ class UploadHandler(QtokHandler):
         self._admitted = False
         self._released = False
         self._release_lock = threading.Lock()
-        self._job: _Job | None = None
+        self._job = None
         self._body_timer: Any = None
         await super().prepare()
         if self._finished:
