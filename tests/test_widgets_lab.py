@@ -154,8 +154,8 @@ def test_errors_show_in_place(lab, tmp_path):
     with pytest.raises(Exception, match="no such file"):
         lab.roundtrip(str(tmp_path / "missing.wav")).result(TIMEOUT_S)
     assert "no such file" in lab.error
-    assert "no such file" in lab._error_label.value
-    assert lab._error_label.layout.display == "block"
+    assert "no such file" in lab._errors["roundtrip"].value
+    assert lab._errors["roundtrip"].layout.display == "block"
     assert lab.busy is False
     assert all(not b.disabled for b in lab._actions)
 
@@ -210,3 +210,52 @@ def test_open_in_editor(lab, speech_path, speech_roundtrip):
     assert isinstance(editor, TokenEditor)
     assert editor.session.grid == speech_roundtrip[0]
     assert lab._editor_area.children == (editor,)
+
+
+def _beside(lab, tab: str):
+    """The error box of a tab, and the row of controls it sits under."""
+    children = lab._tabs.children[("roundtrip", "encode", "decode").index(tab)].children
+    box = lab._errors[tab]
+    return box, children.index(box)
+
+
+def test_a_failed_upload_takes_down_the_previous_results(lab, speech_path):
+    lab.roundtrip(str(speech_path)).result(TIMEOUT_S)
+    assert lab._rt_players.layout.display == "flex" and "SNR" in lab._rt_info.value
+    lab._upload.value = _upload(b"this is text, not audio", "notes.wav")
+    # the players and numbers of the previous clip are gone at once, not labelled with the new name
+    assert lab._rt_players.layout.display == "none" and lab._rt_info.value == ""
+    assert lab.result is None
+    with pytest.raises(Exception, match="unreadable"):
+        lab.roundtrip().result(TIMEOUT_S)
+    assert lab._rt_players.layout.display == "none" and lab._rt_plot.layout.display == "none"
+    box, index = _beside(lab, "roundtrip")
+    assert index == 1  # right under the upload and the button
+    assert "notes.wav" in box.value and box.layout.display == "block"
+
+
+def test_a_failed_decode_leaves_no_player_and_no_download(lab, speech_roundtrip):
+    grid, _ = speech_roundtrip
+    lab.decode(grid).result(TIMEOUT_S)
+    assert not lab._wav_button.disabled and lab._dec_audio.layout.display == "block"
+    lab._codes_upload.value = _upload(b"PK\x03\x04 broken", "codes.pt")
+    lab._click(lab.decode, "decode")
+    assert lab._wav_button.disabled and lab._dec_audio.layout.display == "none"
+    assert lab.decoded is None
+    box, index = _beside(lab, "decode")
+    assert index == 1 and "codes.pt" in box.value
+
+
+def test_times_and_snr_read_right():
+    from qtok_widgets.widgets.lab import _seconds, _snr_note
+
+    assert [_seconds(v) for v in (2.345, 0.1, 0.038, 0.0004, 0.0)] == [
+        "2.35 s",
+        "0.10 s",
+        "38 ms",
+        "0.4 ms",
+        "< 0.1 ms",
+    ]
+    assert "0.00 s" not in {_seconds(v) for v in np.linspace(0, 0.2, 101)}
+    builtin = load_codec("builtin")
+    assert "meaningless" in _snr_note(builtin) and "phase" in _snr_note(builtin)

@@ -123,11 +123,12 @@ class CodecLab(w.VBox):
 
         # one-click
         self._rt_button = w.Button(description="Encode + decode", button_style="primary", icon="play", **btn)
-        self._rt_button.on_click(lambda _: self._click(self.roundtrip))
+        self._rt_button.on_click(lambda _: self._click(self.roundtrip, "roundtrip"))
         self._rt_original = w.Audio(format="wav", autoplay=False, loop=False)
         self._rt_reconstructed = w.Audio(format="wav", autoplay=False, loop=False)
         self._rt_original.add_class("qtok-lab-original")
         self._rt_reconstructed.add_class("qtok-lab-reconstructed")
+        self._errors = {tab: _error_box() for tab in _TABS}
         self._rt_info = w.HTML()
         self._rt_plot = w.VBox()
         self._rt_players = w.HBox(
@@ -140,6 +141,7 @@ class CodecLab(w.VBox):
         roundtrip_tab = w.VBox(
             [
                 w.HBox([self._upload, self._path, self._rt_button]),
+                self._errors["roundtrip"],
                 self._source_label,
                 self._rt_players,
                 self._rt_info,
@@ -149,19 +151,22 @@ class CodecLab(w.VBox):
 
         # step encode
         self._enc_button = w.Button(description="Encode", button_style="primary", icon="cogs", **btn)
-        self._enc_button.on_click(lambda _: self._click(self.encode))
+        self._enc_button.on_click(lambda _: self._click(self.encode, "encode"))
         self._enc_info = w.HTML()
         self._enc_preview = w.HTML()
         self._save_button = w.Button(description="Save .pt", icon="download", disabled=True, **btn)
-        self._save_button.on_click(lambda _: self._click(self.save_codes))
+        self._save_button.on_click(lambda _: self._click(self.save_codes, "encode"))
         self._save_path = w.Text(placeholder="or write to a path in the kernel, e.g. codes.pt")
         self._write_button = w.Button(description="Write", icon="save", disabled=True, **btn)
-        self._write_button.on_click(lambda _: self._click(lambda: self.save_codes(self._save_path.value)))
+        self._write_button.on_click(
+            lambda _: self._click(lambda: self.save_codes(self._save_path.value), "encode")
+        )
         self._enc_editor = w.Button(description="Open in editor", icon="edit", disabled=True, **btn)
-        self._enc_editor.on_click(lambda _: self._click(self.open_in_editor))
+        self._enc_editor.on_click(lambda _: self._click(self.open_in_editor, "encode"))
         encode_tab = w.VBox(
             [
                 w.HBox([self._upload, self._path, self._enc_button]),
+                self._errors["encode"],
                 self._source_label,
                 self._enc_info,
                 w.HBox([self._save_button, self._save_path, self._write_button, self._enc_editor]),
@@ -175,17 +180,18 @@ class CodecLab(w.VBox):
         )
         self._codes_upload.observe(self._on_codes_upload, "value")
         self._dec_button = w.Button(description="Decode", button_style="primary", icon="volume-up", **btn)
-        self._dec_button.on_click(lambda _: self._click(self.decode))
+        self._dec_button.on_click(lambda _: self._click(self.decode, "decode"))
         self._dec_audio = w.Audio(format="wav", autoplay=False, loop=False, layout=w.Layout(display="none"))
         self._dec_audio.add_class("qtok-lab-decoded")
         self._dec_info = w.HTML()
         self._wav_button = w.Button(description="Download output.wav", icon="download", disabled=True, **btn)
-        self._wav_button.on_click(lambda _: self._click(self.download_wav))
+        self._wav_button.on_click(lambda _: self._click(self.download_wav, "decode"))
         self._dec_editor = w.Button(description="Open in editor", icon="edit", disabled=True, **btn)
-        self._dec_editor.on_click(lambda _: self._click(self.open_in_editor))
+        self._dec_editor.on_click(lambda _: self._click(self.open_in_editor, "decode"))
         decode_tab = w.VBox(
             [
                 w.HBox([self._codes_upload, self._dec_button]),
+                self._errors["decode"],
                 self._dec_audio,
                 self._dec_info,
                 w.HBox([self._wav_button, self._dec_editor]),
@@ -200,8 +206,7 @@ class CodecLab(w.VBox):
             value=0.0, min=0.0, max=1.0, layout=w.Layout(width="16em", display="none")
         )
         self._status_label = w.HTML()
-        self._error_label = w.HTML(layout=w.Layout(display="none"))
-        self._footer = w.VBox([w.HBox([self._bar, self._status_label]), self._error_label])
+        self._footer = w.VBox([w.HBox([self._bar, self._status_label])])
         self._editor_area = w.VBox()
         self._download = _Download()
         self._actions = [self._rt_button, self._enc_button, self._dec_button]
@@ -228,6 +233,7 @@ class CodecLab(w.VBox):
             self._source = bytes(item["content"])
             self._source_name = f"{item['name']} (uploaded, {item['size'] / 1024:.0f} kB)"
             self._source_label.value = self._source_label_html()
+            self._clear("roundtrip", "encode")
 
     def _on_path(self, change: dict[str, Any]) -> None:
         text = change["new"].strip()
@@ -235,10 +241,12 @@ class CodecLab(w.VBox):
             self._source = text
             self._source_name = text
             self._source_label.value = self._source_label_html()
+            self._clear("roundtrip", "encode")
 
     def _on_codes_upload(self, change: dict[str, Any]) -> None:
         files = change["new"]
         if files:
+            self._clear("decode")
             self._dec_info.value = f"codes file: <code>{html.escape(files[-1]['name'])}</code>"
 
     def set_source(self, source: Any) -> None:
@@ -273,21 +281,57 @@ class CodecLab(w.VBox):
             self._show_codec()
         return self._codec
 
-    def _click(self, action: Callable[[], Any]) -> None:
-        """A button press: run ``action``; anything it raises is shown in place, not raised."""
+    def _click(self, action: Callable[[], Any], tab: str | None = None) -> None:
+        """A button press: run ``action``; anything it raises is shown in place, not raised.
+
+        ``tab`` ("roundtrip", "encode" or "decode"): where the error shows, beside the button.
+        """
         try:
             action()
         except QtokError as exc:
-            self._show_error(str(exc))
+            self._show_error(str(exc), tab)
+
+    def _clear(self, *tabs: str) -> None:
+        """Take down the results shown in ``tabs``: they belong to an input that is gone, or to
+        an action that is running again (and may fail)."""
+        for tab in tabs:
+            self._show_error("", tab)
+            if tab == "roundtrip":
+                self.result = None
+                self._rt_players.layout.display = "none"
+                self._rt_original.value = b""
+                self._rt_reconstructed.value = b""
+                self._rt_info.value = ""
+                self._rt_plot.layout.display = "none"
+            elif tab == "encode":
+                self._enc_info.value = ""
+                self._enc_preview.value = ""
+                for button in (self._save_button, self._write_button, self._enc_editor):
+                    button.disabled = True
+            elif tab == "decode":
+                self.decoded = None
+                self._dec_audio.value = b""
+                self._dec_audio.layout.display = "none"
+                self._dec_info.value = ""
+                self._wav_button.disabled = True
+                self._dec_editor.disabled = True
 
     def _submit(
-        self, label: str, work: Callable[[Callable[[int, int], None]], Any], done: Callable[[Any], None]
+        self,
+        label: str,
+        work: Callable[[Callable[[int, int], None]], Any],
+        done: Callable[[Any], None],
+        tab: str,
     ) -> Future:
-        """Run ``work(progress)`` on the background thread, then ``done(result)``; one job at a time."""
+        """Run ``work(progress)`` on the background thread, then ``done(result)``; one job at a time.
+
+        The results ``tab`` shows are cleared first, so a failure never leaves the previous
+        input's players and numbers beside its error.
+        """
         if self._job is not None and not self._job.done():
             msg = "busy: wait for the running action to finish"
             raise QtokError(msg)
-        self._show_error("")
+        self._clear(tab)
         self.busy = True
         self.progress = 0.0
         for button in self._actions:
@@ -327,7 +371,7 @@ class CodecLab(w.VBox):
                 message = str(exc) if isinstance(exc, QtokError) else f"{type(exc).__name__}: {exc}"
                 if not isinstance(exc, QtokError):
                     log.exception("CodecLab: %s failed", label)
-                self._show_error(f"{label} failed: {message}")
+                self._show_error(f"{label} failed: {message}", tab)
                 self._set_status(f"{label} failed after {time.perf_counter() - t0:.1f} s")
                 raise
             finally:
@@ -346,17 +390,19 @@ class CodecLab(w.VBox):
             return None
         return self._job.result(timeout)
 
-    def _show_error(self, message: str) -> None:
+    def _show_error(self, message: str, tab: str | None = None) -> None:
+        """Show ``message`` under the buttons of ``tab`` (default: the tab in view); '' clears it."""
         self.error = message
+        box = self._errors[tab if tab in self._errors else _TABS[self._tabs.selected_index or 0]]
         if message:
-            self._error_label.value = (
+            box.value = (
                 '<div style="color:#cf222e;border:1px solid #cf222e;border-radius:4px;'
                 f'padding:2px 8px;background:#ffebe9">{html.escape(message)}</div>'
             )
-            self._error_label.layout.display = "block"
+            box.layout.display = "block"
         else:
-            self._error_label.value = ""
-            self._error_label.layout.display = "none"
+            box.value = ""
+            box.layout.display = "none"
 
     def _set_status(self, text: str) -> None:
         self.status = text
@@ -382,7 +428,7 @@ class CodecLab(w.VBox):
             audio = self._audio(source)
             return roundtrip(self.codec(), audio, progress=progress)
 
-        return self._submit("encode + decode", work, self._show_roundtrip)
+        return self._submit("encode + decode", work, self._show_roundtrip, "roundtrip")
 
     def _show_roundtrip(self, rt: Any) -> None:
         self.result = rt
@@ -399,19 +445,20 @@ class CodecLab(w.VBox):
                 f"{rt.reconstructed.duration:.2f} s at {rt.reconstructed.sample_rate} Hz "
                 f"({rt.grid.n_frames} frames at {rt.grid.frame_rate:g} Hz)",
             ),
-            ("Reconstruction SNR", _db(m.get("snr_db"))),
+            ("Reconstruction SNR", _db(m.get("snr_db")) + _snr_note(self._codec)),
             ("Log-spectral distance", _db(m.get("lsd_db")) + " (ignores phase)"),
             ("Mel-cepstral distortion", _db(m.get("mcd_db")) + " (ignores phase)"),
-            ("Encode / decode", f"{rt.encode_s:.2f} s / {rt.decode_s:.2f} s"),
+            ("Encode / decode", f"{_seconds(rt.encode_s)} / {_seconds(rt.decode_s)}"),
         ]
         if m.get("stoi") is not None:
             rows.insert(6, ("STOI", f"{m['stoi']:.3f}"))
         self._rt_info.value = _table(rows)
         self._plot(rt.original, rt.reconstructed)
+        self._rt_plot.layout.display = "flex"
         self._show_grid_actions()
         self._set_status(
             f"encode + decode: [{rt.grid.n_layers}, {rt.grid.n_frames}] codes, "
-            f"encode {rt.encode_s:.2f} s, decode {rt.decode_s:.2f} s, SNR {_db(m.get('snr_db'))}"
+            f"encode {_seconds(rt.encode_s)}, decode {_seconds(rt.decode_s)}, SNR {_db(m.get('snr_db'))}"
         )
 
     def _plot(self, original: Audio, reconstructed: Audio) -> None:
@@ -479,7 +526,7 @@ class CodecLab(w.VBox):
             grid = codec.encode(audio, progress=progress)
             return grid, audio, time.perf_counter() - t0, codec.device
 
-        return self._submit("encode", work, self._show_encode)
+        return self._submit("encode", work, self._show_encode, "encode")
 
     def _show_encode(self, out: tuple[CodeGrid, Audio, float, str]) -> None:
         grid, audio, seconds, device = out
@@ -489,12 +536,14 @@ class CodecLab(w.VBox):
                 ("Codes shape", f"[{grid.n_layers}, {grid.n_frames}]"),
                 ("Device", str(device)),
                 ("Duration", f"{audio.duration:.2f} s ({grid.n_frames} frames at {grid.frame_rate:g} Hz)"),
-                ("Encode time", f"{seconds:.2f} s"),
+                ("Encode time", _seconds(seconds)),
             ]
         )
         self._enc_preview.value = _preview_table(grid)
         self._show_grid_actions()
-        self._set_status(f"encode: [{grid.n_layers}, {grid.n_frames}] codes on {device} in {seconds:.2f} s")
+        self._set_status(
+            f"encode: [{grid.n_layers}, {grid.n_frames}] codes on {device} in {_seconds(seconds)}"
+        )
 
     def _show_grid_actions(self) -> None:
         for button in (self._save_button, self._write_button, self._enc_editor, self._dec_editor):
@@ -559,7 +608,7 @@ class CodecLab(w.VBox):
             progress(1, 1)
             return grid, audio, time.perf_counter() - t0
 
-        return self._submit("decode", work, self._show_decode)
+        return self._submit("decode", work, self._show_decode, "decode")
 
     def _codes(self, codes: Any) -> CodeGrid:
         if isinstance(codes, CodeGrid):
@@ -589,12 +638,12 @@ class CodecLab(w.VBox):
                 ("Codes shape", f"[{grid.n_layers}, {grid.n_frames}]"),
                 ("Sample rate", f"{audio.sample_rate} Hz"),
                 ("Duration", f"{audio.duration:.2f} s"),
-                ("Decode time", f"{seconds:.2f} s"),
+                ("Decode time", _seconds(seconds)),
             ]
         )
         self._wav_button.disabled = False
         self._show_grid_actions()
-        self._set_status(f"decode: {audio.duration:.2f} s of audio in {seconds:.2f} s")
+        self._set_status(f"decode: {audio.duration:.2f} s of audio in {_seconds(seconds)}")
 
     def download_wav(self) -> None:
         """Download the last decoded audio as ``output.wav`` in the browser."""
@@ -622,6 +671,39 @@ class CodecLab(w.VBox):
             if child is not None:
                 child.close()
         super().close()
+
+
+#: The tabs, in order: where each action's results and errors show.
+_TABS = ("roundtrip", "encode", "decode")
+
+#: Codecs that resynthesise speech without its phase (waveform SNR says nothing about them).
+_PHASE_FREE = frozenset({"builtin"})
+
+
+def _error_box() -> w.HTML:
+    return w.HTML(layout=w.Layout(display="none", margin="2px 0"))
+
+
+def _snr_note(codec: Any) -> str:
+    """What the SNR row adds: for a codec that does not keep phase, that SNR means nothing."""
+    keeps = getattr(codec, "keeps_phase", None)
+    if keeps is None:
+        keeps = getattr(codec, "name", None) not in _PHASE_FREE
+    if keeps:
+        return " (waveform match)"
+    return " (meaningless here: this codec does not keep phase; judge by the measures below)"
+
+
+def _seconds(value: float) -> str:
+    """A duration for people: "1.25 s", "38 ms", "0.4 ms"; never "0.00 s"."""
+    if value >= 0.1:
+        return f"{value:.2f} s"
+    ms = value * 1000
+    if ms >= 10:
+        return f"{ms:.0f} ms"
+    if ms >= 0.1:
+        return f"{ms:.1f} ms"
+    return "< 0.1 ms"
 
 
 def _is_codec(value: Any) -> bool:
