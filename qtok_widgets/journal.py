@@ -227,6 +227,9 @@ class Journal:
     ) -> None:
         self.path = Path(path).absolute()
         self.max_bytes = int(max_bytes)
+        #: Size past which the next compaction runs: the bound, or twice what the last one left
+        #: when the history itself is larger (so compaction stays rare: amortised, not per edit).
+        self.compact_at = self.max_bytes
         self._source = fingerprint(grid)
         self._grid_meta = {**grid.metadata(), "n_layers": grid.n_layers, "n_frames": grid.n_frames}
         key = str(self.path.resolve()) if self.path.exists() else str(self.path)
@@ -333,6 +336,7 @@ class Journal:
             raise JournalError(msg) from None
         old, self._fd = self._fd, new_fd
         os.close(old)
+        self.compact_at = max(self.max_bytes, 2 * len(data))
 
     def close(self) -> None:
         """Release the lock and close the file (the journal stays on disk)."""

@@ -33,6 +33,7 @@ from .errors import EditError, GridError
 from .grid import CodeGrid
 from .history import Entry, History
 from .journal import Journal, JournalError, JournalState
+from .labels import Labels, load_labels
 from .ops import InterpolateResult
 from .recipes import RECIPE_FORMAT, RECIPE_VERSION
 from .render import Renderer, RenderInfo
@@ -62,6 +63,9 @@ class EditSession:
         :class:`~qtok_widgets.journal.JournalError`.
     journal_max_bytes : int, optional
         Past this size the journal is rewritten as the history alone (default 64 MiB).
+    labels : Labels or anything :func:`~qtok_widgets.labels.load_labels` reads, optional
+        Labels timed against the original recording; :attr:`labels` carries them through
+        every timing edit.
 
     Attributes
     ----------
@@ -93,6 +97,7 @@ class EditSession:
         *,
         journal: str | os.PathLike[str] | None = None,
         journal_max_bytes: int | None = None,
+        labels: Any = None,
     ) -> None:
         if not isinstance(grid, CodeGrid):
             msg = f"EditSession needs a CodeGrid, got {type(grid).__name__}"
@@ -117,6 +122,10 @@ class EditSession:
         if journal is not None:
             self.open_journal(journal, max_bytes=journal_max_bytes)
         self._last_change: tuple[list[tuple[int, int]], int] = ([], grid.n_frames)
+        self._labels: Labels | None = None
+        self._labels_now: Labels | None = None
+        if labels is not None:
+            self.original_labels = labels
 
     # ------------------------------------------------------------------ state
     @property
@@ -181,8 +190,25 @@ class EditSession:
         layers: IndexSpec = None,
         *,
         seconds: tuple[float, float] | None = None,
+        label: str | None = None,
+        tier: str | None = None,
+        occurrence: int = 0,
     ) -> Selection:
-        """Resolve a selection against the current grid without editing (shows how seconds round)."""
+        """Resolve a selection against the current grid without editing (shows how seconds round).
+
+        ``label="word"`` (with optional ``tier`` and ``occurrence``, 0 = first) selects the
+        frames of that label in :attr:`labels`, exactly as ``seconds=(start_s, end_s)`` of the
+        label would.
+        """
+        if label is not None:
+            if frames is not None or seconds is not None:
+                msg = "give one of frames=, seconds= or label="
+                raise EditError(msg)
+            if self.labels is None:
+                msg = "this session has no labels: pass labels= when creating it"
+                raise EditError(msg)
+            start_s, end_s, _ = self.labels.find(label, tier, occurrence)
+            seconds = (start_s, end_s)
         return select(self._grid, frames, layers, seconds=seconds)
 
     # ------------------------------------------------------------------ committing
@@ -366,6 +392,32 @@ class EditSession:
         return grid
 
     # ------------------------------------------------------------------ comparison
+    @property
+    def original_labels(self) -> Labels | None:
+        """Labels timed against the original recording, or None (settable; see :attr:`labels`)."""
+        return self._labels
+
+    @original_labels.setter
+    def original_labels(self, labels: Any) -> None:
+        self._labels = None if labels is None else load_labels(labels)
+        self._labels_now = None
+
+    @property
+    def labels(self) -> Labels | None:
+        """The labels moved and stretched by the timing edits so far, or None without labels.
+
+        Worked out from :meth:`origin_frames` (the deltas of the applied operations), so they
+        stay in step with every apply, undo, redo and reset (see :meth:`Labels.remap
+        <qtok_widgets.labels.Labels.remap>`); times are clipped to the current duration.
+        """
+        if self._labels is None:
+            return None
+        if self._labels_now is None:
+            grid = self._grid
+            duration = grid.n_samples / grid.sample_rate
+            self._labels_now = self._labels.remap(self.origin_frames(), grid.frame_rate, duration)
+        return self._labels_now
+
     def origin_frames(self) -> np.ndarray:
         """For each current frame, the original frame it came from, or -1 for an inserted frame.
 
@@ -499,7 +551,7 @@ class EditSession:
     def _compact_journal(self) -> None:
         """Past its size bound, rewrite the journal as the history: done edits, then undone ones applied and undone."""
         journal = self.journal
-        if journal is None or journal.size() <= journal.max_bytes:
+        if journal is None or journal.size() <= journal.compact_at:
             return
         done = [e.op for e in self._history.done]
         undone = [e.op for e in self._history.undone]
@@ -545,6 +597,8 @@ class EditSession:
 
     def _set_grid(self, grid: CodeGrid, delta: Any) -> None:
         before = self._grid.n_frames
+        if delta.changes_length or grid.n_samples != self._grid.n_samples:
+            self._labels_now = None
         self._grid = grid
         self._last_change = (delta.changed_frames(grid.n_frames), before)
         if self._renderer is not None:
