@@ -439,6 +439,33 @@ def cmd_info(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
     }
 
 
+def cmd_codecs(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
+    """``qtok codecs``: the backends, and the models usable offline with their shapes."""
+    from .codecs import backends, cached_models
+
+    found = backends()
+    models = cached_models()
+    out.say("backends:")
+    for backend in found.values():
+        out.say(
+            f"  {backend.name:<9} {backend.target}"
+            + ("" if backend.source == "qtok_widgets" else f"  (from {backend.source})")
+        )
+    out.say("models available offline:")
+    out.say(f"  {'backend':<9} {'model':<36} {'rate Hz':>7} {'frames/s':>8} {'layers':>6} {'codebook':>8}")
+    for row in models:
+        frame_rate = row.get("frame_rate")
+        out.say(
+            f"  {row['backend']!s:<9} {row['model']!s:<36} {row.get('sample_rate', '?')!s:>7} "
+            f"{(f'{frame_rate:g}' if isinstance(frame_rate, float) else '?'):>8} "
+            f"{row.get('n_layers', '?')!s:>6} {row.get('codebook_size', '?')!s:>8}"
+        )
+    return {
+        "backends": [{"name": b.name, "target": b.target, "source": b.source} for b in found.values()],
+        "models": models,
+    }
+
+
 def _read_recipe(path: str) -> str:
     p = Path(path)
     if not p.is_file():
@@ -657,6 +684,9 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, metavar="OUT", help=f"edited codes ({codes}) or audio (.wav)"
     )
     p.set_defaults(func=cmd_edit)
+
+    p = sub.add_parser("codecs", parents=[common], help="codec backends and the models cached locally")
+    p.set_defaults(func=cmd_codecs)
 
     p = sub.add_parser(
         "lab",

@@ -223,6 +223,16 @@ class Codec(ABC):
         """
         return [list(range(self.n_layers))]
 
+    def layer_labels(self) -> list[str]:
+        """One label per layer, ``""`` where a layer has no special role.
+
+        Default: ``"semantic"`` for a layer that forms a group of its own in
+        :meth:`layer_groups` when there are several groups (Qwen 12 Hz and Mimi layer 0).
+        """
+        groups = self.layer_groups()
+        single = {g[0] for g in groups if len(g) == 1} if len(groups) > 1 else set()
+        return ["semantic" if i in single else "" for i in range(self.n_layers)]
+
     def quantize(self, latent: np.ndarray, layers: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """Snap latent vectors to codes, residually, over ``layers`` in the given order.
 

@@ -368,10 +368,10 @@ class TokenEditor(anywidget.AnyWidget):
     def _describe_grid(self) -> None:
         grid = self._session.grid
         codec = self._session.codec
-        semantic: set[int] = set()
-        groups = codec.layer_groups() if codec is not None else [list(range(grid.n_layers))]
-        if len(groups) > 1:
-            semantic = {g[0] for g in groups if len(g) == 1}
+        labels = codec.layer_labels() if codec is not None else []
+        if len(labels) != grid.n_layers:
+            labels = [""] * grid.n_layers
+        short = {"semantic": "sem"}
         with self.hold_sync():
             self.n_layers = grid.n_layers
             self.n_frames = grid.n_frames
@@ -379,7 +379,7 @@ class TokenEditor(anywidget.AnyWidget):
             self.sample_rate = grid.sample_rate
             self.codebook_size = grid.codebook_size
             self.codec_name = getattr(codec, "name", grid.codec)
-            self.layer_names = [f"L{i} sem" if i in semantic else f"L{i}" for i in range(grid.n_layers)]
+            self.layer_names = [f"L{i} {short.get(lab, lab)}".rstrip() for i, lab in enumerate(labels)]
 
     # ------------------------------------------------------------------ public properties
     @property
