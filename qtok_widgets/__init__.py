@@ -31,6 +31,8 @@ _EXPORTS = {
     "TokenEditor": "qtok_widgets.widgets.editor",
     "CodecLab": "qtok_widgets.widgets.lab",
     "QtokError": "qtok_widgets.errors",
+    "Labels": "qtok_widgets.labels",
+    "load_labels": "qtok_widgets.labels",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -40,6 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .codecs import Codec, load_codec  # noqa: F401
     from .errors import QtokError  # noqa: F401
     from .grid import CodeGrid  # noqa: F401
+    from .labels import Labels, load_labels  # noqa: F401
     from .session import EditSession  # noqa: F401
     from .widgets.editor import TokenEditor  # noqa: F401
     from .widgets.lab import CodecLab  # noqa: F401
@@ -47,6 +50,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
+    if name == "analysis":  # the analysis functions, as qt.analysis.pitch(...)
+        return importlib.import_module("qtok_widgets.analysis")
     if module is None:
         msg = f"module 'qtok_widgets' has no attribute {name!r}"
         raise AttributeError(msg)

@@ -214,6 +214,37 @@ class Codec(ABC):
         msg = f"codec {self.name!r} does not expose code embeddings"
         raise CodecError(msg)
 
+    def codebook(self, layer: int) -> np.ndarray:
+        """The codebook of one layer: the vector each code stands for.
+
+        Parameters
+        ----------
+        layer : int
+            Layer index in ``0 .. n_layers - 1``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(codebook_size, dim)``; row ``c`` is code ``c``'s vector (the
+            same as :meth:`embeddings`). Codes whose vectors are close sound alike.
+
+        Raises
+        ------
+        CodecError
+            The layer is out of range, or the codec exposes no code embeddings.
+        """
+        if (
+            isinstance(layer, bool)
+            or not isinstance(layer, (int, np.integer))
+            or not 0 <= int(layer) < self.n_layers
+        ):
+            msg = f"layer {layer!r} is out of range: layers must be in 0..{self.n_layers - 1}"
+            raise CodecError(msg)
+        if not self.has_embeddings:
+            msg = f"codec {self.name!r} has no codebook vectors (it exposes no code embeddings)"
+            raise CodecError(msg)
+        return np.asarray(self.embeddings(int(layer)), dtype=np.float32)
+
     def layer_groups(self) -> list[list[int]]:
         """Layers whose embeddings add up in one latent space, in residual order.
 
