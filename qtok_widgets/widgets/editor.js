@@ -97,6 +97,16 @@ function colourer({ mode, codebookSize, freq }) {
     return rgb;
   };
 }
+function legendGradient() {
+  const stops = VIRIDIS.map(([r, g, b], i) => `rgb(${r},${g},${b}) ${(i / (VIRIDIS.length - 1) * 100).toFixed(1)}%`);
+  return `linear-gradient(to right, ${stops.join(", ")})`;
+}
+function legendText(mode, codebookSize) {
+  if (mode === "frequency") {
+    return { low: "rare", high: "common", title: "colour: how often the code occurs in its layer (log scale); grey checker: masked" };
+  }
+  return { low: "0", high: String(codebookSize - 1), title: "colour: code value; grey checker: masked" };
+}
 
 // qtok_widgets/widgets/frontend/dom.js
 function el(tag, attrs = {}, children = []) {
@@ -112,7 +122,7 @@ function el(tag, attrs = {}, children = []) {
 
 // qtok_widgets/widgets/frontend/format.js
 function fmtTime(seconds, step) {
-  const digits = step < 0.1 ? 2 : step < 1 ? 1 : 0;
+  const digits = step < 0.1 - 1e-9 ? 2 : step < 1 ? 1 : 0;
   if (seconds < 60) return seconds.toFixed(digits) + "s";
   const m = Math.floor(seconds / 60);
   const r = seconds - m * 60;
@@ -145,7 +155,10 @@ var EDIT_LANE = 6;
 var AXIS = 24;
 var WAVE = 64;
 var MAX_CELL = 48;
-function computeLayout({ nLayers, heightPx, width, showWaveform }) {
+var MUTE_W = 14;
+var TRACK = 40;
+var MINI = 16;
+function computeLayout({ nLayers, heightPx, width, showWaveform, source = false }) {
   const rowH = Math.max(6, Math.round(heightPx / Math.max(1, nLayers)));
   const w = Math.max(200, width || 800);
   const plotW = w - GUTTER - 8;
@@ -153,8 +166,11 @@ function computeLayout({ nLayers, heightPx, width, showWaveform }) {
   const gridH = rowH * nLayers;
   const axisY = gy + gridH;
   const waveY = axisY + AXIS;
-  const height = waveY + (showWaveform ? WAVE : 0);
-  return { rowH, width: w, plotW, gx: GUTTER, gy, gridH, axisY, waveY, height };
+  const trackY = waveY + (showWaveform ? WAVE : 0);
+  const trackH = source ? TRACK : 0;
+  const miniY = trackY + trackH + (source ? 2 : 0);
+  const height = miniY + MINI;
+  return { rowH, width: w, plotW, gx: GUTTER, gy, gridH, axisY, waveY, trackY, trackH, miniY, height };
 }
 function fitCellWidth(L, nF) {
   return L.plotW / Math.max(1, nF);
@@ -193,12 +209,25 @@ function visibleFrames(L, view, nF) {
 }
 function hitTest(L, view, nF, nL, x, y) {
   let zone = "none";
-  if (y >= L.gy && y < L.axisY) zone = x < L.gx ? "labels" : "grid";
+  if (y >= L.gy && y < L.axisY) zone = x >= L.gx ? "grid" : x < MUTE_W ? "mute" : "labels";
   else if (y >= L.axisY && y < L.waveY && x >= L.gx) zone = "axis";
-  else if (y >= L.waveY && x >= L.gx) zone = "wave";
+  else if (y >= L.waveY && y < L.trackY && x >= L.gx) zone = "wave";
+  else if (L.trackH && y >= L.trackY && y < L.trackY + L.trackH && x >= L.gx) zone = "source";
+  else if (y >= L.miniY && y < L.miniY + MINI && x >= L.gx) zone = "mini";
   const frame = Math.max(0, Math.min(nF - 1, Math.floor(frameAt(L, view, x))));
   const layer = Math.max(0, Math.min(nL - 1, Math.floor((y - L.gy) / L.rowH)));
   return { x, y, zone, frame, layer };
+}
+function fittedFrameAt(L, n, x) {
+  return Math.max(0, Math.min(n - 1, Math.floor((x - L.gx) / L.plotW * n)));
+}
+function centreOn(L, view, f) {
+  return f - L.plotW / view.cellW / 2;
+}
+function followV0(L, view, f) {
+  const visible = L.plotW / view.cellW;
+  if (f >= view.v0 && f <= view.v0 + 0.9 * visible) return view.v0;
+  return Math.max(0, f - 0.05 * visible);
 }
 function cellRect(a, b) {
   return {
@@ -227,7 +256,7 @@ function zoomView(view, L, nF, factor, anchorX) {
   return { v0: fAt - (ax - L.gx) / cellW, cellW, fitted: cellW <= minCell + 1e-9 };
 }
 function tickStep(cellW, frameRate) {
-  const steps = [0.08, 0.16, 0.4, 0.8, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800];
+  const steps = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800];
   const pxPerS = cellW * frameRate;
   return steps.find((s) => s * pxPerS >= 70) || 3600;
 }
@@ -238,7 +267,7 @@ function axisTicks(L, view, frameRate) {
   const first = Math.ceil(tStart / step - 1e-9) * step;
   const ticks = [];
   for (let k = 0; first + k * step <= tEnd + 1e-9; k++) {
-    const seconds = first + k * step;
+    const seconds = Math.round((first + k * step) * 1e3) / 1e3;
     const x = xOfFrame(L, view, seconds * frameRate);
     if (x > L.gx + L.plotW - 24) break;
     ticks.push({ seconds, x });
@@ -255,6 +284,10 @@ function createState() {
     orig: new Uint16Array(0),
     cur: new Uint16Array(0),
     origin: null,
+    version: 0,
+    // counts grid and patch messages (caches of drawings derived from cur key on it)
+    src: null,
+    // the second clip: {nL, nF, cells}, or null
     env: { original: null, edited: null },
     pcm: { original: null, edited: null },
     ops: [],
@@ -294,6 +327,7 @@ function applyGrid(S, msg, buffers) {
   S.cur = msg.same ? S.orig.slice() : decodeCells(buffers[1], msg.bits, msg.n_layers * msg.n_frames);
   S.origin = msg.origin ? int32s(buffers[buffers.length - 1]) : null;
   S.gridBytes = byteSize(buffers);
+  S.version += 1;
   S.ready = true;
 }
 function applyPatch(S, msg, buffers) {
@@ -315,6 +349,7 @@ function applyPatch(S, msg, buffers) {
   S.nF = nF;
   S.nL = nL;
   S.patches += 1;
+  S.version += 1;
   S.patchBytes += buffers[0].byteLength;
   return sameShape ? [start, stop] : null;
 }
@@ -324,20 +359,24 @@ function applyEnvelope(S, msg, buffers) {
   const old = S.env[msg.which];
   let data = part;
   if (part.length !== total) {
-    data = old && old.data.length === total ? old.data : new Int8Array(total);
+    if (!old || old.data.length !== total) return false;
+    data = old.data;
     data.set(part, msg.start * msg.bins * 2);
   }
   S.env[msg.which] = { bins: msg.bins, data };
+  return true;
 }
 function applyPcm(S, msg, buffers) {
   const part = int16s(buffers[0]);
   const old = S.pcm[msg.which];
   let data = part;
   if (part.length !== msg.n_samples) {
-    data = old && old.data.length === msg.n_samples ? old.data : new Int16Array(msg.n_samples);
+    if (!old || old.data.length !== msg.n_samples) return false;
+    data = old.data;
     data.set(part, msg.start);
   }
   S.pcm[msg.which] = { rate: msg.sample_rate, data };
+  return true;
 }
 function applyAck(S, msg, nowMs) {
   S.acks += 1;
@@ -361,11 +400,15 @@ function handleMessage(S, msg, buffers, nowMs) {
     case "patch":
       return { kind: "patch", dirty: applyPatch(S, msg, buffers) };
     case "envelope":
-      applyEnvelope(S, msg, buffers);
-      return { kind: "envelope", which: msg.which };
+      return applyEnvelope(S, msg, buffers) ? { kind: "envelope", which: msg.which } : null;
     case "pcm":
-      applyPcm(S, msg, buffers);
-      return { kind: "pcm", which: msg.which };
+      return applyPcm(S, msg, buffers) ? { kind: "pcm", which: msg.which } : null;
+    case "pcm_drop":
+      S.pcm[msg.which] = null;
+      return { kind: "pcm_drop", which: msg.which };
+    case "source":
+      S.src = { nL: msg.n_layers, nF: msg.n_frames, cells: decodeCells(buffers[0], msg.bits, msg.n_layers * msg.n_frames) };
+      return { kind: "source" };
     case "ack":
       return { kind: "ack", id: msg.id, ok: msg.ok, message: msg.message, ms: applyAck(S, msg, nowMs) };
     case "ops":
@@ -390,14 +433,38 @@ function columnFrames(view, geo, x) {
   const fa = Math.floor(view.v0 + x / view.cellW);
   return [fa, Math.max(fa + 1, Math.floor(view.v0 + (x + 1) / view.cellW))];
 }
+function dominantCode(values, a, b, scratch) {
+  const n = b - a;
+  if (n <= 1) return values[a] & CODE_BITS;
+  for (let i = 0; i < n; i++) scratch[i] = values[a + i] & CODE_BITS;
+  const run = scratch.subarray(0, n).sort();
+  let best = run[0];
+  let bestCount = 0;
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    while (j < n && run[j] === run[i]) j++;
+    if (j - i > bestCount) {
+      bestCount = j - i;
+      best = run[i];
+    }
+    i = j;
+  }
+  return best;
+}
+function editMark(masked, cellW) {
+  if (cellW < 3) return null;
+  return masked ? "corner" : "outline";
+}
 function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = geo.cols) {
   const rgb = [0, 0, 0];
   const { cur, orig, origin, nF, nL, nOF } = S;
   const cols = geo.cols;
+  let scratch = new Uint16Array(16);
   for (let x = xa; x < xb; x++) {
     const [fa, fb] = columnFrames(view, geo, x);
     if (fa >= nF) break;
     const stop = Math.min(fb, nF);
+    if (stop - fa > scratch.length) scratch = new Uint16Array(2 * (stop - fa));
     let edited = 0;
     for (let l = 0; l < nL; l++) {
       const row = l * nF;
@@ -416,7 +483,8 @@ function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = geo.col
         const dark = (fa + l & 1) === 0;
         px[o] = px[o + 1] = px[o + 2] = dark ? 34 : 58;
       } else {
-        colour(l, cur[row + fa], rgb);
+        const code = stop - fa > 1 ? dominantCode(cur, row + fa, row + stop, scratch) : cur[row + fa];
+        colour(l, code, rgb);
         px[o] = rgb[0];
         px[o + 1] = rgb[1];
         px[o + 2] = rgb[2];
@@ -425,6 +493,33 @@ function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = geo.col
     }
     editedCols[x] = edited;
   }
+}
+function fittedImage(cells, nL, nF, cols, colour) {
+  const px = new Uint8ClampedArray(cols * nL * 4);
+  const rgb = [0, 0, 0];
+  let scratch = new Uint16Array(Math.max(16, Math.ceil(nF / Math.max(1, cols)) + 2));
+  for (let x = 0; x < cols; x++) {
+    const fa = Math.floor(x * nF / cols);
+    const fb = Math.max(fa + 1, Math.floor((x + 1) * nF / cols));
+    if (fa >= nF) break;
+    if (fb - fa > scratch.length) scratch = new Uint16Array(2 * (fb - fa));
+    for (let l = 0; l < nL; l++) {
+      const row = l * nF;
+      const o = (l * cols + x) * 4;
+      let masked = false;
+      for (let f = fa; f < fb; f++) if (cells[row + f] & MASK_BIT) masked = true;
+      if (masked) {
+        px[o] = px[o + 1] = px[o + 2] = (fa + l & 1) === 0 ? 34 : 58;
+      } else {
+        colour(l, dominantCode(cells, row + fa, row + fb, scratch), rgb);
+        px[o] = rgb[0];
+        px[o + 1] = rgb[1];
+        px[o + 2] = rgb[2];
+      }
+      px[o + 3] = 255;
+    }
+  }
+  return px;
 }
 function envelopeColumns(env, L, view) {
   const nb = env.data.length / 2;
@@ -515,10 +610,24 @@ function createHeatmap({ base, overlay, stage }) {
     }
     if (perFrame && view.cellW >= 3) {
       g.strokeStyle = EDIT_COLOUR;
+      g.fillStyle = EDIT_COLOUR;
       g.lineWidth = view.cellW >= 8 ? 2 : 1;
+      const c = Math.max(3, Math.min(8, view.cellW / 2, L.rowH / 2));
       for (let f = f0; f < f1; f++) {
         for (let l = 0; l < S.nL; l++) {
-          if (isEdited(S, l, f)) g.strokeRect(x(f) + 1, L.gy + l * L.rowH + 1, view.cellW - 2, L.rowH - 2);
+          if (!isEdited(S, l, f)) continue;
+          const mark = editMark((S.cur[l * S.nF + f] & MASK_BIT) !== 0, view.cellW);
+          const cx = x(f);
+          const cy = L.gy + l * L.rowH;
+          if (mark === "outline") g.strokeRect(cx + 1, cy + 1, view.cellW - 2, L.rowH - 2);
+          else if (mark === "corner") {
+            g.beginPath();
+            g.moveTo(cx, cy);
+            g.lineTo(cx + c, cy);
+            g.lineTo(cx, cy + c);
+            g.closePath();
+            g.fill();
+          }
         }
       }
     }
@@ -538,18 +647,66 @@ function createHeatmap({ base, overlay, stage }) {
     g.restore();
     drawLabels(g, scene);
     drawAxis(g, scene);
+    if (L.trackH && S.src) drawSource(g, scene);
+    drawMini(g, scene);
   }
-  function drawLabels(g, { S, L, layerNames, selection, ink }) {
+  let srcCache = null;
+  function drawSource(g, { S, L, colour, colourMode, ink }) {
+    const cols = Math.max(1, Math.round(L.plotW));
+    if (!srcCache || srcCache.src !== S.src || srcCache.cols !== cols || srcCache.mode !== colourMode) {
+      const c = document.createElement("canvas");
+      c.width = cols;
+      c.height = S.src.nL;
+      const img = c.getContext("2d").createImageData(cols, S.src.nL);
+      img.data.set(fittedImage(S.src.cells, S.src.nL, S.src.nF, cols, colour));
+      c.getContext("2d").putImageData(img, 0, 0);
+      srcCache = { src: S.src, cols, mode: colourMode, canvas: c };
+    }
+    g.imageSmoothingEnabled = false;
+    g.drawImage(srcCache.canvas, 0, 0, cols, S.src.nL, L.gx, L.trackY, L.plotW, L.trackH);
+    g.fillStyle = ink;
+    g.font = "10px sans-serif";
+    g.textAlign = "right";
+    g.textBaseline = "middle";
+    g.fillText("2nd clip", L.gx - 8, L.trackY + L.trackH / 2);
+  }
+  let miniCache = null;
+  function drawMini(g, { S, L, colour, colourMode }) {
+    const cols = Math.max(1, Math.round(L.plotW));
+    const key = `${cols}|${S.nF}|${S.nL}|${colourMode}|${S.version}`;
+    if (!miniCache || miniCache.key !== key) {
+      const c = document.createElement("canvas");
+      c.width = cols;
+      c.height = S.nL;
+      const img = c.getContext("2d").createImageData(cols, S.nL);
+      img.data.set(fittedImage(S.cur, S.nL, S.nF, cols, colour));
+      c.getContext("2d").putImageData(img, 0, 0);
+      miniCache = { key, canvas: c };
+    }
+    g.imageSmoothingEnabled = false;
+    g.drawImage(miniCache.canvas, 0, 0, cols, S.nL, L.gx, L.miniY + 2, L.plotW, MINI - 4);
+  }
+  function drawLabels(g, { S, L, layerNames, selection, ink, heard }) {
     g.font = `${Math.min(12, L.rowH - 2)}px sans-serif`;
     g.textAlign = "right";
     g.textBaseline = "middle";
     for (let l = 0; l < S.nL; l++) {
       const inSel = selection && l >= selection.layers[0] && l < selection.layers[1];
       const name = layerNames[l] || `L${l}`;
+      const muted = heard && !heard[l];
+      const cy = L.gy + (l + 0.5) * L.rowH;
       g.fillStyle = inSel ? "rgba(31,119,180,0.18)" : l % 2 ? "rgba(0,0,0,0.03)" : "transparent";
       g.fillRect(0, L.gy + l * L.rowH, L.gx - 4, L.rowH);
+      const r = Math.max(1.5, Math.min(4, L.rowH / 2 - 1));
+      g.beginPath();
+      g.arc(MUTE_W / 2, cy, r, 0, 2 * Math.PI);
+      g.strokeStyle = g.fillStyle = muted ? "#999" : "#2ca02c";
+      if (muted) g.stroke();
+      else g.fill();
+      g.globalAlpha = muted ? 0.4 : 1;
       g.fillStyle = name.includes("sem") ? "#c0510c" : ink;
-      if (L.rowH >= 8 || l % 4 === 0) g.fillText(name, L.gx - 8, L.gy + (l + 0.5) * L.rowH);
+      if (L.rowH >= 8 || l % 4 === 0) g.fillText(name, L.gx - 8, cy);
+      g.globalAlpha = 1;
     }
     if (S.nL > 1) {
       layerNames.forEach((name, l) => {
@@ -607,12 +764,28 @@ function createHeatmap({ base, overlay, stage }) {
     g.fillStyle = "rgb(31,119,180)";
     g.fillText("edited", L.gx + 52, y0 + 2);
   }
-  function drawOverlay({ S, L, view, selection, playhead, playing, frameRate, showWaveform }) {
+  function drawOverlay({ S, L, view, selection, playhead, playing, frameRate, showWaveform, sourceSelection }) {
     const ratio = dpr();
     const g = overlay.getContext("2d");
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     g.clearRect(0, 0, L.width, L.height);
     if (!S.nF) return;
+    const mx = (f) => L.gx + f / S.nF * L.plotW;
+    const [v0, v1] = [Math.max(0, view.v0), Math.min(S.nF, view.v0 + L.plotW / view.cellW)];
+    g.strokeStyle = "#d62728";
+    g.lineWidth = 1.5;
+    g.strokeRect(mx(v0), L.miniY + 1, Math.max(2, mx(v1) - mx(v0)), MINI - 2);
+    g.fillStyle = playing ? "#d62728" : "#222";
+    g.fillRect(mx(playhead * frameRate) - 0.5, L.miniY, 1, MINI);
+    if (L.trackH && S.src && sourceSelection) {
+      const sx = (f) => L.gx + f / S.src.nF * L.plotW;
+      const x0 = sx(sourceSelection[0]);
+      g.fillStyle = "rgba(255,255,255,0.25)";
+      g.fillRect(x0, L.trackY, Math.max(1, sx(sourceSelection[1]) - x0), L.trackH);
+      g.strokeStyle = SELECTION_COLOUR;
+      g.lineWidth = 2;
+      g.strokeRect(x0, L.trackY + 1, Math.max(1, sx(sourceSelection[1]) - x0), L.trackH - 2);
+    }
     g.save();
     g.beginPath();
     g.rect(L.gx, 0, L.plotW, L.height);
@@ -641,7 +814,7 @@ function createHeatmap({ base, overlay, stage }) {
     g.lineWidth = 1.5;
     g.beginPath();
     g.moveTo(x, 0);
-    g.lineTo(x, L.height);
+    g.lineTo(x, L.trackY);
     g.stroke();
     g.restore();
   }
@@ -658,6 +831,7 @@ function keyCommand(e, keys) {
   if (mod && k === "c") return { action: "copy" };
   if (mod && k === "v") return { action: "paste" };
   if (mod) return null;
+  if (e.key === "?") return { command: "help" };
   if (e.key === " ") return { command: "play" };
   if (k === "a") return { command: "ab" };
   if (k === "l") return { command: "loop" };
@@ -670,6 +844,30 @@ function keyCommand(e, keys) {
   const op = keys && keys.get(k);
   if (op) return op.does === "focus" ? { focus: op.op } : { action: op.op };
   return null;
+}
+var SHORTCUTS = [
+  ["Space", "play / stop"],
+  ["A", "switch A (original) / B (edited)"],
+  ["L", "loop the selection"],
+  ["+ / −, Ctrl+wheel", "zoom in / out"],
+  ["0", "fit the whole clip"],
+  ["← / →, Shift+wheel", "scroll"],
+  ["Esc", "clear the selection (or close this help)"],
+  ["Ctrl+Z / Shift+Ctrl+Z, Ctrl+Y", "undo / redo"],
+  ["Ctrl+C / Ctrl+V", "copy / paste at the playhead"],
+  ["click a layer's dot", "mute / unmute it in playback (Shift: hear it alone)"],
+  ["drag on the 2nd clip", "choose the frames Paste 2nd pastes"],
+  ["click the overview strip", "jump there"],
+  ["?", "this help"]
+];
+function shortcutList(ops) {
+  const out = SHORTCUTS.slice();
+  for (const op of ops || []) {
+    if (!op.key) continue;
+    const what = op.key_does === "focus" ? `type a value for ${op.title || op.name} (Enter applies)` : op.title || op.name;
+    out.push([String(op.key).length === 1 ? String(op.key).toUpperCase() : String(op.key), what]);
+  }
+  return out;
 }
 function isTextField(target) {
   return typeof HTMLInputElement !== "undefined" && target instanceof HTMLInputElement && (target.type === "number" || target.type === "text");
@@ -687,19 +885,38 @@ function bindInput(o) {
     drag.sel = dragSelection(drag, h, nF, nL);
     o.draft(drag.sel);
   };
+  const sourceFrame = (h) => fittedFrameAt(o.geometry().L, o.sourceFrames(), h.x);
+  const miniFrame = (h) => fittedFrameAt(o.geometry().L, o.geometry().nF, h.x);
   const down = (e) => {
     if (!o.geometry().nF || e.button !== 0) return;
     root.focus({ preventScroll: true });
     const h = hit(e);
     if (h.zone === "none") return;
+    if (h.zone === "mute") {
+      o.toggleLayer(h.layer, e.shiftKey);
+      e.preventDefault();
+      return;
+    }
     overlay.setPointerCapture(e.pointerId);
+    if (h.zone === "source" || h.zone === "mini") {
+      drag = { zone: h.zone, start: h, sf: h.zone === "source" ? sourceFrame(h) : 0 };
+      if (h.zone === "mini") o.jump(miniFrame(h));
+      else o.sourceSelect([drag.sf, drag.sf + 1], false);
+      e.preventDefault();
+      return;
+    }
     drag = { start: h, zone: h.zone, shift: e.shiftKey, prev: o.selection(), moved: false };
     update(h);
     e.preventDefault();
   };
   const move = (e) => {
     const h = hit(e);
-    if (drag) {
+    if (drag && drag.zone === "mini") o.jump(miniFrame(h));
+    else if (drag && drag.zone === "source") {
+      const f = sourceFrame(h);
+      drag.sel = [Math.min(f, drag.sf), Math.max(f, drag.sf) + 1];
+      o.sourceSelect(drag.sel, false);
+    } else if (drag) {
       if (Math.abs(h.x - drag.start.x) > 3 || Math.abs(h.y - drag.start.y) > 3) drag.moved = true;
       update(h);
     }
@@ -709,6 +926,11 @@ function bindInput(o) {
     const d = drag;
     if (!d) return;
     drag = null;
+    if (d.zone === "mini") return;
+    if (d.zone === "source") {
+      o.sourceSelect(d.sel || [d.sf, d.sf + 1], true);
+      return;
+    }
     if ((d.zone === "axis" || d.zone === "wave") && !d.moved) {
       const h = hit(e);
       const { L, view } = o.geometry();
@@ -856,6 +1078,7 @@ function createPlayer({ model, S, options, say, onChange, onStop, onFrame }) {
   }
   function position() {
     if (playing) return playheadAt(playing, ctx.currentTime - playing.startedAt);
+    if (pendingPlay && pendingPlay.from != null) return pendingPlay.from;
     return model.get("playhead");
   }
   function start(fromSeconds) {
@@ -868,7 +1091,7 @@ function createPlayer({ model, S, options, say, onChange, onStop, onFrame }) {
     const which = model.get("ab");
     const buf = audioBuffer(which);
     if (!buf) {
-      pendingPlay = which;
+      pendingPlay = { which, from: fromSeconds };
       model.send({ type: "audio", which });
       say(`loading ${which} audio…`);
       return;
@@ -927,9 +1150,18 @@ function createPlayer({ model, S, options, say, onChange, onStop, onFrame }) {
   }
   function pcmArrived(which) {
     buffers[which] = null;
-    if (pendingPlay === which) {
+    if (pendingPlay && pendingPlay.which === which) {
+      const from = pendingPlay.from;
       pendingPlay = null;
-      start();
+      start(from);
+    }
+  }
+  function pcmDropped(which) {
+    buffers[which] = null;
+    if (playing && playing.which === which) {
+      const pos = position();
+      stop(false);
+      start(pos);
     }
   }
   return {
@@ -937,6 +1169,7 @@ function createPlayer({ model, S, options, say, onChange, onStop, onFrame }) {
     stop,
     position,
     pcmArrived,
+    pcmDropped,
     isPlaying: () => playing !== null,
     close() {
       stop(false);
@@ -1158,18 +1391,37 @@ function render({ model, el: host }) {
   const zoomOut = el("button", { class: "qtok-btn qtok-zoom-out", title: "Zoom out (-)", text: "−" });
   const zoomIn = el("button", { class: "qtok-btn qtok-zoom-in", title: "Zoom in (+)", text: "+" });
   const zoomFit = el("button", { class: "qtok-btn qtok-zoom-fit", title: "Show all (0)", text: "Fit" });
+  const followBox = el("input", { type: "checkbox", class: "qtok-follow" });
+  followBox.checked = true;
+  const listenSelect = el("select", { class: "qtok-listen", title: "Layers playback lets through (a listening view: the grid is not edited)" });
+  const legendLow = el("span", { class: "qtok-legend-low" });
+  const legendHigh = el("span", { class: "qtok-legend-high" });
+  const legend = el("span", { class: "qtok-legend" }, [
+    legendLow,
+    el("span", { class: "qtok-legend-bar", style: `background: ${legendGradient()}` }),
+    legendHigh
+  ]);
+  const helpBtn = el("button", { class: "qtok-btn qtok-help-btn", title: "Keyboard shortcuts (?)", text: "?" });
   const info = el("span", { class: "qtok-info" });
   const playBar = el("div", { class: "qtok-toolbar qtok-play-bar" }, [
     group(
       playBtn,
       abBtn,
       el("label", { class: "qtok-check", title: "Play the selection only" }, [selOnly, " selection"]),
-      el("label", { class: "qtok-check", title: "Loop the selection (L)" }, [loopBox, " loop"])
+      el("label", { class: "qtok-check", title: "Loop the selection (L)" }, [loopBox, " loop"]),
+      listenSelect
     ),
-    group(zoomOut, zoomIn, zoomFit),
-    group(colourSelect),
+    group(
+      zoomOut,
+      zoomIn,
+      zoomFit,
+      el("label", { class: "qtok-check", title: "Scroll with the playhead while playing" }, [followBox, " follow"])
+    ),
+    group(colourSelect, legend),
+    helpBtn,
     info
   ]);
+  const help = el("div", { class: "qtok-help", role: "dialog", "aria-label": "Keyboard shortcuts" });
   const base = el("canvas", { class: "qtok-base" });
   const overlay = el("canvas", { class: "qtok-overlay" });
   const tooltip = el("div", { class: "qtok-tooltip" });
@@ -1179,7 +1431,7 @@ function render({ model, el: host }) {
   const historyList = el("ol", { class: "qtok-history-list" });
   const historySummary = el("summary", { text: "History" });
   const history = el("details", { class: "qtok-history" }, [historySummary, historyList]);
-  root.append(editBar, playBar, stage, scroll, message, history);
+  root.append(editBar, playBar, stage, scroll, message, history, help);
   host.append(root);
   const S = createState();
   let view = { v0: 0, cellW: 0, fitted: true };
@@ -1207,7 +1459,8 @@ function render({ model, el: host }) {
       nLayers: S.nL,
       heightPx: model.get("height_px"),
       width: stage.clientWidth || root.clientWidth || 800,
-      showWaveform: model.get("show_waveform")
+      showWaveform: model.get("show_waveform"),
+      source: !!S.src
     });
     view = clampView(view, L, S.nF);
     const bar = scrollBar(view, L, S.nF);
@@ -1229,6 +1482,8 @@ function render({ model, el: host }) {
       selection: currentSelection(),
       playhead: player.position(),
       playing: player.isPlaying(),
+      heard: heardLayers(),
+      sourceSelection: draftSource || sourceSelection(),
       // text colour of the surrounding theme (JupyterLab light or dark), for labels drawn on canvas
       ink: getComputedStyle(root).color || "#333"
     };
@@ -1258,6 +1513,78 @@ function render({ model, el: host }) {
     drawOverlay();
     updateInfo();
   }
+  let draftSource = null;
+  const sourceSelection = () => {
+    const v = model.get("source_selection");
+    return v && v.length === 2 ? v : null;
+  };
+  function heardLayers() {
+    const layers = model.get("listen_layers");
+    if (!Array.isArray(layers)) return null;
+    const heard = new Array(S.nL).fill(false);
+    for (const l of layers) if (l >= 0 && l < S.nL) heard[l] = true;
+    return heard;
+  }
+  function setListen(layers) {
+    const all = layers.length === S.nL;
+    setTrait("listen_layers", all ? null : layers);
+  }
+  function toggleLayer(layer, solo) {
+    const heard = heardLayers() || new Array(S.nL).fill(true);
+    if (solo) {
+      const alone = heard.every((h, l) => h === (l === layer));
+      setListen(alone ? [...Array(S.nL).keys()] : [layer]);
+      return;
+    }
+    heard[layer] = !heard[layer];
+    const layers = [...heard.keys()].filter((l) => heard[l]);
+    if (!layers.length) {
+      say("at least one layer must play: Shift+click a dot to hear that layer alone", true);
+      return;
+    }
+    setListen(layers);
+  }
+  function syncListen() {
+    const n = S.nL;
+    if (listenSelect.options.length !== n + 1) {
+      const opts = [el("option", { value: "all", text: "hear: all layers" })];
+      for (let k = 1; k < n; k++) opts.push(el("option", { value: String(k), text: `hear: L0..${k - 1}` }));
+      opts.push(el("option", { value: "custom", text: "hear: chosen layers", hidden: "" }));
+      listenSelect.replaceChildren(...opts);
+    }
+    const layers = model.get("listen_layers");
+    let value = "all";
+    if (Array.isArray(layers)) {
+      const prefix = layers.every((l, i) => l === i);
+      value = prefix ? String(layers.length) : "custom";
+    }
+    listenSelect.value = value;
+  }
+  listenSelect.addEventListener("change", () => {
+    const v = listenSelect.value;
+    if (v === "all") setListen([...Array(S.nL).keys()]);
+    else if (v !== "custom") setListen([...Array(Number(v)).keys()]);
+    root.focus({ preventScroll: true });
+  });
+  function syncLegend() {
+    const t = legendText(model.get("color_mode"), model.get("codebook_size"));
+    legendLow.textContent = t.low;
+    legendHigh.textContent = t.high;
+    legend.title = t.title;
+  }
+  function toggleHelp(show = !help.classList.contains("qtok-open")) {
+    if (show) {
+      help.replaceChildren(
+        el("div", { class: "qtok-help-title", text: "Keyboard shortcuts (? or Esc closes)" }),
+        el("table", {}, shortcutList(S.ops).map(([k, what]) => el("tr", {}, [el("td", { class: "qtok-help-key", text: k }), el("td", { text: what })])))
+      );
+    }
+    help.classList.toggle("qtok-open", show);
+  }
+  helpBtn.addEventListener("click", () => {
+    toggleHelp();
+    root.focus({ preventScroll: true });
+  });
   function say(text, error = false) {
     message.textContent = text;
     message.classList.toggle("qtok-error", error);
@@ -1289,7 +1616,10 @@ function render({ model, el: host }) {
   const toolbar = createToolbar({
     bar: editBar,
     onAction: act,
-    onEnter: act,
+    onEnter: (name) => {
+      act(name);
+      root.focus({ preventScroll: true });
+    },
     onParam: (op, param, value) => setTrait("op_params", withParam(model.get("op_params"), op, param, value)),
     onPasteMode: (value) => setTrait("paste_mode", value)
   });
@@ -1319,7 +1649,16 @@ function render({ model, el: host }) {
       else delete root.dataset.playing;
     },
     onStop: setPlayhead,
-    onFrame: drawOverlay
+    onFrame: () => {
+      if (followBox.checked && player.isPlaying() && !view.fitted) {
+        const v0 = followV0(L, view, player.position() * frameRate());
+        if (v0 !== view.v0) {
+          view = { ...view, v0 };
+          drawBase();
+        }
+      }
+      drawOverlay();
+    }
   });
   const togglePlay = () => player.isPlaying() ? player.stop(true) : player.start();
   playBtn.addEventListener("click", togglePlay);
@@ -1378,7 +1717,11 @@ function render({ model, el: host }) {
     else if (cmd.command === "ab") toggleAB();
     else if (cmd.command === "loop") setTrait("loop", !loopBox.checked);
     else if (cmd.command === "fit") fit();
-    else if (cmd.command === "clear") setSelection(null);
+    else if (cmd.command === "help") toggleHelp();
+    else if (cmd.command === "clear") {
+      if (help.classList.contains("qtok-open")) toggleHelp(false);
+      else setSelection(null);
+    }
   }
   const unbindInput = bindInput({
     root,
@@ -1402,7 +1745,19 @@ function render({ model, el: host }) {
     hover: showTooltip,
     leave: () => tooltip.style.display = "none",
     command,
-    keys: () => opKeyMap
+    keys: () => opKeyMap,
+    toggleLayer,
+    sourceFrames: () => S.src ? S.src.nF : 0,
+    sourceSelect: (sel, done) => {
+      draftSource = done ? null : sel;
+      if (done) setTrait("source_selection", sel);
+      drawOverlay();
+    },
+    jump: (frame) => {
+      view = clampView({ ...view, v0: centreOn(L, view, frame) }, L, S.nF);
+      drawBase();
+      drawOverlay();
+    }
   });
   function onCustom(msg, buffers) {
     const fx = handleMessage(S, msg, buffers || [], performance.now());
@@ -1413,6 +1768,7 @@ function render({ model, el: host }) {
       redraw();
       root.dataset.ready = "true";
       timings.firstPaintMs = timings.paintMs;
+      syncListen();
     } else if (fx.kind === "patch") {
       computeFreq();
       drawBase(fx.dirty || void 0);
@@ -1426,6 +1782,10 @@ function render({ model, el: host }) {
       drawOverlay();
     } else if (fx.kind === "pcm") {
       player.pcmArrived(fx.which);
+    } else if (fx.kind === "pcm_drop") {
+      player.pcmDropped(fx.which);
+    } else if (fx.kind === "source") {
+      redraw();
     } else if (fx.kind === "ops") {
       opKeyMap = opKeys(S.ops);
       toolbar.render(S.ops);
@@ -1450,6 +1810,8 @@ function render({ model, el: host }) {
     pasteSource.title = src || "Load a second clip with editor.load_source(other)";
     say(model.get("message"), model.get("message_kind") === "error");
     restoreBar.sync(model.get("restore_offer"));
+    syncListen();
+    syncLegend();
   }
   colourSelect.addEventListener("change", () => setTrait("color_mode", colourSelect.value));
   loopBox.addEventListener("change", () => setTrait("loop", loopBox.checked));
@@ -1467,6 +1829,14 @@ function render({ model, el: host }) {
       computeFreq();
       drawBase();
       syncControls();
+    }],
+    ["change:listen_layers", () => {
+      drawBase();
+      syncListen();
+    }],
+    ["change:source_selection", () => {
+      draftSource = null;
+      drawOverlay();
     }],
     ["change:height_px change:show_waveform change:layer_names", redraw],
     [
@@ -1498,7 +1868,18 @@ function render({ model, el: host }) {
     },
     timings: () => ({ ...timings, lastActionMs: S.lastActionMs }),
     traffic: () => ({ gridBytes: S.gridBytes, patches: S.patches, patchBytes: S.patchBytes, acks: S.acks }),
-    ops: () => S.ops.map((o) => o.name)
+    ops: () => S.ops.map((o) => o.name),
+    source: () => S.src ? { nLayers: S.src.nL, nFrames: S.src.nF } : null,
+    // the PCM this view holds for a version: its rate, length and loudest sample in [t0, t1) s
+    pcm: (which = "edited", t0 = 0, t1 = Infinity) => {
+      const pcm = S.pcm[which];
+      if (!pcm) return null;
+      const a = Math.max(0, Math.floor(t0 * pcm.rate));
+      const b = Math.min(pcm.data.length, Math.floor(t1 * pcm.rate));
+      let peak = 0;
+      for (let i = a; i < b; i++) peak = Math.max(peak, Math.abs(pcm.data[i]));
+      return { rate: pcm.rate, samples: pcm.data.length, peak };
+    }
   });
   model.send({ type: "hello" });
   return () => {

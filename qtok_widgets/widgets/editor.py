@@ -15,6 +15,7 @@ session's incremental ``render()``. Errors from an action are shown on the widge
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import logging
 import os
@@ -70,6 +71,13 @@ def _source_name(source: Any) -> str | None:
     if isinstance(source, Audio) and source.source:
         return pathlib.Path(str(source.source)).stem
     return None
+
+
+def _layer_list(layers: list[int]) -> str:
+    """Layers as short text: "0..3", "0, 2, 5"."""
+    if layers == list(range(layers[0], layers[-1] + 1)) and len(layers) > 2:
+        return f"{layers[0]}..{layers[-1]}"
+    return ", ".join(map(str, layers))
 
 
 def _toolbar_ops() -> list[type[ops.Op]]:
@@ -194,6 +202,15 @@ class TokenEditor(anywidget.AnyWidget):
         ["edited", "original"], "edited", help="Which version the play button plays (A/B toggle)."
     ).tag(sync=True)
     loop = t.Bool(False, help="Loop the selection while playing.").tag(sync=True)
+    listen_layers = t.Any(
+        None,
+        allow_none=True,
+        help=(
+            "Layers the play button lets through (a listening view, not an edit: the session is "
+            "unchanged): a list, range or int, or None for all. editor.listen_layers = range(4) "
+            "plays what the first four layers carry."
+        ),
+    ).tag(sync=True)
 
     # ---- feedback (Python -> JS) ----------------------------------------------------
     message = t.Unicode("", help="Message line: the result of the last action, or its error.").tag(sync=True)
@@ -207,6 +224,13 @@ class TokenEditor(anywidget.AnyWidget):
     can_redo = t.Bool(False, help="Whether there is an undone edit to redo.").tag(sync=True)
     clipboard_info = t.Unicode("", help="Description of the copied cells, empty when none.").tag(sync=True)
     source_info = t.Unicode("", help="Description of the second clip for paste/interpolate.").tag(sync=True)
+    source_selection = t.List(
+        t.Int(),
+        help=(
+            "Frames [start, stop) of the second clip that Paste 2nd pastes and interpolation "
+            "toward the 2nd clip starts from; [] for all (paste) or the selection's own frames."
+        ),
+    ).tag(sync=True)
     restore_offer = t.Unicode(
         "", help="Saved edits of this clip that Restore would bring back ('37 edits from 14:02'), or ''."
     ).tag(sync=True)
@@ -214,6 +238,9 @@ class TokenEditor(anywidget.AnyWidget):
         "", help="Token marking this editor's static picture in the notebook, which a live view hides."
     ).tag(sync=True)
     show_waveform = t.Bool(True, help="Decode and draw the waveform strip under the grid.").tag(sync=True)
+    label_tiers = t.Dict(
+        help="Labels as the timing edits moved them: tier name -> [[start_s, end_s, text], ...] (read-only)."
+    ).tag(sync=True)
     height_px = t.Int(16 * 18, help="Height of the code heatmap in CSS pixels.").tag(sync=True)
 
     def __init__(
@@ -225,6 +252,7 @@ class TokenEditor(anywidget.AnyWidget):
         show_waveform: bool | None = None,
         journal: bool | str | os.PathLike[str] = True,
         restore: bool | None = None,
+        labels: Any = None,
         **kwargs: Any,
     ) -> None:
         from ..session import EditSession
@@ -235,7 +263,7 @@ class TokenEditor(anywidget.AnyWidget):
                 msg = "TokenEditor needs a source (CodeGrid, Audio, path, ...) or session="
                 raise QtokError(msg)
             grid, codec_obj, audio = self._prepare(source, codec)
-            session = EditSession(grid, codec_obj)
+            session = EditSession(grid, codec_obj, labels=labels)
             saved = self._open_journal(session, journal, restore, _source_name(source))
         else:
             audio = None
@@ -261,6 +289,7 @@ class TokenEditor(anywidget.AnyWidget):
         self._edited_audio: Audio | None = None
         self._original_audio: Audio | None = None
         self._pcm_sent: set[str] = set()
+        self._listen_cache: tuple[CodeGrid, tuple[int, ...], Audio] | None = None
         self._clipboard: tuple[CodeGrid, list[int], list[int]] | None = None
         self._source_grid: CodeGrid | None = None
         self._saved = saved
@@ -274,8 +303,11 @@ class TokenEditor(anywidget.AnyWidget):
             log.info("qtok: %s (%s); editor.restore() brings them back", self.restore_offer, saved[0])
         elif session.restored:
             self._say(f"restored {session.restored} journaled edits")
+        if labels is not None and session.original_labels is None:
+            session.original_labels = labels
         self._describe_grid()
         self._sync_history()
+        self._sync_labels()
         self._listener: Callable[[Any, dict[str, Any]], None] = self._on_session_change
         session.on_change(self._listener)
         self.on_msg(self._on_front_end_msg)
@@ -455,6 +487,46 @@ class TokenEditor(anywidget.AnyWidget):
         duration = self.n_frames / self.frame_rate if self.frame_rate else 0.0
         return min(max(value, 0.0), duration)
 
+    @t.validate("source_selection")
+    def _validate_source_selection(self, proposal: dict[str, Any]) -> list[int]:
+        value = list(proposal["value"])
+        if not value:
+            return []
+        source = getattr(self, "_source_grid", None)
+        if source is None:
+            msg = "no second clip loaded: call editor.load_source(other) first"
+            raise t.TraitError(msg)
+        if len(value) != 2:
+            msg = f"source_selection must be [start, stop] frames of the second clip, got {value!r:.60}"
+            raise t.TraitError(msg)
+        return _span(value, source.n_frames, "second-clip frame")
+
+    @t.validate("listen_layers")
+    def _validate_listen_layers(self, proposal: dict[str, Any]) -> list[int] | None:
+        value = proposal["value"]
+        if value is None:
+            return None
+        n_layers = self._session_shape()[1]
+        try:
+            idx = resolve_indices(value, n_layers, "layer")
+        except QtokError as exc:
+            msg = f"listen_layers: {exc}"
+            raise t.TraitError(msg) from None
+        if idx.size == 0:
+            msg = f"listen_layers needs at least one layer of 0..{n_layers - 1}, or None for all"
+            raise t.TraitError(msg)
+        layers = sorted({int(i) for i in idx})
+        return None if len(layers) == n_layers else layers
+
+    @t.observe("listen_layers")
+    def _listen_layers_changed(self, change: dict[str, Any]) -> None:
+        self._drop_pcm("edited")
+        layers = change["new"]
+        if layers is None:
+            self._say("playing all layers")
+        else:
+            self._say(f"playing layers {_layer_list(layers)} only (a listening view: the grid is unchanged)")
+
     @t.validate("duplicate_times")
     def _validate_duplicate_times(self, proposal: dict[str, Any]) -> int:
         value = int(proposal["value"])
@@ -497,12 +569,27 @@ class TokenEditor(anywidget.AnyWidget):
         return session.grid.n_frames, session.grid.n_layers
 
     # ------------------------------------------------------------------ selection helpers
+    @property
+    def labels(self) -> Any:
+        """The session's labels as the timing edits have moved them (:attr:`EditSession.labels`), or None."""
+        return self._session.labels
+
+    def _sync_labels(self) -> None:
+        """Send the current labels to the front end (:attr:`label_tiers`)."""
+        labels = self._session.labels
+        tiers = {} if labels is None else labels.to_json()["tiers"]
+        if tiers != self.label_tiers:
+            self.label_tiers = tiers
+
     def select(
         self,
         frames: Any = None,
         layers: Any = None,
         *,
         seconds: tuple[float, float] | None = None,
+        label: str | None = None,
+        tier: str | None = None,
+        occurrence: int = 0,
     ) -> dict[str, Any]:
         """Select a rectangle of cells (what the mouse does).
 
@@ -514,13 +601,22 @@ class TokenEditor(anywidget.AnyWidget):
             Layers to select; None means all.
         seconds : (float, float), optional
             Select frames by time instead: the frames overlapping ``[t0, t1)``.
+        label, tier, occurrence : optional
+            Select the frames of a label instead (``label="fox"``: the first "fox" in any tier;
+            ``occurrence=1`` the second), as :meth:`EditSession.select` resolves it.
 
         Returns
         -------
         dict
             The new :attr:`selection`.
         """
-        if seconds is not None:
+        if label is not None:
+            if frames is not None or seconds is not None:
+                msg = "give one of frames=, seconds= or label="
+                raise QtokError(msg)
+            picked = self._session.select(label=label, tier=tier, occurrence=occurrence).frames
+            frames = [int(picked[0]), int(picked[-1]) + 1]
+        elif seconds is not None:
             if frames is not None:
                 msg = "give either frames= or seconds=, not both"
                 raise QtokError(msg)
@@ -535,6 +631,12 @@ class TokenEditor(anywidget.AnyWidget):
     def clear_selection(self) -> None:
         """Select nothing."""
         self.selection = {}
+
+    def _selected_rect(self) -> tuple[range, range]:
+        """The selection's frames and layers; an error when nothing is selected."""
+        frames, layers = self._selected()
+        assert frames is not None and layers is not None  # _selected() raised otherwise
+        return frames, layers
 
     def _selected(self, *, need: bool = True) -> tuple[range | None, range | None]:
         sel = self.selection
@@ -576,6 +678,8 @@ class TokenEditor(anywidget.AnyWidget):
         frames, layers = self._selected()
         values = {**self.op_params.get(name, {}), **params}
         op = cls.from_ui(frames, layers, values, {"source": self._source_grid})
+        if isinstance(op, ops.Interpolate) and op.target is not None and self.source_selection:
+            op = dataclasses.replace(op, target_start=self.source_selection[0])  # frames picked on the track
         return self._session.apply(op)
 
     def mask(self) -> None:
@@ -619,7 +723,7 @@ class TokenEditor(anywidget.AnyWidget):
 
     def copy(self) -> None:
         """Copy the selected cells; :meth:`paste` puts them at the playhead."""
-        frames, layers = self._selected()
+        frames, layers = self._selected_rect()
         self._clipboard = (self._session.grid, [frames.start, frames.stop], [layers.start, layers.stop])
         self.clipboard_info = (
             f"copied frames {frames.start}..{frames.stop - 1} × layers {layers.start}..{layers.stop - 1}"
@@ -654,23 +758,42 @@ class TokenEditor(anywidget.AnyWidget):
             msg = f"second clip has {grid.n_layers} layers, this grid has {self.n_layers}"
             raise QtokError(msg)
         self._source_grid = grid
+        self.source_selection = []
         self.source_info = f"second clip: {grid.n_frames} frames ({grid.duration:.2f} s)"
+        self._send_source()
         self._say(f"loaded {self.source_info}")
         return grid
 
     def paste_source(self, frames: Any = None, mode: str | None = None) -> None:
-        """Paste frames of the second clip (default all) at the playhead, on the selected layers."""
-        if self._source_grid is None:
+        """Paste frames of the second clip at the playhead, on the selected layers (default all).
+
+        Parameters
+        ----------
+        frames : slice, range, [start, stop] or None
+            Frames of the second clip; default :attr:`source_selection`, or all of it. In
+            overwrite mode ("replace") frames that would run past the end of this clip are
+            left out.
+        mode : {"replace", "insert"}, optional
+            Overwrite frames from the playhead or insert before it; default :attr:`paste_mode`.
+        """
+        source = self._source_grid
+        if source is None:
             msg = "no second clip loaded: call editor.load_source(other) first"
             raise QtokError(msg)
         if mode is not None:
             self.paste_mode = mode
         _, layers = self._selected(need=False)
         if frames is None:
-            frames = range(self._source_grid.n_frames)
-        self._session.splice(
-            self._source_grid, frames, self.playhead_frame, layers=layers, mode=self.paste_mode
-        )
+            frames = self.source_selection or [0, source.n_frames]
+        start, stop = _span(frames, source.n_frames, "second-clip frame")
+        dst = self.playhead_frame
+        if self.paste_mode == "replace":
+            room = self.n_frames - dst
+            if room <= 0:
+                msg = "the playhead is at the end: nothing to overwrite there; move it back or paste in insert mode"
+                raise QtokError(msg)
+            stop = min(stop, start + room)
+        self._session.splice(source, range(start, stop), dst, layers=layers, mode=self.paste_mode)
 
     def delete_frames(self) -> None:
         """Delete the selected frames (all layers)."""
@@ -792,7 +915,8 @@ class TokenEditor(anywidget.AnyWidget):
         if not self._audio_stale:
             return
         self._audio_stale = False
-        if self.show_waveform and self._sent_frames is not None and self._session.codec is not None:
+        shown = self.show_waveform or "edited" in self._pcm_sent  # PCM held by a view is patched too
+        if shown and self._sent_frames is not None and self._session.codec is not None:
             self._send_edited_audio()
 
     def _sync_history(self, event: dict[str, Any] | None = None) -> None:
@@ -801,7 +925,7 @@ class TokenEditor(anywidget.AnyWidget):
         kind = event.get("kind") if event else None
         if kind == "undo" and labels:
             labels.pop()
-        elif kind in ("apply", "redo", "reset"):
+        elif kind in ("apply", "redo", "reset") and event is not None:
             labels.append(ops.from_json(event["op"]).label())
         else:
             labels = [op.label() for op in self._session.operations]
@@ -854,6 +978,17 @@ class TokenEditor(anywidget.AnyWidget):
         self._sent_frames = int(cur.shape[1])
         self._origin_sent = origin is not None
         self.send({"type": "ops", "ops": [cls.toolbar_spec(self._session.grid) for cls in _toolbar_ops()]})
+
+    def _send_source(self) -> None:
+        """Send the second clip's cells, drawn as a small track under the grid."""
+        grid = self._source_grid
+        if grid is None or self._sent_frames is None:
+            return
+        bits = _wire.cell_bits(grid.codebook_size)
+        cells = _wire.encode_cells(self._packed(grid), bits)
+        self.send(
+            {"type": "source", "n_layers": grid.n_layers, "n_frames": grid.n_frames, "bits": bits}, [cells]
+        )
 
     def _send_patch(self, frames: list[tuple[int, int]], n_frames_before: int) -> None:
         """Send the frames an edit changed (runs of the current grid, as the session's event says)."""
@@ -931,8 +1066,47 @@ class TokenEditor(anywidget.AnyWidget):
             self._original_audio = audio.resample(self.sample_rate)
         return self._original_audio
 
-    def _send_edited_audio(self) -> None:
-        """Render the edited audio and send the part that changed since the last time."""
+    def playback_audio(self) -> Audio:
+        """What the play button plays for B: the edited audio, or with :attr:`listen_layers`
+        set, the edited grid decoded with the other layers masked (cached; the session is
+        not changed).
+
+        Returns
+        -------
+        Audio
+            float32 samples, shape ``(grid.n_samples,)``, at the codec's sample rate.
+        """
+        layers = self.listen_layers
+        if layers is None:
+            return self._session.render()
+        grid = self._session.grid
+        key = tuple(layers)
+        cached = self._listen_cache
+        if cached is not None and cached[0] is grid and cached[1] == key:
+            return cached[2]
+        mask = grid.mask.copy()
+        silent = np.ones(grid.n_layers, bool)
+        silent[list(key)] = False
+        mask[silent] = True
+        audio = self._session.codec.decode(grid.replace(mask=mask))
+        self._listen_cache = (grid, key, audio)
+        return audio
+
+    def _drop_pcm(self, which: str) -> None:
+        """Tell the views that the PCM they hold for ``which`` is stale (they ask again on Play)."""
+        if which in self._pcm_sent:
+            self._pcm_sent.discard(which)
+            if self._sent_frames is not None:
+                self.send({"type": "pcm_drop", "which": which})
+
+    def _send_edited_audio(self, *, whole: bool = False) -> None:
+        """Render the edited audio and send the part that changed since the last time.
+
+        The envelope and, to views that hold the edited PCM, the samples of the frames the edits
+        since the last send changed (and what they reach in the decoder); everything when the
+        length changed. ``whole``: the whole envelope in any case (a view that was just opened
+        holds none to patch; it asks for its PCM when it plays).
+        """
         try:
             audio = self._session.render()
         except Exception as exc:  # runs inside the session's change callback: report, never raise
@@ -942,21 +1116,30 @@ class TokenEditor(anywidget.AnyWidget):
         previous, self._edited_audio = self._edited_audio, audio
         n_frames = self.n_frames
         spf = self._session.grid.samples_per_frame
-        start, stop = 0, n_frames
         span, self._audio_span = self._audio_span, None
+        changed: tuple[int, int] | None = (0, n_frames)
         if previous is not None and previous.n_samples == audio.n_samples:
-            # only the frames the edits since the last send changed, and what they reach in the decoder
-            if span is None:
-                return
-            start, stop = self._session.codec.affected_frames(span[0], span[1], n_frames)
-        self._send_envelope("edited", audio, n_frames, start, stop)
-        if "edited" in self._pcm_sent:
-            self._send_pcm("edited", audio, start * spf, min(stop * spf, audio.n_samples))
+            changed = (
+                None if span is None else self._session.codec.affected_frames(span[0], span[1], n_frames)
+            )
+        if not self.show_waveform:
+            pass
+        elif whole:
+            self._send_envelope("edited", audio, n_frames)
+        elif changed is not None:
+            self._send_envelope("edited", audio, n_frames, *changed)
+        if changed is not None and "edited" in self._pcm_sent:
+            if self.listen_layers is not None:  # the listening render is stale: views ask again
+                self._drop_pcm("edited")
+            else:
+                start, stop = changed
+                self._send_pcm("edited", audio, start * spf, min(stop * spf, audio.n_samples))
 
     def _on_front_end_msg(self, widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "hello":
             self._send_full()
+            self._send_source()
             if self.show_waveform and self._session.codec is not None:
                 self._send_waveforms()
         elif kind == "action":
@@ -976,11 +1159,11 @@ class TokenEditor(anywidget.AnyWidget):
         elif kind == "audio":
             which = content.get("which")
             try:
-                audio = self._original_for_playback() if which == "original" else self._session.render()
+                audio = self._original_for_playback() if which == "original" else self.playback_audio()
             except QtokError as exc:
                 self._say(f"play: {exc}", error=True)
                 return
-            if which != "original":
+            if which != "original" and self.listen_layers is None:
                 self._edited_audio = audio
             self._send_pcm("original" if which == "original" else "edited", audio)
         elif kind == "waveform":
@@ -993,7 +1176,7 @@ class TokenEditor(anywidget.AnyWidget):
         except QtokError as exc:
             self._say(f"waveform: {exc}", error=True)
             return
-        self._send_edited_audio()
+        self._send_edited_audio(whole=True)
 
     # ------------------------------------------------------------------ statistics
     def figures(self) -> dict[str, Any]:

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  LUT, VIRIDIS, codeFrequencies, codeIndex, colourer, frequencyIndex,
+  LUT, VIRIDIS, codeFrequencies, codeIndex, colourer, frequencyIndex, legendGradient, legendText,
 } from "../../qtok_widgets/widgets/frontend/colour.js";
 
 const rgbAt = (i) => [LUT[3 * i], LUT[3 * i + 1], LUT[3 * i + 2]];
@@ -49,4 +49,13 @@ test("the colourer paints by code or by frequency and leaves masked cells to the
   assert.deepEqual([...byFreq(0, 9, rgb)], rgbAt(frequencyIndex(1, 3)));
   // frequency mode without counts falls back to colour by code
   assert.deepEqual(colourer({ mode: "frequency", codebookSize: 16, freq: null })(0, 15, rgb), VIRIDIS[8]);
+});
+
+test("the legend shows the scale's colours and what its ends mean", () => {
+  const g = legendGradient();
+  assert.ok(g.startsWith("linear-gradient(to right, rgb(68,1,84) 0.0%"));
+  assert.ok(g.endsWith("rgb(253,231,37) 100.0%)"));
+  assert.deepEqual([legendText("code", 2048).low, legendText("code", 2048).high], ["0", "2047"]);
+  assert.deepEqual([legendText("frequency", 2048).low, legendText("frequency", 2048).high], ["rare", "common"]);
+  assert.ok(legendText("code", 1024).title.includes("masked"));
 });

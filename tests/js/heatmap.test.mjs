@@ -3,7 +3,7 @@ import { test } from "node:test";
 
 import { colourer } from "../../qtok_widgets/widgets/frontend/colour.js";
 import {
-  columnFrames, envelopeColumns, imageColumns, paintColumns,
+  columnFrames, dominantCode, editMark, envelopeColumns, fittedImage, imageColumns, paintColumns,
 } from "../../qtok_widgets/widgets/frontend/heatmap.js";
 import { computeLayout } from "../../qtok_widgets/widgets/frontend/layout.js";
 import { createState } from "../../qtok_widgets/widgets/frontend/state.js";
@@ -93,4 +93,47 @@ test("waveform columns take the min and max of the envelope bins under each pixe
   const squeezed = envelopeColumns(env, L, { v0: 0, cellW: 0.5, fitted: false }); // four bins a pixel
   assert.deepEqual(squeezed[0], [-127, 127]);
   assert.equal(squeezed[1], null);
+});
+
+test("a column standing for many frames shows the code that dominates them", () => {
+  const scratch = new Uint16Array(8);
+  const v = Uint16Array.from([5, 9, 9, 3, 9, 5 | 0x8000, 5, 5]);
+  assert.equal(dominantCode(v, 0, 5, scratch), 9); // 9 three times, not the first frame's 5
+  assert.equal(dominantCode(v, 5, 8, scratch), 5); // the mask bit is not part of the code
+  assert.equal(dominantCode(v, 0, 2, scratch), 5); // a tie goes to the smaller code
+  assert.equal(dominantCode(v, 3, 4, scratch), 3);
+});
+
+test("a fitted long grid is painted by dominant code, not by the first frame of each column", () => {
+  // 1 layer x 400 frames into 4 columns: each column is 100 frames, mostly code c, first frame 0
+  const nF = 400;
+  const cells = new Uint16Array(nF);
+  for (let x = 0; x < 4; x++) {
+    for (let f = 0; f < 100; f++) cells[x * 100 + f] = f % 10 === 0 ? 0 : 100 * (x + 1);
+  }
+  const colour = colourer({ mode: "code", codebookSize: 2048, freq: null });
+  const px = fittedImage(cells, 1, nF, 4, colour);
+  const rgb = [0, 0, 0];
+  for (let x = 0; x < 4; x++) {
+    colour(0, 100 * (x + 1), rgb);
+    assert.deepEqual(Array.from(px.subarray(4 * x, 4 * x + 3)), rgb);
+  }
+  // the main view's columns too: 4000 frames in fewer pixels, every tenth frame code 0
+  const many = Uint16Array.from({ length: 4000 }, (_, f) => (f % 10 === 0 ? 0 : 100));
+  const S = { ...createState(), nL: 1, nF: 4000, nOF: 4000, cur: many, orig: many };
+  const view = { v0: 0, cellW: L.plotW / 4000, fitted: true };
+  const geo = imageColumns(L, view, 4000);
+  assert.equal(geo.perFrame, false);
+  const img = new Uint8ClampedArray(geo.cols * 4);
+  paintColumns(img, new Uint8Array(geo.cols), S, view, geo, colour);
+  const [fa] = columnFrames(view, geo, 0);
+  assert.equal(fa, 0); // column 0 starts on a frame of code 0 ...
+  colour(0, 100, rgb);
+  assert.deepEqual(Array.from(img.subarray(0, 3)), rgb); // ... and shows the dominant 100
+});
+
+test("edited masked cells get a corner mark, so their grey checker stays visible", () => {
+  assert.equal(editMark(true, 20), "corner");
+  assert.equal(editMark(false, 20), "outline");
+  assert.equal(editMark(true, 2), null);
 });

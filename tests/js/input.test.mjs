@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { isTextField, keyCommand } from "../../qtok_widgets/widgets/frontend/input.js";
+import { SHORTCUTS, isTextField, keyCommand, shortcutList } from "../../qtok_widgets/widgets/frontend/input.js";
 import { opKeys } from "../../qtok_widgets/widgets/frontend/toolbar.js";
 import { OPS } from "./ops.mjs";
 
@@ -54,4 +54,14 @@ test("in a text or number field only undo and redo are shortcuts; other keys sta
   assert.deepEqual(press("Delete", { inField: true }), { field: true });
   assert.deepEqual(press("c", { ctrl: true, inField: true }), { field: true });
   assert.equal(isTextField({ type: "number" }), false); // not an element: no DOM in Node
+});
+
+test("? opens the help, which lists the widget's shortcuts and then the operations' keys", () => {
+  assert.deepEqual(press("?"), { command: "help" });
+  assert.deepEqual(press("?", { inField: true }), { field: true }); // typed into a box, not a shortcut
+  const list = shortcutList(OPS);
+  assert.deepEqual(list.slice(0, SHORTCUTS.length), SHORTCUTS);
+  const keyed = OPS.filter((op) => op.key);
+  assert.equal(list.length, SHORTCUTS.length + keyed.length);
+  assert.ok(list.some(([k, what]) => k === "M" && what.toLowerCase().includes("mask")));
 });

@@ -2,20 +2,27 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  AXIS, EDIT_LANE, GUTTER, MAX_CELL, WAVE, axisTicks, cellCentre, cellRect, clampView, computeLayout,
+  AXIS, EDIT_LANE, GUTTER, MAX_CELL, MINI, MUTE_W, TRACK, WAVE, axisTicks, centreOn, fittedFrameAt, followV0, cellCentre, cellRect, clampView, computeLayout,
   dragSelection, fitCellWidth, frameAt, hitTest, scrollBar, tickStep, union, v0FromScroll,
   visibleFrames, xOfFrame, zoomView,
 } from "../../qtok_widgets/widgets/frontend/layout.js";
+import { fmtTime } from "../../qtok_widgets/widgets/frontend/format.js";
 
 const L = computeLayout({ nLayers: 16, heightPx: 288, width: 1000, showWaveform: true });
 
 test("the layout stacks edit lane, grid, time axis and waveform strip", () => {
+  const trackY = EDIT_LANE + 288 + AXIS + WAVE;
   assert.deepEqual(L, {
     rowH: 18, width: 1000, plotW: 1000 - GUTTER - 8, gx: GUTTER, gy: EDIT_LANE,
-    gridH: 288, axisY: EDIT_LANE + 288, waveY: EDIT_LANE + 288 + AXIS, height: EDIT_LANE + 288 + AXIS + WAVE,
+    gridH: 288, axisY: EDIT_LANE + 288, waveY: EDIT_LANE + 288 + AXIS, trackY, trackH: 0,
+    miniY: trackY, height: trackY + MINI,
   });
   const noWave = computeLayout({ nLayers: 16, heightPx: 288, width: 1000, showWaveform: false });
-  assert.equal(noWave.height, noWave.waveY);
+  assert.equal(noWave.height, noWave.waveY + MINI);
+  // a second clip adds its track between the waveform and the overview strip
+  const withSource = computeLayout({ nLayers: 16, heightPx: 288, width: 1000, showWaveform: true, source: true });
+  assert.equal(withSource.trackH, TRACK);
+  assert.ok(withSource.miniY >= trackY + TRACK);
   // rows never get thinner than 6 px; the stage never narrower than 200 px
   const tall = computeLayout({ nLayers: 100, heightPx: 50, width: 10, showWaveform: false });
   assert.equal(tall.rowH, 6);
@@ -53,11 +60,13 @@ test("hit testing finds the zone and the nearest cell, clamped to the grid", () 
   const view = { v0: 0, cellW: 10, fitted: false };
   const at = (x, y) => hitTest(L, view, 50, 16, x, y);
   assert.deepEqual(at(L.gx + 25, L.gy + 3 * L.rowH + 1), { x: L.gx + 25, y: L.gy + 3 * L.rowH + 1, zone: "grid", frame: 2, layer: 3 });
-  assert.equal(at(10, L.gy + 1).zone, "labels");
+  assert.equal(at(20, L.gy + 1).zone, "labels");
+  assert.equal(at(MUTE_W - 2, L.gy + 1).zone, "mute"); // the layer's playback toggle
+  assert.equal(at(L.gx + 5, L.miniY + 2).zone, "mini");
   assert.equal(at(L.gx + 5, L.axisY + 1).zone, "axis");
   assert.equal(at(L.gx + 5, L.waveY + 1).zone, "wave");
   assert.equal(at(L.gx + 5, 1).zone, "none"); // the edit lane
-  assert.equal(at(10, L.axisY + 1).zone, "none"); // left of the axis
+  assert.equal(at(20, L.axisY + 1).zone, "none"); // left of the axis
   const far = at(L.gx + 5000, L.axisY + 1);
   assert.equal(far.frame, 49);
   assert.equal(far.layer, 15);
@@ -113,8 +122,12 @@ test("the scroll bar maps to the scrollable span and back", () => {
 });
 
 test("time-axis ticks leave 70 px between labels and stay inside the plot", () => {
-  assert.equal(tickStep(48, 12.5), 0.16); // 600 px per second
+  assert.equal(tickStep(48, 12.5), 0.2); // 600 px per second
   assert.equal(tickStep(1, 12.5), 10); // 12.5 px per second
+  // round steps only: labels advance evenly (the old 0.16 s step printed 0.2, 0.3, 0.5, 0.6)
+  const zoomed = axisTicks(L, { v0: 0, cellW: 48, fitted: false }, 12.5);
+  const labels = zoomed.ticks.map((t) => fmtTime(t.seconds, zoomed.step));
+  assert.deepEqual(labels.slice(0, 5), ["0.0s", "0.2s", "0.4s", "0.6s", "0.8s"]);
   assert.equal(tickStep(0.001, 12.5), 3600);
   const view = { v0: 12.5, cellW: 4, fitted: false }; // 50 px per second, from 1 s
   const { step, ticks } = axisTicks(L, view, 12.5);
@@ -124,4 +137,20 @@ test("time-axis ticks leave 70 px between labels and stay inside the plot", () =
   for (const t of ticks) assert.ok(t.x <= L.gx + L.plotW - 24);
   const last = ticks[ticks.length - 1];
   assert.ok(last.x + step * 50 > L.gx + L.plotW - 24); // the next one would not fit
+});
+
+test("the overview strip and the 2nd clip's track map x to frames of the whole clip", () => {
+  assert.equal(fittedFrameAt(L, 1000, L.gx), 0);
+  assert.equal(fittedFrameAt(L, 1000, L.gx + L.plotW / 2), 500);
+  assert.equal(fittedFrameAt(L, 1000, L.gx + L.plotW + 50), 999);
+  const view = { v0: 0, cellW: 10, fitted: false };
+  assert.equal(centreOn(L, view, 500), 500 - L.plotW / 20);
+});
+
+test("a followed playhead turns the page when it nears the right edge", () => {
+  const view = { v0: 100, cellW: 10, fitted: false }; // 92.8 frames visible
+  const visible = L.plotW / 10;
+  assert.equal(followV0(L, view, 150), 100); // inside: the view stays
+  assert.equal(followV0(L, view, 100 + 0.95 * visible), 100 + 0.95 * visible - 0.05 * visible);
+  assert.equal(followV0(L, view, 20), 20 - 0.05 * visible); // seeked back before the view
 });

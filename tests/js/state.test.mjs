@@ -83,10 +83,23 @@ test("an envelope for some frames updates only those bins when the length is unc
   const part = { which: "edited", n_frames: 3, start: 1, bins: 2 };
   applyEnvelope(S, part, [new DataView(Int8Array.from([-1, -2, -3, -4]).buffer)]);
   assert.deepEqual(Array.from(S.env.edited.data), [1, 2, 3, 4, -1, -2, -3, -4, 9, 10, 11, 12]);
-  // a new length starts from silence
-  applyEnvelope(S, { which: "edited", n_frames: 4, start: 3, bins: 2 }, [new DataView(Int8Array.from([5, 5, 5, 5]).buffer)]);
-  assert.deepEqual(Array.from(S.env.edited.data), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 5, 5, 5]);
+  // a part of another length has nothing to patch: dropped, never padded with silence
+  const other = { which: "edited", n_frames: 4, start: 3, bins: 2 };
+  assert.equal(applyEnvelope(S, other, [new DataView(Int8Array.from([5, 5, 5, 5]).buffer)]), false);
+  assert.deepEqual(Array.from(S.env.edited.data), [1, 2, 3, 4, -1, -2, -3, -4, 9, 10, 11, 12]);
   assert.equal(S.env.original, null);
+});
+
+test("a view opened after the audio was sent ignores patches until it holds the whole audio", () => {
+  // the fault: a reloaded view got only the edited frames and played silence around them
+  const S = createState();
+  const pcm = (values) => [new DataView(Int16Array.from(values).buffer)];
+  const part = { type: "pcm", which: "edited", sample_rate: 24000, n_samples: 6, start: 2 };
+  assert.equal(handleMessage(S, part, pcm([9, 9]), 0), null);
+  assert.equal(S.pcm.edited, null); // the next Play asks for all of it
+  const env = { type: "envelope", which: "edited", n_frames: 3, start: 1, bins: 2 };
+  assert.equal(handleMessage(S, env, [new DataView(Int8Array.from([1, 2, 3, 4]).buffer)], 0), null);
+  assert.equal(S.env.edited, null);
 });
 
 test("PCM for a stretch of samples is written into the held audio", () => {

@@ -72,3 +72,20 @@ export function colourer({ mode, codebookSize, freq }) {
     return rgb;
   };
 }
+
+/** A CSS linear-gradient of the colour scale, dark (left) to bright (right), for the legend. */
+export function legendGradient() {
+  const stops = VIRIDIS.map(([r, g, b], i) => `rgb(${r},${g},${b}) ${((i / (VIRIDIS.length - 1)) * 100).toFixed(1)}%`);
+  return `linear-gradient(to right, ${stops.join(", ")})`;
+}
+
+/**
+ * The legend's words at either end of the scale, and its tooltip.
+ * @returns {{low: string, high: string, title: string}}
+ */
+export function legendText(mode, codebookSize) {
+  if (mode === "frequency") {
+    return { low: "rare", high: "common", title: "colour: how often the code occurs in its layer (log scale); grey checker: masked" };
+  }
+  return { low: "0", high: String(codebookSize - 1), title: "colour: code value; grey checker: masked" };
+}

@@ -7,7 +7,7 @@ import { CODE_BITS, MASK_BIT } from "./wire.js";
  * many decimals as the tick step needs (2 below 0.1 s, 1 below 1 s, else none).
  */
 export function fmtTime(seconds, step) {
-  const digits = step < 0.1 ? 2 : step < 1 ? 1 : 0;
+  const digits = step < 0.1 - 1e-9 ? 2 : step < 1 ? 1 : 0;
   if (seconds < 60) return seconds.toFixed(digits) + "s";
   const m = Math.floor(seconds / 60);
   const r = seconds - m * 60;

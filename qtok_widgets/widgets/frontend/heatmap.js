@@ -4,9 +4,11 @@
 // envelopeColumns() are the pure parts: they turn cells and envelopes into pixel columns.
 //
 // A scene is what one paint needs: {S (state.js), L (layout.js), view, colour (colour.js
-// colourer), colourMode, layerNames, showWaveform, frameRate, selection, playhead, playing, ink}.
+// colourer), colourMode, layerNames, showWaveform, frameRate, selection, playhead, playing, ink,
+// heard (null, or per layer whether playback lets it through), sourceSelection ([start, stop]
+// frames of the second clip, or null)}.
 
-import { AXIS, EDIT_LANE, WAVE, axisTicks, frameAt, visibleFrames, xOfFrame } from "./layout.js";
+import { AXIS, EDIT_LANE, MINI, MUTE_W, WAVE, axisTicks, frameAt, visibleFrames, xOfFrame } from "./layout.js";
 import { fmtTime } from "./format.js";
 import { isEdited } from "./state.js";
 import { CODE_BITS, MASK_BIT } from "./wire.js";
@@ -34,8 +36,45 @@ export function columnFrames(view, geo, x) {
 }
 
 /**
+ * The commonest code among `values[a..b)` (held cells; the mask bit is ignored), the smaller
+ * code on a tie. A column of a fitted long grid stands for many frames: it shows the code that
+ * dominates them, not whichever frame happens to come first (which looks like noise).
+ * @param {Uint16Array} values held cells
+ * @param {Uint16Array} scratch at least b - a entries
+ */
+export function dominantCode(values, a, b, scratch) {
+  const n = b - a;
+  if (n <= 1) return values[a] & CODE_BITS;
+  for (let i = 0; i < n; i++) scratch[i] = values[a + i] & CODE_BITS;
+  const run = scratch.subarray(0, n).sort();
+  let best = run[0];
+  let bestCount = 0;
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    while (j < n && run[j] === run[i]) j++;
+    if (j - i > bestCount) {
+      bestCount = j - i;
+      best = run[i];
+    }
+    i = j;
+  }
+  return best;
+}
+
+/**
+ * How an edited cell is marked: "outline" (an orange frame round the cell), "corner" (an orange
+ * corner only, for a masked cell, so that its grey checker stays visible) or null (cells too
+ * narrow to mark; the edit lane above the grid still shows the column).
+ */
+export function editMark(masked, cellW) {
+  if (cellW < 3) return null;
+  return masked ? "corner" : "outline";
+}
+
+/**
  * Fill image columns [xa, xb) of an RGBA image of `geo.cols` x nL pixels: each pixel is the
- * colour of the first frame of its column, or a grey checker when any cell under it is masked;
+ * colour of its column's frame or, where a column covers several frames, of the code that
+ * dominates them (dominantCode()), or a grey checker when any cell under it is masked;
  * editedCols[x] is 1 when any cell under column x differs from the original.
  * @param {Uint8ClampedArray} px RGBA pixels, row l = layer l
  * @param {Uint8Array} editedCols one entry per column
@@ -44,10 +83,12 @@ export function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = 
   const rgb = [0, 0, 0];
   const { cur, orig, origin, nF, nL, nOF } = S;
   const cols = geo.cols;
+  let scratch = new Uint16Array(16);
   for (let x = xa; x < xb; x++) {
     const [fa, fb] = columnFrames(view, geo, x);
     if (fa >= nF) break;
     const stop = Math.min(fb, nF);
+    if (stop - fa > scratch.length) scratch = new Uint16Array(2 * (stop - fa));
     let edited = 0;
     for (let l = 0; l < nL; l++) {
       const row = l * nF;
@@ -66,7 +107,8 @@ export function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = 
         const dark = ((fa + l) & 1) === 0;
         px[o] = px[o + 1] = px[o + 2] = dark ? 34 : 58;
       } else {
-        colour(l, cur[row + fa], rgb);
+        const code = stop - fa > 1 ? dominantCode(cur, row + fa, row + stop, scratch) : cur[row + fa];
+        colour(l, code, rgb);
         px[o] = rgb[0];
         px[o + 1] = rgb[1];
         px[o + 2] = rgb[2];
@@ -75,6 +117,39 @@ export function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = 
     }
     editedCols[x] = edited;
   }
+}
+
+/**
+ * An RGBA image of a whole clip fitted into `cols` columns (the second clip's track, the
+ * overview strip): dominant code per column and layer, grey checker where masked.
+ * @returns {Uint8ClampedArray} cols x nL pixels, row l = layer l
+ */
+export function fittedImage(cells, nL, nF, cols, colour) {
+  const px = new Uint8ClampedArray(cols * nL * 4);
+  const rgb = [0, 0, 0];
+  let scratch = new Uint16Array(Math.max(16, Math.ceil(nF / Math.max(1, cols)) + 2));
+  for (let x = 0; x < cols; x++) {
+    const fa = Math.floor((x * nF) / cols);
+    const fb = Math.max(fa + 1, Math.floor(((x + 1) * nF) / cols));
+    if (fa >= nF) break;
+    if (fb - fa > scratch.length) scratch = new Uint16Array(2 * (fb - fa));
+    for (let l = 0; l < nL; l++) {
+      const row = l * nF;
+      const o = (l * cols + x) * 4;
+      let masked = false;
+      for (let f = fa; f < fb; f++) if (cells[row + f] & MASK_BIT) masked = true;
+      if (masked) {
+        px[o] = px[o + 1] = px[o + 2] = ((fa + l) & 1) === 0 ? 34 : 58;
+      } else {
+        colour(l, dominantCode(cells, row + fa, row + fb, scratch), rgb);
+        px[o] = rgb[0];
+        px[o + 1] = rgb[1];
+        px[o + 2] = rgb[2];
+      }
+      px[o + 3] = 255;
+    }
+  }
+  return px;
 }
 
 /**
@@ -179,10 +254,24 @@ export function createHeatmap({ base, overlay, stage }) {
     }
     if (perFrame && view.cellW >= 3) {
       g.strokeStyle = EDIT_COLOUR;
+      g.fillStyle = EDIT_COLOUR;
       g.lineWidth = view.cellW >= 8 ? 2 : 1;
+      const c = Math.max(3, Math.min(8, view.cellW / 2, L.rowH / 2)); // corner mark size
       for (let f = f0; f < f1; f++) {
         for (let l = 0; l < S.nL; l++) {
-          if (isEdited(S, l, f)) g.strokeRect(x(f) + 1, L.gy + l * L.rowH + 1, view.cellW - 2, L.rowH - 2);
+          if (!isEdited(S, l, f)) continue;
+          const mark = editMark((S.cur[l * S.nF + f] & MASK_BIT) !== 0, view.cellW);
+          const cx = x(f);
+          const cy = L.gy + l * L.rowH;
+          if (mark === "outline") g.strokeRect(cx + 1, cy + 1, view.cellW - 2, L.rowH - 2);
+          else if (mark === "corner") {
+            g.beginPath();
+            g.moveTo(cx, cy);
+            g.lineTo(cx + c, cy);
+            g.lineTo(cx, cy + c);
+            g.closePath();
+            g.fill();
+          }
         }
       }
     }
@@ -203,19 +292,72 @@ export function createHeatmap({ base, overlay, stage }) {
     g.restore();
     drawLabels(g, scene);
     drawAxis(g, scene);
+    if (L.trackH && S.src) drawSource(g, scene);
+    drawMini(g, scene);
   }
 
-  function drawLabels(g, { S, L, layerNames, selection, ink }) {
+  // the second clip, fitted across the plot, with a label; cached until it or the width changes
+  let srcCache = null;
+  function drawSource(g, { S, L, colour, colourMode, ink }) {
+    const cols = Math.max(1, Math.round(L.plotW));
+    if (!srcCache || srcCache.src !== S.src || srcCache.cols !== cols || srcCache.mode !== colourMode) {
+      const c = document.createElement("canvas");
+      c.width = cols;
+      c.height = S.src.nL;
+      const img = c.getContext("2d").createImageData(cols, S.src.nL);
+      img.data.set(fittedImage(S.src.cells, S.src.nL, S.src.nF, cols, colour));
+      c.getContext("2d").putImageData(img, 0, 0);
+      srcCache = { src: S.src, cols, mode: colourMode, canvas: c };
+    }
+    g.imageSmoothingEnabled = false;
+    g.drawImage(srcCache.canvas, 0, 0, cols, S.src.nL, L.gx, L.trackY, L.plotW, L.trackH);
+    g.fillStyle = ink;
+    g.font = "10px sans-serif";
+    g.textAlign = "right";
+    g.textBaseline = "middle";
+    g.fillText("2nd clip", L.gx - 8, L.trackY + L.trackH / 2);
+  }
+
+  // the whole recording, fitted, under everything: the view's window is drawn on the overlay
+  let miniCache = null;
+  function drawMini(g, { S, L, colour, colourMode }) {
+    const cols = Math.max(1, Math.round(L.plotW));
+    const key = `${cols}|${S.nF}|${S.nL}|${colourMode}|${S.version}`;
+    if (!miniCache || miniCache.key !== key) {
+      const c = document.createElement("canvas");
+      c.width = cols;
+      c.height = S.nL;
+      const img = c.getContext("2d").createImageData(cols, S.nL);
+      img.data.set(fittedImage(S.cur, S.nL, S.nF, cols, colour));
+      c.getContext("2d").putImageData(img, 0, 0);
+      miniCache = { key, canvas: c };
+    }
+    g.imageSmoothingEnabled = false;
+    g.drawImage(miniCache.canvas, 0, 0, cols, S.nL, L.gx, L.miniY + 2, L.plotW, MINI - 4);
+  }
+
+  function drawLabels(g, { S, L, layerNames, selection, ink, heard }) {
     g.font = `${Math.min(12, L.rowH - 2)}px sans-serif`;
     g.textAlign = "right";
     g.textBaseline = "middle";
     for (let l = 0; l < S.nL; l++) {
       const inSel = selection && l >= selection.layers[0] && l < selection.layers[1];
       const name = layerNames[l] || `L${l}`;
+      const muted = heard && !heard[l];
+      const cy = L.gy + (l + 0.5) * L.rowH;
       g.fillStyle = inSel ? "rgba(31,119,180,0.18)" : l % 2 ? "rgba(0,0,0,0.03)" : "transparent";
       g.fillRect(0, L.gy + l * L.rowH, L.gx - 4, L.rowH);
+      // the playback toggle: a filled dot when the layer is heard, a ring when it is muted
+      const r = Math.max(1.5, Math.min(4, L.rowH / 2 - 1));
+      g.beginPath();
+      g.arc(MUTE_W / 2, cy, r, 0, 2 * Math.PI);
+      g.strokeStyle = g.fillStyle = muted ? "#999" : "#2ca02c";
+      if (muted) g.stroke();
+      else g.fill();
+      g.globalAlpha = muted ? 0.4 : 1;
       g.fillStyle = name.includes("sem") ? "#c0510c" : ink;
-      if (L.rowH >= 8 || l % 4 === 0) g.fillText(name, L.gx - 8, L.gy + (l + 0.5) * L.rowH);
+      if (L.rowH >= 8 || l % 4 === 0) g.fillText(name, L.gx - 8, cy);
+      g.globalAlpha = 1;
     }
     if (S.nL > 1) {
       // separator under semantic rows
@@ -277,12 +419,29 @@ export function createHeatmap({ base, overlay, stage }) {
     g.fillText("edited", L.gx + 52, y0 + 2);
   }
 
-  function drawOverlay({ S, L, view, selection, playhead, playing, frameRate, showWaveform }) {
+  function drawOverlay({ S, L, view, selection, playhead, playing, frameRate, showWaveform, sourceSelection }) {
     const ratio = dpr();
     const g = overlay.getContext("2d");
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     g.clearRect(0, 0, L.width, L.height);
     if (!S.nF) return;
+    // the visible window on the overview strip, and the playhead there
+    const mx = (f) => L.gx + (f / S.nF) * L.plotW;
+    const [v0, v1] = [Math.max(0, view.v0), Math.min(S.nF, view.v0 + L.plotW / view.cellW)];
+    g.strokeStyle = "#d62728";
+    g.lineWidth = 1.5;
+    g.strokeRect(mx(v0), L.miniY + 1, Math.max(2, mx(v1) - mx(v0)), MINI - 2);
+    g.fillStyle = playing ? "#d62728" : "#222";
+    g.fillRect(mx(playhead * frameRate) - 0.5, L.miniY, 1, MINI);
+    if (L.trackH && S.src && sourceSelection) {
+      const sx = (f) => L.gx + (f / S.src.nF) * L.plotW;
+      const x0 = sx(sourceSelection[0]);
+      g.fillStyle = "rgba(255,255,255,0.25)";
+      g.fillRect(x0, L.trackY, Math.max(1, sx(sourceSelection[1]) - x0), L.trackH);
+      g.strokeStyle = SELECTION_COLOUR;
+      g.lineWidth = 2;
+      g.strokeRect(x0, L.trackY + 1, Math.max(1, sx(sourceSelection[1]) - x0), L.trackH - 2);
+    }
     g.save();
     g.beginPath();
     g.rect(L.gx, 0, L.plotW, L.height);
@@ -311,7 +470,7 @@ export function createHeatmap({ base, overlay, stage }) {
     g.lineWidth = 1.5;
     g.beginPath();
     g.moveTo(x, 0);
-    g.lineTo(x, L.height);
+    g.lineTo(x, L.trackY);
     g.stroke();
     g.restore();
   }

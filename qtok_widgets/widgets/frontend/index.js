@@ -10,13 +10,13 @@
 // an "ack"; the browser never edits codes itself. docs/protocol.md describes every message and
 // the debug API (root.qtokDebug) that tests and benchmarks read.
 
-import { colourer, codeFrequencies } from "./colour.js";
+import { colourer, codeFrequencies, legendGradient, legendText } from "./colour.js";
 import { el } from "./dom.js";
 import { infoText, tooltipText } from "./format.js";
 import { createHeatmap } from "./heatmap.js";
-import { bindInput } from "./input.js";
+import { bindInput, shortcutList } from "./input.js";
 import {
-  cellCentre, clampView, computeLayout, scrollBar, v0FromScroll, zoomView,
+  cellCentre, centreOn, clampView, computeLayout, followV0, scrollBar, v0FromScroll, zoomView,
 } from "./layout.js";
 import { createRestoreBar, hidePicture } from "./notebook.js";
 import { createPlayer } from "./playback.js";
@@ -40,13 +40,26 @@ function render({ model, el: host }) {
   const zoomOut = el("button", { class: "qtok-btn qtok-zoom-out", title: "Zoom out (-)", text: "−" });
   const zoomIn = el("button", { class: "qtok-btn qtok-zoom-in", title: "Zoom in (+)", text: "+" });
   const zoomFit = el("button", { class: "qtok-btn qtok-zoom-fit", title: "Show all (0)", text: "Fit" });
+  const followBox = el("input", { type: "checkbox", class: "qtok-follow" });
+  followBox.checked = true;
+  const listenSelect = el("select", { class: "qtok-listen", title: "Layers playback lets through (a listening view: the grid is not edited)" });
+  const legendLow = el("span", { class: "qtok-legend-low" });
+  const legendHigh = el("span", { class: "qtok-legend-high" });
+  const legend = el("span", { class: "qtok-legend" }, [
+    legendLow, el("span", { class: "qtok-legend-bar", style: `background: ${legendGradient()}` }), legendHigh,
+  ]);
+  const helpBtn = el("button", { class: "qtok-btn qtok-help-btn", title: "Keyboard shortcuts (?)", text: "?" });
   const info = el("span", { class: "qtok-info" });
   const playBar = el("div", { class: "qtok-toolbar qtok-play-bar" }, [
     group(playBtn, abBtn,
       el("label", { class: "qtok-check", title: "Play the selection only" }, [selOnly, " selection"]),
-      el("label", { class: "qtok-check", title: "Loop the selection (L)" }, [loopBox, " loop"])),
-    group(zoomOut, zoomIn, zoomFit), group(colourSelect), info,
+      el("label", { class: "qtok-check", title: "Loop the selection (L)" }, [loopBox, " loop"]),
+      listenSelect),
+    group(zoomOut, zoomIn, zoomFit,
+      el("label", { class: "qtok-check", title: "Scroll with the playhead while playing" }, [followBox, " follow"])),
+    group(colourSelect, legend), helpBtn, info,
   ]);
+  const help = el("div", { class: "qtok-help", role: "dialog", "aria-label": "Keyboard shortcuts" });
   const base = el("canvas", { class: "qtok-base" });
   const overlay = el("canvas", { class: "qtok-overlay" });
   const tooltip = el("div", { class: "qtok-tooltip" });
@@ -56,7 +69,7 @@ function render({ model, el: host }) {
   const historyList = el("ol", { class: "qtok-history-list" });
   const historySummary = el("summary", { text: "History" });
   const history = el("details", { class: "qtok-history" }, [historySummary, historyList]);
-  root.append(editBar, playBar, stage, scroll, message, history);
+  root.append(editBar, playBar, stage, scroll, message, history, help);
   host.append(root);
 
   // ------------------------------------------------------------------ state
@@ -91,6 +104,7 @@ function render({ model, el: host }) {
       heightPx: model.get("height_px"),
       width: stage.clientWidth || root.clientWidth || 800,
       showWaveform: model.get("show_waveform"),
+      source: !!S.src,
     });
     view = clampView(view, L, S.nF);
     const bar = scrollBar(view, L, S.nF);
@@ -109,6 +123,8 @@ function render({ model, el: host }) {
       selection: currentSelection(),
       playhead: player.position(),
       playing: player.isPlaying(),
+      heard: heardLayers(),
+      sourceSelection: draftSource || sourceSelection(),
       // text colour of the surrounding theme (JupyterLab light or dark), for labels drawn on canvas
       ink: getComputedStyle(root).color || "#333",
     };
@@ -136,6 +152,82 @@ function render({ model, el: host }) {
     drawOverlay();
     updateInfo();
   }
+
+  // ------------------------------------------------------------------ listening view, 2nd clip
+  let draftSource = null; // frames of the second clip being dragged
+  const sourceSelection = () => {
+    const v = model.get("source_selection");
+    return v && v.length === 2 ? v : null;
+  };
+  /** Per layer, whether playback lets it through; null when every layer plays. */
+  function heardLayers() {
+    const layers = model.get("listen_layers");
+    if (!Array.isArray(layers)) return null;
+    const heard = new Array(S.nL).fill(false);
+    for (const l of layers) if (l >= 0 && l < S.nL) heard[l] = true;
+    return heard;
+  }
+  function setListen(layers) {
+    const all = layers.length === S.nL;
+    setTrait("listen_layers", all ? null : layers);
+  }
+  function toggleLayer(layer, solo) {
+    const heard = heardLayers() || new Array(S.nL).fill(true);
+    if (solo) {
+      const alone = heard.every((h, l) => h === (l === layer));
+      setListen(alone ? [...Array(S.nL).keys()] : [layer]);
+      return;
+    }
+    heard[layer] = !heard[layer];
+    const layers = [...heard.keys()].filter((l) => heard[l]);
+    if (!layers.length) {
+      say("at least one layer must play: Shift+click a dot to hear that layer alone", true);
+      return;
+    }
+    setListen(layers);
+  }
+  function syncListen() {
+    const n = S.nL;
+    if (listenSelect.options.length !== n + 1) {
+      const opts = [el("option", { value: "all", text: "hear: all layers" })];
+      for (let k = 1; k < n; k++) opts.push(el("option", { value: String(k), text: `hear: L0..${k - 1}` }));
+      opts.push(el("option", { value: "custom", text: "hear: chosen layers", hidden: "" }));
+      listenSelect.replaceChildren(...opts);
+    }
+    const layers = model.get("listen_layers");
+    let value = "all";
+    if (Array.isArray(layers)) {
+      const prefix = layers.every((l, i) => l === i);
+      value = prefix ? String(layers.length) : "custom";
+    }
+    listenSelect.value = value;
+  }
+  listenSelect.addEventListener("change", () => {
+    const v = listenSelect.value;
+    if (v === "all") setListen([...Array(S.nL).keys()]);
+    else if (v !== "custom") setListen([...Array(Number(v)).keys()]);
+    root.focus({ preventScroll: true });
+  });
+  function syncLegend() {
+    const t = legendText(model.get("color_mode"), model.get("codebook_size"));
+    legendLow.textContent = t.low;
+    legendHigh.textContent = t.high;
+    legend.title = t.title;
+  }
+  function toggleHelp(show = !help.classList.contains("qtok-open")) {
+    if (show) {
+      help.replaceChildren(
+        el("div", { class: "qtok-help-title", text: "Keyboard shortcuts (? or Esc closes)" }),
+        el("table", {}, shortcutList(S.ops).map(([k, what]) =>
+          el("tr", {}, [el("td", { class: "qtok-help-key", text: k }), el("td", { text: what })]))),
+      );
+    }
+    help.classList.toggle("qtok-open", show);
+  }
+  helpBtn.addEventListener("click", () => {
+    toggleHelp();
+    root.focus({ preventScroll: true });
+  });
 
   // ------------------------------------------------------------------ actions
   function say(text, error = false) {
@@ -169,7 +261,10 @@ function render({ model, el: host }) {
   const toolbar = createToolbar({
     bar: editBar,
     onAction: act,
-    onEnter: act,
+    onEnter: (name) => {
+      act(name);
+      root.focus({ preventScroll: true }); // back to the grid, so its shortcuts work again
+    },
     onParam: (op, param, value) => setTrait("op_params", withParam(model.get("op_params"), op, param, value)),
     onPasteMode: (value) => setTrait("paste_mode", value),
   });
@@ -202,7 +297,16 @@ function render({ model, el: host }) {
       else delete root.dataset.playing;
     },
     onStop: setPlayhead,
-    onFrame: drawOverlay,
+    onFrame: () => {
+      if (followBox.checked && player.isPlaying() && !view.fitted) {
+        const v0 = followV0(L, view, player.position() * frameRate());
+        if (v0 !== view.v0) {
+          view = { ...view, v0 };
+          drawBase();
+        }
+      }
+      drawOverlay();
+    },
   });
   const togglePlay = () => (player.isPlaying() ? player.stop(true) : player.start());
   playBtn.addEventListener("click", togglePlay);
@@ -261,7 +365,11 @@ function render({ model, el: host }) {
     else if (cmd.command === "ab") toggleAB();
     else if (cmd.command === "loop") setTrait("loop", !loopBox.checked);
     else if (cmd.command === "fit") fit();
-    else if (cmd.command === "clear") setSelection(null);
+    else if (cmd.command === "help") toggleHelp();
+    else if (cmd.command === "clear") {
+      if (help.classList.contains("qtok-open")) toggleHelp(false);
+      else setSelection(null);
+    }
   }
   const unbindInput = bindInput({
     root,
@@ -286,6 +394,18 @@ function render({ model, el: host }) {
     leave: () => (tooltip.style.display = "none"),
     command,
     keys: () => opKeyMap,
+    toggleLayer,
+    sourceFrames: () => (S.src ? S.src.nF : 0),
+    sourceSelect: (sel, done) => {
+      draftSource = done ? null : sel;
+      if (done) setTrait("source_selection", sel);
+      drawOverlay();
+    },
+    jump: (frame) => {
+      view = clampView({ ...view, v0: centreOn(L, view, frame) }, L, S.nF);
+      drawBase();
+      drawOverlay();
+    },
   });
 
   // ------------------------------------------------------------------ messages from Python
@@ -298,6 +418,7 @@ function render({ model, el: host }) {
       redraw();
       root.dataset.ready = "true";
       timings.firstPaintMs = timings.paintMs;
+      syncListen();
     } else if (fx.kind === "patch") {
       computeFreq();
       drawBase(fx.dirty || undefined);
@@ -311,6 +432,10 @@ function render({ model, el: host }) {
       drawOverlay();
     } else if (fx.kind === "pcm") {
       player.pcmArrived(fx.which);
+    } else if (fx.kind === "pcm_drop") {
+      player.pcmDropped(fx.which);
+    } else if (fx.kind === "source") {
+      redraw();
     } else if (fx.kind === "ops") {
       opKeyMap = opKeys(S.ops);
       toolbar.render(S.ops);
@@ -337,6 +462,8 @@ function render({ model, el: host }) {
     pasteSource.title = src || "Load a second clip with editor.load_source(other)";
     say(model.get("message"), model.get("message_kind") === "error");
     restoreBar.sync(model.get("restore_offer"));
+    syncListen();
+    syncLegend();
   }
   colourSelect.addEventListener("change", () => setTrait("color_mode", colourSelect.value));
   loopBox.addEventListener("change", () => setTrait("loop", loopBox.checked));
@@ -345,6 +472,8 @@ function render({ model, el: host }) {
     ["change:selection", () => { draftSel = null; drawBase(); drawOverlay(); updateInfo(); }],
     ["change:playhead", () => { if (!player.isPlaying()) drawOverlay(); }],
     ["change:color_mode", () => { computeFreq(); drawBase(); syncControls(); }],
+    ["change:listen_layers", () => { drawBase(); syncListen(); }],
+    ["change:source_selection", () => { draftSource = null; drawOverlay(); }],
     ["change:height_px change:show_waveform change:layer_names", redraw],
     [
       "change:message change:message_kind change:history_labels change:can_undo change:can_redo " +
@@ -381,6 +510,17 @@ function render({ model, el: host }) {
     timings: () => ({ ...timings, lastActionMs: S.lastActionMs }),
     traffic: () => ({ gridBytes: S.gridBytes, patches: S.patches, patchBytes: S.patchBytes, acks: S.acks }),
     ops: () => S.ops.map((o) => o.name),
+    source: () => (S.src ? { nLayers: S.src.nL, nFrames: S.src.nF } : null),
+    // the PCM this view holds for a version: its rate, length and loudest sample in [t0, t1) s
+    pcm: (which = "edited", t0 = 0, t1 = Infinity) => {
+      const pcm = S.pcm[which];
+      if (!pcm) return null;
+      const a = Math.max(0, Math.floor(t0 * pcm.rate));
+      const b = Math.min(pcm.data.length, Math.floor(t1 * pcm.rate));
+      let peak = 0;
+      for (let i = a; i < b; i++) peak = Math.max(peak, Math.abs(pcm.data[i]));
+      return { rate: pcm.rate, samples: pcm.data.length, peak };
+    },
   });
   model.send({ type: "hello" });
 

@@ -2,7 +2,7 @@
 // bindInput() turns DOM events into selections, seeks, zooms and commands through callbacks,
 // so that this module holds no editor state beyond the drag in progress.
 
-import { dragSelection, frameAt, hitTest } from "./layout.js";
+import { dragSelection, fittedFrameAt, frameAt, hitTest } from "./layout.js";
 
 /**
  * What a key press asks for.
@@ -10,7 +10,7 @@ import { dragSelection, frameAt, hitTest } from "./layout.js";
  *   inField: the key went to a text or number input (then only Ctrl/Cmd+Z/Y are shortcuts)
  * @param {Map<string, {op: string, does: string}>} keys operation keys (toolbar.js opKeys())
  * @returns {object|null} {action: name}, {focus: op}, {command: "play" | "ab" | "loop" | "fit"
- *   | "clear"}, {zoom: factor}, {scroll: fraction of the visible width}, {field: true} (a key
+ *   | "clear" | "help"}, {zoom: factor}, {scroll: fraction of the visible width}, {field: true} (a key
  *   for the input itself: keep it from the page), or null (not ours). The widget's own keys
  *   come before the operations' keys, so an operation cannot take them.
  */
@@ -23,6 +23,7 @@ export function keyCommand(e, keys) {
   if (mod && k === "c") return { action: "copy" };
   if (mod && k === "v") return { action: "paste" };
   if (mod) return null;
+  if (e.key === "?") return { command: "help" };
   if (e.key === " ") return { command: "play" };
   if (k === "a") return { command: "ab" };
   if (k === "l") return { command: "loop" };
@@ -35,6 +36,38 @@ export function keyCommand(e, keys) {
   const op = keys && keys.get(k);
   if (op) return op.does === "focus" ? { focus: op.op } : { action: op.op };
   return null;
+}
+
+/** The widget's own shortcuts, for the help overlay: [keys, what they do]. */
+export const SHORTCUTS = [
+  ["Space", "play / stop"],
+  ["A", "switch A (original) / B (edited)"],
+  ["L", "loop the selection"],
+  ["+ / −, Ctrl+wheel", "zoom in / out"],
+  ["0", "fit the whole clip"],
+  ["← / →, Shift+wheel", "scroll"],
+  ["Esc", "clear the selection (or close this help)"],
+  ["Ctrl+Z / Shift+Ctrl+Z, Ctrl+Y", "undo / redo"],
+  ["Ctrl+C / Ctrl+V", "copy / paste at the playhead"],
+  ["click a layer's dot", "mute / unmute it in playback (Shift: hear it alone)"],
+  ["drag on the 2nd clip", "choose the frames Paste 2nd pastes"],
+  ["click the overview strip", "jump there"],
+  ["?", "this help"],
+];
+
+/**
+ * Every shortcut: the widget's own, then the operations' keys.
+ * @param {Array<object>} ops OpSpec list (key, key_does, title, name)
+ * @returns {Array<[string, string]>} [keys, what they do]
+ */
+export function shortcutList(ops) {
+  const out = SHORTCUTS.slice();
+  for (const op of ops || []) {
+    if (!op.key) continue;
+    const what = op.key_does === "focus" ? `type a value for ${op.title || op.name} (Enter applies)` : op.title || op.name;
+    out.push([String(op.key).length === 1 ? String(op.key).toUpperCase() : String(op.key), what]);
+  }
+  return out;
 }
 
 /** Whether a key event's target is an input where letters are typed (number or text). */
@@ -63,6 +96,11 @@ export function isTextField(target) {
  * @param {function()} o.leave the pointer left the canvas
  * @param {function(object)} o.command run a keyCommand() result
  * @param {function(): Map} o.keys the operations' keys
+ * @param {function(number, boolean)} o.toggleLayer a click on a layer's playback toggle (layer, solo: shift held)
+ * @param {function(): number} o.sourceFrames frames of the second clip (0: none loaded)
+ * @param {function(number[]|null, boolean)} o.sourceSelect frames [start, stop) picked on the
+ *   second clip's track; the boolean says whether the drag ended (commit)
+ * @param {function(number)} o.jump the overview strip was clicked or dragged at a frame
  * @returns {function()} removes the listeners
  */
 export function bindInput(o) {
@@ -79,19 +117,38 @@ export function bindInput(o) {
     o.draft(drag.sel);
   };
 
+  const sourceFrame = (h) => fittedFrameAt(o.geometry().L, o.sourceFrames(), h.x);
+  const miniFrame = (h) => fittedFrameAt(o.geometry().L, o.geometry().nF, h.x);
   const down = (e) => {
     if (!o.geometry().nF || e.button !== 0) return;
     root.focus({ preventScroll: true });
     const h = hit(e);
     if (h.zone === "none") return;
+    if (h.zone === "mute") {
+      o.toggleLayer(h.layer, e.shiftKey);
+      e.preventDefault();
+      return;
+    }
     overlay.setPointerCapture(e.pointerId);
+    if (h.zone === "source" || h.zone === "mini") {
+      drag = { zone: h.zone, start: h, sf: h.zone === "source" ? sourceFrame(h) : 0 };
+      if (h.zone === "mini") o.jump(miniFrame(h));
+      else o.sourceSelect([drag.sf, drag.sf + 1], false);
+      e.preventDefault();
+      return;
+    }
     drag = { start: h, zone: h.zone, shift: e.shiftKey, prev: o.selection(), moved: false };
     update(h);
     e.preventDefault();
   };
   const move = (e) => {
     const h = hit(e);
-    if (drag) {
+    if (drag && drag.zone === "mini") o.jump(miniFrame(h));
+    else if (drag && drag.zone === "source") {
+      const f = sourceFrame(h);
+      drag.sel = [Math.min(f, drag.sf), Math.max(f, drag.sf) + 1];
+      o.sourceSelect(drag.sel, false);
+    } else if (drag) {
       if (Math.abs(h.x - drag.start.x) > 3 || Math.abs(h.y - drag.start.y) > 3) drag.moved = true;
       update(h);
     }
@@ -101,6 +158,11 @@ export function bindInput(o) {
     const d = drag;
     if (!d) return;
     drag = null;
+    if (d.zone === "mini") return;
+    if (d.zone === "source") {
+      o.sourceSelect(d.sel || [d.sf, d.sf + 1], true);
+      return;
+    }
     if ((d.zone === "axis" || d.zone === "wave") && !d.moved) {
       // a click on the time axis or waveform seeks
       const h = hit(e);

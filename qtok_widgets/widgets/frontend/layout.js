@@ -11,16 +11,22 @@ export const EDIT_LANE = 6; // strip above the grid marking frames with edits
 export const AXIS = 24; // time axis height
 export const WAVE = 64; // waveform strip height
 export const MAX_CELL = 48; // widest frame column when zoomed in
+export const MUTE_W = 14; // left part of the label column: click toggles the layer in playback
+export const TRACK = 40; // the second clip's track, under the waveform
+export const MINI = 16; // overview strip of the whole recording, at the bottom
 
 /**
  * Canvas layout for a grid of `nLayers` rows.
- * @param {{nLayers: number, heightPx: number, width: number, showWaveform: boolean}} p
- *   heightPx: wanted height of the heatmap; width: the stage's width (at least 200 is used)
- * @returns {{rowH, width, plotW, gx, gy, gridH, axisY, waveY, height}} rowH: one layer's row
- *   height; gx, gy: top left corner of the grid; plotW: width of the plot right of the labels;
- *   axisY, waveY: tops of the time axis and the waveform strip; height: of the whole canvas
+ * @param {{nLayers: number, heightPx: number, width: number, showWaveform: boolean, source?: boolean}} p
+ *   heightPx: wanted height of the heatmap; width: the stage's width (at least 200 is used);
+ *   source: a second clip is loaded (its track is drawn under the waveform)
+ * @returns {{rowH, width, plotW, gx, gy, gridH, axisY, waveY, trackY, trackH, miniY, height}}
+ *   rowH: one layer's row height; gx, gy: top left corner of the grid; plotW: width of the plot
+ *   right of the labels; axisY, waveY, trackY, miniY: tops of the time axis, the waveform strip,
+ *   the second clip's track (trackH high, 0 without one) and the overview strip (MINI high);
+ *   height: of the whole canvas
  */
-export function computeLayout({ nLayers, heightPx, width, showWaveform }) {
+export function computeLayout({ nLayers, heightPx, width, showWaveform, source = false }) {
   const rowH = Math.max(6, Math.round(heightPx / Math.max(1, nLayers)));
   const w = Math.max(200, width || 800);
   const plotW = w - GUTTER - 8;
@@ -28,8 +34,11 @@ export function computeLayout({ nLayers, heightPx, width, showWaveform }) {
   const gridH = rowH * nLayers;
   const axisY = gy + gridH;
   const waveY = axisY + AXIS;
-  const height = waveY + (showWaveform ? WAVE : 0);
-  return { rowH, width: w, plotW, gx: GUTTER, gy, gridH, axisY, waveY, height };
+  const trackY = waveY + (showWaveform ? WAVE : 0);
+  const trackH = source ? TRACK : 0;
+  const miniY = trackY + trackH + (source ? 2 : 0);
+  const height = miniY + MINI;
+  return { rowH, width: w, plotW, gx: GUTTER, gy, gridH, axisY, waveY, trackY, trackH, miniY, height };
 }
 
 /** Narrowest frame column: the whole recording fills the plot. */
@@ -90,18 +99,42 @@ export function visibleFrames(L, view, nF) {
 }
 
 /**
- * What is at (x, y): the zone ("grid", "labels", "axis", "wave" or "none") and the nearest
- * cell, clamped into the grid.
+ * What is at (x, y): the zone ("grid", "labels", "mute" (the left of a layer label), "axis",
+ * "wave", "source" (the second clip's track), "mini" (the overview strip) or "none") and the
+ * nearest cell, clamped into the grid.
  * @returns {{x, y, zone, frame, layer}}
  */
 export function hitTest(L, view, nF, nL, x, y) {
   let zone = "none";
-  if (y >= L.gy && y < L.axisY) zone = x < L.gx ? "labels" : "grid";
+  if (y >= L.gy && y < L.axisY) zone = x >= L.gx ? "grid" : x < MUTE_W ? "mute" : "labels";
   else if (y >= L.axisY && y < L.waveY && x >= L.gx) zone = "axis";
-  else if (y >= L.waveY && x >= L.gx) zone = "wave";
+  else if (y >= L.waveY && y < L.trackY && x >= L.gx) zone = "wave";
+  else if (L.trackH && y >= L.trackY && y < L.trackY + L.trackH && x >= L.gx) zone = "source";
+  else if (y >= L.miniY && y < L.miniY + MINI && x >= L.gx) zone = "mini";
   const frame = Math.max(0, Math.min(nF - 1, Math.floor(frameAt(L, view, x))));
   const layer = Math.max(0, Math.min(nL - 1, Math.floor((y - L.gy) / L.rowH)));
   return { x, y, zone, frame, layer };
+}
+
+/** Frame of a clip of `n` frames drawn fitted across the plot (the track, the overview) at x. */
+export function fittedFrameAt(L, n, x) {
+  return Math.max(0, Math.min(n - 1, Math.floor(((x - L.gx) / L.plotW) * n)));
+}
+
+/** v0 that centres frame `f` in the plot (the overview strip's click), before clampView(). */
+export function centreOn(L, view, f) {
+  return f - L.plotW / view.cellW / 2;
+}
+
+/**
+ * Where the view goes so that it follows a playing playhead at frame `f`: unchanged while `f`
+ * is inside the left 90 % of the view, else a page on, with `f` near the left edge.
+ * @returns {number} the new v0
+ */
+export function followV0(L, view, f) {
+  const visible = L.plotW / view.cellW;
+  if (f >= view.v0 && f <= view.v0 + 0.9 * visible) return view.v0;
+  return Math.max(0, f - 0.05 * visible);
 }
 
 /** The selection spanned by two cells (each {frame, layer}), both included. */
@@ -146,7 +179,8 @@ export function zoomView(view, L, nF, factor, anchorX) {
 
 /** Seconds between time-axis ticks: the first of a fixed ladder that leaves 70 px between labels. */
 export function tickStep(cellW, frameRate) {
-  const steps = [0.08, 0.16, 0.4, 0.8, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800];
+  // round numbers only, so that labels step evenly (0.2, 0.4, 0.6, never 0.16, 0.32, 0.48)
+  const steps = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800];
   const pxPerS = cellW * frameRate;
   return steps.find((s) => s * pxPerS >= 70) || 3600;
 }
@@ -162,7 +196,7 @@ export function axisTicks(L, view, frameRate) {
   const first = Math.ceil(tStart / step - 1e-9) * step;
   const ticks = [];
   for (let k = 0; first + k * step <= tEnd + 1e-9; k++) {
-    const seconds = first + k * step;
+    const seconds = Math.round((first + k * step) * 1000) / 1000; // 0.6, not 0.6000000000000001
     const x = xOfFrame(L, view, seconds * frameRate);
     if (x > L.gx + L.plotW - 24) break; // keep the label inside the plot
     ticks.push({ seconds, x });

@@ -53,7 +53,7 @@ export function pcmToFloat(data, out = new Float32Array(data.length)) {
 export function createPlayer({ model, S, options, say, onChange, onStop, onFrame }) {
   let ctx = null;
   let playing = null;
-  let pendingPlay = null; // the version whose PCM was asked for, to play when it arrives
+  let pendingPlay = null; // {which, from}: the version whose PCM was asked for, and where to start it
   let buffers = { original: null, edited: null };
 
   function ensureContext() {
@@ -80,6 +80,7 @@ export function createPlayer({ model, S, options, say, onChange, onStop, onFrame
   /** Seconds: where the playhead is now (moving while playing). */
   function position() {
     if (playing) return playheadAt(playing, ctx.currentTime - playing.startedAt);
+    if (pendingPlay && pendingPlay.from != null) return pendingPlay.from;
     return model.get("playhead");
   }
 
@@ -93,7 +94,8 @@ export function createPlayer({ model, S, options, say, onChange, onStop, onFrame
     const which = model.get("ab");
     const buf = audioBuffer(which);
     if (!buf) {
-      pendingPlay = which;
+      // keep the place: an A/B switch while playing resumes where it was, not at 0 s
+      pendingPlay = { which, from: fromSeconds };
       model.send({ type: "audio", which });
       say(`loading ${which} audio…`);
       return;
@@ -156,9 +158,20 @@ export function createPlayer({ model, S, options, say, onChange, onStop, onFrame
   /** New PCM for `which` arrived: drop its old buffer, and play it if it was waited for. */
   function pcmArrived(which) {
     buffers[which] = null;
-    if (pendingPlay === which) {
+    if (pendingPlay && pendingPlay.which === which) {
+      const from = pendingPlay.from;
       pendingPlay = null;
-      start();
+      start(from);
+    }
+  }
+
+  /** The PCM held for `which` is stale (a listening view changed): play on from here with new PCM. */
+  function pcmDropped(which) {
+    buffers[which] = null;
+    if (playing && playing.which === which) {
+      const pos = position();
+      stop(false);
+      start(pos);
     }
   }
 
@@ -167,6 +180,7 @@ export function createPlayer({ model, S, options, say, onChange, onStop, onFrame
     stop,
     position,
     pcmArrived,
+    pcmDropped,
     isPlaying: () => playing !== null,
     close() {
       stop(false);

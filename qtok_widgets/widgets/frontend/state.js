@@ -12,7 +12,8 @@ import { byteSize, decodeCells, int8s, int16s, int32s } from "./wire.js";
  * @returns {object} nL, nF (layers and frames of the current grid), nOF (frames of the original),
  *   orig, cur (Uint16Array cells, layer-major, code | mask << 15), origin (Int32Array: original
  *   frame of each current frame, -1 = inserted; null while no edit changed the length),
- *   env / pcm ({original, edited}), ops (OpSpec list), counters.
+ *   version, src (the second clip's {nL, nF, cells} or null), env / pcm ({original, edited}),
+ *   ops (OpSpec list), counters.
  */
 export function createState() {
   return {
@@ -22,6 +23,8 @@ export function createState() {
     orig: new Uint16Array(0),
     cur: new Uint16Array(0),
     origin: null,
+    version: 0, // counts grid and patch messages (caches of drawings derived from cur key on it)
+    src: null, // the second clip: {nL, nF, cells}, or null
     env: { original: null, edited: null },
     pcm: { original: null, edited: null },
     ops: [],
@@ -73,6 +76,7 @@ export function applyGrid(S, msg, buffers) {
   S.cur = msg.same ? S.orig.slice() : decodeCells(buffers[1], msg.bits, msg.n_layers * msg.n_frames);
   S.origin = msg.origin ? int32s(buffers[buffers.length - 1]) : null;
   S.gridBytes = byteSize(buffers);
+  S.version += 1;
   S.ready = true;
 }
 
@@ -101,13 +105,16 @@ export function applyPatch(S, msg, buffers) {
   S.nF = nF;
   S.nL = nL;
   S.patches += 1;
+  S.version += 1;
   S.patchBytes += buffers[0].byteLength;
   return sameShape ? [start, stop] : null;
 }
 
 /**
  * "envelope": frames [start, start + k) of one waveform envelope; when the length is unchanged
- * the bins outside that range are kept.
+ * the bins outside that range are kept. A part that arrives without a whole envelope to patch
+ * (a view opened after the audio was sent) is dropped: the view would show silence around it.
+ * @returns {boolean} whether the state now holds the envelope
  */
 export function applyEnvelope(S, msg, buffers) {
   const part = int8s(buffers[0]);
@@ -115,22 +122,31 @@ export function applyEnvelope(S, msg, buffers) {
   const old = S.env[msg.which];
   let data = part;
   if (part.length !== total) {
-    data = old && old.data.length === total ? old.data : new Int8Array(total);
+    if (!old || old.data.length !== total) return false;
+    data = old.data;
     data.set(part, msg.start * msg.bins * 2);
   }
   S.env[msg.which] = { bins: msg.bins, data };
+  return true;
 }
 
-/** "pcm": samples [start, start + k) of one version's audio; the rest is kept when the length is unchanged. */
+/**
+ * "pcm": samples [start, start + k) of one version's audio, patched into the whole copy this
+ * view holds. A part without a whole copy to patch is dropped (never padded with silence), so
+ * the next Play asks for the whole audio.
+ * @returns {boolean} whether the state now holds PCM for that version
+ */
 export function applyPcm(S, msg, buffers) {
   const part = int16s(buffers[0]);
   const old = S.pcm[msg.which];
   let data = part;
   if (part.length !== msg.n_samples) {
-    data = old && old.data.length === msg.n_samples ? old.data : new Int16Array(msg.n_samples);
+    if (!old || old.data.length !== msg.n_samples) return false;
+    data = old.data;
     data.set(part, msg.start);
   }
   S.pcm[msg.which] = { rate: msg.sample_rate, data };
+  return true;
 }
 
 /**
@@ -161,7 +177,9 @@ export function startAction(S, name, nowMs) {
  * @param {number} nowMs performance.now() when it arrived (for "ack")
  * @returns {object|null} what the view must do: {kind: "grid"} (everything is new),
  *   {kind: "patch", dirty: [start, stop] | null}, {kind: "envelope", which},
- *   {kind: "pcm", which}, {kind: "ack", id, ok, message, ms}, {kind: "ops"}; null for a message
+ *   {kind: "pcm", which}, {kind: "pcm_drop", which} (the PCM held for `which` is stale),
+ *   {kind: "source"} (a second clip arrived), {kind: "ack", id, ok, message, ms}, {kind: "ops"};
+ *   null for a part of audio with no whole copy to patch, and for a message
  *   this front end does not know (ignored, so an older front end survives a newer kernel).
  */
 export function handleMessage(S, msg, buffers, nowMs) {
@@ -173,11 +191,15 @@ export function handleMessage(S, msg, buffers, nowMs) {
     case "patch":
       return { kind: "patch", dirty: applyPatch(S, msg, buffers) };
     case "envelope":
-      applyEnvelope(S, msg, buffers);
-      return { kind: "envelope", which: msg.which };
+      return applyEnvelope(S, msg, buffers) ? { kind: "envelope", which: msg.which } : null;
     case "pcm":
-      applyPcm(S, msg, buffers);
-      return { kind: "pcm", which: msg.which };
+      return applyPcm(S, msg, buffers) ? { kind: "pcm", which: msg.which } : null;
+    case "pcm_drop":
+      S.pcm[msg.which] = null;
+      return { kind: "pcm_drop", which: msg.which };
+    case "source":
+      S.src = { nL: msg.n_layers, nF: msg.n_frames, cells: decodeCells(buffers[0], msg.bits, msg.n_layers * msg.n_frames) };
+      return { kind: "source" };
     case "ack":
       return { kind: "ack", id: msg.id, ok: msg.ok, message: msg.message, ms: applyAck(S, msg, nowMs) };
     case "ops":
