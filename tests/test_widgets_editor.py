@@ -631,3 +631,30 @@ def test_listen_layers_plays_the_first_layers_without_editing(editor, codec, gri
     assert editor.listen_layers is None
     with pytest.raises(traitlets.TraitError, match=r"0\.\.15"):
         editor.listen_layers = [16]
+
+
+def test_a_long_recording_plays_from_slices_decoded_on_demand(grid, codec):
+    """Past PCM_WHOLE_MAX_S the browser gets PCM_SLICE_S seconds from where it plays, not the whole audio."""
+    from qtok_widgets.widgets.editor import PCM_SLICE_S, PCM_WHOLE_MAX_S
+
+    long = grid.with_codes(np.tile(grid.codes, (1, 21)))  # 84 s
+    assert long.duration > PCM_WHOLE_MAX_S
+    ed = TokenEditor(long, codec, show_waveform=False, journal=False)
+    wire = Wire(ed)
+    browser_says(ed, {"type": "hello"})
+    browser_says(ed, {"type": "audio", "which": "edited", "at": 40.0})
+    (content, data), *_ = wire.of("pcm")
+    spf = long.samples_per_frame
+    assert content["slice"] is True and content["n_samples"] == long.n_samples
+    assert content["start"] == 500 * spf
+    part = np.frombuffer(data[0], "<i2") / 32767
+    assert part.size == int(PCM_SLICE_S * codec.sample_rate)
+    whole = codec.decode(long).samples
+    assert np.abs(part - whole[500 * spf : 500 * spf + part.size]).max() < 1e-3
+    # an edit makes the held slice stale: the browser is told to ask again, nothing is decoded whole
+    wire.messages.clear()
+    ed.select(frames=slice(510, 512))
+    ed.mask()
+    assert [m[0]["type"] for m in wire.messages if m[0]["type"].startswith("pcm")] == ["pcm_drop"]
+    assert ed.session.last_render is None  # no whole render for a view that holds a slice
+    ed.close()

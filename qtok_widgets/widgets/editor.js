@@ -369,13 +369,17 @@ function applyEnvelope(S, msg, buffers) {
 function applyPcm(S, msg, buffers) {
   const part = int16s(buffers[0]);
   const old = S.pcm[msg.which];
+  if (msg.slice) {
+    S.pcm[msg.which] = { rate: msg.sample_rate, data: part, start: msg.start, total: msg.n_samples, slice: true };
+    return true;
+  }
   let data = part;
   if (part.length !== msg.n_samples) {
-    if (!old || old.data.length !== msg.n_samples) return false;
+    if (!old || old.slice || old.data.length !== msg.n_samples) return false;
     data = old.data;
     data.set(part, msg.start);
   }
-  S.pcm[msg.which] = { rate: msg.sample_rate, data };
+  S.pcm[msg.which] = { rate: msg.sample_rate, data, start: 0, total: msg.n_samples, slice: false };
   return true;
 }
 function applyAck(S, msg, nowMs) {
@@ -1043,6 +1047,17 @@ function playWindow({ duration, selection, frameRate, start, loop, selectionOnly
   if (offset >= end - 1e-3) offset = only ? loopStart : 0;
   return { offset, end: looping ? Infinity : end, loop: looping, loopStart, loopEnd, only };
 }
+var PREFETCH_S = 6;
+function needFor(held, from) {
+  if (!held) return "fetch";
+  if (!held.slice) return "play";
+  const ws = held.start / held.rate;
+  const we = (held.start + held.data.length) / held.rate;
+  const endsRecording = held.start + held.data.length >= held.total;
+  if (from < ws - 1e-6) return "fetch";
+  if (from >= we - (endsRecording ? 1e-3 : 0.25)) return endsRecording && from < we ? "play" : "fetch";
+  return "play";
+}
 function playheadAt(p, elapsed) {
   let pos = p.offset + elapsed;
   if (p.loop) pos = p.loopStart + (pos - p.loopStart) % (p.loopEnd - p.loopStart);
@@ -1076,6 +1091,11 @@ function createPlayer({ model, S, options, say, onChange, onStop, onFrame }) {
     buffers[which] = buf;
     return buf;
   }
+  function span(which) {
+    const pcm = S.pcm[which];
+    const ws = (pcm.start || 0) / pcm.rate;
+    return { ws, we: ws + pcm.data.length / pcm.rate, duration: (pcm.total ?? pcm.data.length) / pcm.rate };
+  }
   function position() {
     if (playing) return playheadAt(playing, ctx.currentTime - playing.startedAt);
     if (pendingPlay && pendingPlay.from != null) return pendingPlay.from;
@@ -1089,35 +1109,40 @@ function createPlayer({ model, S, options, say, onChange, onStop, onFrame }) {
       return;
     }
     const which = model.get("ab");
-    const buf = audioBuffer(which);
-    if (!buf) {
-      pendingPlay = { which, from: fromSeconds };
-      model.send({ type: "audio", which });
-      say(`loading ${which} audio…`);
-      return;
-    }
-    stop(false);
+    const held = S.pcm[which];
     const opts = options();
-    const w = playWindow({
-      duration: buf.duration,
+    const window2 = (duration2, from2) => playWindow({
+      duration: duration2,
       selection: model.get("selection"),
       frameRate: model.get("frame_rate"),
-      start: fromSeconds ?? model.get("playhead"),
+      start: from2,
       loop: opts.loop,
       selectionOnly: opts.selectionOnly
     });
+    const from = held ? window2(span(which).duration, fromSeconds ?? model.get("playhead")).offset : fromSeconds ?? model.get("playhead");
+    if (needFor(held, from) === "fetch") {
+      pendingPlay = { which, from: fromSeconds ?? from };
+      model.send({ type: "audio", which, at: from });
+      say(`loading ${which} audio…`);
+      return;
+    }
+    const buf = audioBuffer(which);
+    stop(false);
+    const { ws, we, duration } = span(which);
+    const w = window2(duration, fromSeconds ?? model.get("playhead"));
     const src = ctx.createBufferSource();
     src.buffer = buf;
     src.connect(ctx.destination);
+    const windowEnd = Math.min(w.loop ? w.loopEnd : w.end, we);
     if (w.loop) {
       src.loop = true;
-      src.loopStart = w.loopStart;
-      src.loopEnd = w.loopEnd;
-      src.start(0, w.offset);
+      src.loopStart = Math.max(0, w.loopStart - ws);
+      src.loopEnd = Math.min(we, w.loopEnd) - ws;
+      src.start(0, w.offset - ws);
     } else {
-      src.start(0, w.offset, Math.max(0, w.end - w.offset));
+      src.start(0, w.offset - ws, Math.max(0, windowEnd - w.offset));
     }
-    const p = { ...w, src, which, startedAt: ctx.currentTime };
+    const p = { ...w, src, srcs: [src], which, startedAt: ctx.currentTime, windowEnd, nextAsked: false };
     src.onended = () => {
       if (playing === p) stop(true);
     };
@@ -1126,6 +1151,10 @@ function createPlayer({ model, S, options, say, onChange, onStop, onFrame }) {
     say(`playing ${which}${w.only ? " selection" : ""}${w.loop ? " (loop)" : ""}`);
     const tick = () => {
       if (playing !== p) return;
+      if (!p.loop && !p.nextAsked && p.windowEnd < p.end - 1e-3 && position() > p.windowEnd - PREFETCH_S) {
+        p.nextAsked = true;
+        model.send({ type: "audio", which: p.which, at: p.windowEnd });
+      }
       onFrame();
       requestAnimationFrame(tick);
     };
@@ -1137,12 +1166,14 @@ function createPlayer({ model, S, options, say, onChange, onStop, onFrame }) {
     let pos = position();
     if (!Number.isFinite(pos)) pos = 0;
     playing = null;
-    p.src.onended = null;
-    try {
-      p.src.stop();
-    } catch (_) {
+    for (const src of p.srcs) {
+      src.onended = null;
+      try {
+        src.stop();
+      } catch (_) {
+      }
+      src.disconnect();
     }
-    p.src.disconnect();
     onChange(null);
     if (keepPosition) onStop(pos);
     say(`stopped at ${pos.toFixed(2)} s`);
@@ -1154,7 +1185,28 @@ function createPlayer({ model, S, options, say, onChange, onStop, onFrame }) {
       const from = pendingPlay.from;
       pendingPlay = null;
       start(from);
+    } else if (playing && playing.which === which && playing.nextAsked) {
+      continueWith(playing);
     }
+  }
+  function continueWith(p) {
+    const { ws, we } = span(p.which);
+    if (!(ws <= p.windowEnd + 1e-6 && we > p.windowEnd)) return;
+    const src = ctx.createBufferSource();
+    src.buffer = audioBuffer(p.which);
+    src.connect(ctx.destination);
+    const when = p.startedAt + (p.windowEnd - p.offset);
+    const late = Math.max(0, ctx.currentTime - when);
+    const stopAt = Math.min(p.end, we);
+    src.start(when + late, p.windowEnd - ws + late, Math.max(0, stopAt - p.windowEnd - late));
+    for (const old of p.srcs) old.onended = null;
+    src.onended = () => {
+      if (playing === p) stop(true);
+    };
+    p.srcs.push(src);
+    if (p.srcs.length > 3) p.srcs.shift();
+    p.windowEnd = stopAt;
+    p.nextAsked = false;
   }
   function pcmDropped(which) {
     buffers[which] = null;

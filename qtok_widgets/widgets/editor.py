@@ -38,7 +38,7 @@ from ..journal import Journal, JournalState, default_journal_path, remove_old_jo
 from ..selection import frames_from_seconds, resolve_indices
 from . import _wire
 
-__all__ = ["WAVEFORM_AUTO_MAX_S", "TokenEditor"]
+__all__ = ["PCM_SLICE_S", "PCM_WHOLE_MAX_S", "WAVEFORM_AUTO_MAX_S", "TokenEditor"]
 
 log = logging.getLogger("qtok_widgets")
 
@@ -46,6 +46,12 @@ _HERE = pathlib.Path(__file__).parent
 
 #: Longest clip (seconds) whose waveform strip is decoded without being asked for.
 WAVEFORM_AUTO_MAX_S = 600.0
+
+#: Longest clip (seconds) whose playback audio is sent whole; longer ones go in slices.
+PCM_WHOLE_MAX_S = 60.0
+
+#: Seconds of audio in one playback slice of a long clip (decoded on demand from the playhead).
+PCM_SLICE_S = 20.0
 
 #: Widget actions the browser may ask for besides the edit operations of :data:`qtok_widgets.ops.OPS`.
 _WIDGET_ACTIONS = ("copy", "paste", "paste_source", "undo", "redo", "reset", "restore", "discard_saved")
@@ -288,7 +294,8 @@ class TokenEditor(anywidget.AnyWidget):
         self._audio_span: tuple[int, int] | None = None  # frames edited since the edited audio was last sent
         self._edited_audio: Audio | None = None
         self._original_audio: Audio | None = None
-        self._pcm_sent: set[str] = set()
+        self._pcm_sent: set[str] = set()  # versions whose whole PCM a view holds (patched after edits)
+        self._slices_sent: set[str] = set()  # versions a view holds a slice of (dropped after edits)
         self._listen_cache: tuple[CodeGrid, tuple[int, ...], Audio] | None = None
         self._clipboard: tuple[CodeGrid, list[int], list[int]] | None = None
         self._source_grid: CodeGrid | None = None
@@ -889,6 +896,8 @@ class TokenEditor(anywidget.AnyWidget):
     def _on_session_change(self, session: Any, event: dict[str, Any]) -> None:
         self._describe_grid()
         self._sync_history(event)
+        if event.get("n_frames_before", self.n_frames) != self._session.grid.n_frames:
+            self._sync_labels()  # only timing edits move labels
         sel = self.selection
         if sel and (sel["frames"][1] > self.n_frames):
             start = min(sel["frames"][0], self.n_frames - 1)
@@ -906,6 +915,9 @@ class TokenEditor(anywidget.AnyWidget):
             old = self._audio_span or (frames[0][0], frames[-1][1])
             self._audio_span = (min(old[0], frames[0][0]), max(old[1], frames[-1][1]))
         self._audio_stale = True
+        if "edited" in self._slices_sent:  # a slice is not patched: the view asks for it again
+            self._slices_sent.discard("edited")
+            self.send({"type": "pcm_drop", "which": "edited"})
         self._refresh_picture()
         if not self._in_action:  # an action renders after its acknowledgement
             self._flush_audio()
@@ -1094,10 +1106,57 @@ class TokenEditor(anywidget.AnyWidget):
 
     def _drop_pcm(self, which: str) -> None:
         """Tell the views that the PCM they hold for ``which`` is stale (they ask again on Play)."""
-        if which in self._pcm_sent:
+        if which in self._pcm_sent or which in self._slices_sent:
             self._pcm_sent.discard(which)
+            self._slices_sent.discard(which)
             if self._sent_frames is not None:
                 self.send({"type": "pcm_drop", "which": which})
+
+    def _send_pcm_slice(self, which: str, at_s: float) -> None:
+        """Send :data:`PCM_SLICE_S` seconds of playback audio from ``at_s``, decoded for them alone.
+
+        A long recording's audio is never sent (nor decoded) whole for playback: the view asks
+        for the slice under the playhead and for the next one before this one runs out.
+        """
+        if which == "original":
+            grid = self._session.original
+        else:
+            grid = self._session.grid
+            if self.listen_layers is not None:
+                mask = grid.mask.copy()
+                silent = np.ones(grid.n_layers, bool)
+                silent[self.listen_layers] = False
+                mask[silent] = True
+                grid = grid.replace(mask=mask)
+        spf = grid.samples_per_frame
+        n = grid.n_frames
+        fa = min(max(0, int(np.floor(at_s * grid.frame_rate))), max(0, n - 1))
+        fb = min(n, fa + int(np.ceil(PCM_SLICE_S * grid.frame_rate)))
+        if which == "original" and self._input_audio is not None:
+            samples = self._original_for_playback().samples[fa * spf : fb * spf]
+        else:
+            codec = self._session.codec
+            if codec is None:
+                msg = "playback needs a codec to decode the codes"
+                raise QtokError(msg)
+            chunks = codec.decode_chunks(n)
+            a = max((c0 for c0, _ in chunks if c0 <= fa), default=0)
+            b = min((c1 for _, c1 in chunks if c1 >= fb), default=n)
+            samples = codec.decode_range(grid, a, b)[(fa - a) * spf : (fb - a) * spf]
+        n_samples = grid.n_samples
+        samples = samples[: max(0, n_samples - fa * spf)]
+        self.send(
+            {
+                "type": "pcm",
+                "which": which,
+                "sample_rate": grid.sample_rate,
+                "n_samples": n_samples,
+                "start": fa * spf,
+                "slice": True,
+            },
+            [_wire.pcm16(samples).tobytes()],
+        )
+        self._slices_sent.add(which)
 
     def _send_edited_audio(self, *, whole: bool = False) -> None:
         """Render the edited audio and send the part that changed since the last time.
@@ -1158,6 +1217,14 @@ class TokenEditor(anywidget.AnyWidget):
             self._flush_audio()
         elif kind == "audio":
             which = content.get("which")
+            at = content.get("at")
+            grid = self._session.original if which == "original" else self._session.grid
+            if isinstance(at, (int, float)) and not isinstance(at, bool) and grid.duration > PCM_WHOLE_MAX_S:
+                try:
+                    self._send_pcm_slice("original" if which == "original" else "edited", float(at))
+                except QtokError as exc:
+                    self._say(f"play: {exc}", error=True)
+                return
             try:
                 audio = self._original_for_playback() if which == "original" else self.playback_audio()
             except QtokError as exc:

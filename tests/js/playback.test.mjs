@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { pcmToFloat, playWindow, playheadAt } from "../../qtok_widgets/widgets/frontend/playback.js";
+import { pcmToFloat, playWindow, playheadAt, needFor } from "../../qtok_widgets/widgets/frontend/playback.js";
 
 const base = { duration: 4, frameRate: 12.5, loop: false, selectionOnly: false, selection: null };
 const sel = { frames: [10, 20], layers: [0, 16] }; // 0.8 .. 1.6 s
@@ -39,4 +39,18 @@ test("int16 PCM becomes floats in [-1, 1]", () => {
   const out = new Float32Array(2);
   assert.equal(pcmToFloat(Int16Array.from([16384, -16384]), out), out);
   assert.ok(Math.abs(out[0] - 16384 / 32767) < 1e-7);
+});
+
+test("a held slice of a long recording plays what it covers and asks for the rest", () => {
+  const rate = 10;
+  const slice = { rate, data: new Int16Array(200), start: 100, total: 1000, slice: true }; // 10..30 s of 100 s
+  assert.equal(needFor(null, 0), "fetch");
+  assert.equal(needFor({ ...slice, slice: false, start: 0, data: new Int16Array(1000) }, 99), "play");
+  assert.equal(needFor(slice, 10), "play");
+  assert.equal(needFor(slice, 29.5), "play");
+  assert.equal(needFor(slice, 29.9), "fetch"); // its last quarter second: fetch the next one
+  assert.equal(needFor(slice, 9.9), "fetch");
+  assert.equal(needFor(slice, 45), "fetch");
+  const last = { ...slice, start: 800 }; // 80..100 s: ends the recording
+  assert.equal(needFor(last, 99.95), "play");
 });

@@ -138,3 +138,14 @@ test("the ops message replaces the operation list; unknown messages are ignored"
   assert.equal(handleMessage(S, null, [], 0), null);
   assert.equal(handleMessage(S, "grid", [], 0), null);
 });
+
+test("a slice of a long recording replaces what is held; patches do not touch it", () => {
+  const S = createState();
+  const pcm = (values) => [new DataView(Int16Array.from(values).buffer)];
+  handleMessage(S, { type: "pcm", which: "edited", sample_rate: 10, n_samples: 1000, start: 100, slice: true }, pcm([1, 2, 3]), 0);
+  assert.deepEqual({ ...S.pcm.edited, data: Array.from(S.pcm.edited.data) }, { rate: 10, data: [1, 2, 3], start: 100, total: 1000, slice: true });
+  assert.equal(handleMessage(S, { type: "pcm", which: "edited", sample_rate: 10, n_samples: 1000, start: 101 }, pcm([9]), 0), null);
+  assert.deepEqual(Array.from(S.pcm.edited.data), [1, 2, 3]);
+  assert.deepEqual(handleMessage(S, { type: "pcm_drop", which: "edited" }, [], 0), { kind: "pcm_drop", which: "edited" });
+  assert.equal(S.pcm.edited, null);
+});

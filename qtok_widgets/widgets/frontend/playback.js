@@ -23,6 +23,27 @@ export function playWindow({ duration, selection, frameRate, start, loop, select
   return { offset, end: looping ? Infinity : end, loop: looping, loopStart, loopEnd, only };
 }
 
+/** Seconds before a slice runs out at which the next one is asked for (it takes ~0.3 s to decode). */
+export const PREFETCH_S = 6;
+
+/**
+ * What playing from `from` seconds needs of the audio a view holds.
+ * @param {{rate: number, data: ArrayLike, start: number, total: number, slice: boolean}|null} held S.pcm[which]
+ * @returns {"play"|"fetch"} "fetch": nothing is held, or a slice that does not cover `from`
+ *   (a slice covers [start, start + length); its last quarter second counts as not covered,
+ *   unless it ends the recording)
+ */
+export function needFor(held, from) {
+  if (!held) return "fetch";
+  if (!held.slice) return "play";
+  const ws = held.start / held.rate;
+  const we = (held.start + held.data.length) / held.rate;
+  const endsRecording = held.start + held.data.length >= held.total;
+  if (from < ws - 1e-6) return "fetch";
+  if (from >= we - (endsRecording ? 1e-3 : 0.25)) return endsRecording && from < we ? "play" : "fetch";
+  return "play";
+}
+
 /**
  * Where the playhead of a playing stretch is, `elapsed` seconds after it started.
  * @param {{offset, end, loop, loopStart, loopEnd}} p from playWindow()
@@ -77,6 +98,13 @@ export function createPlayer({ model, S, options, say, onChange, onStop, onFrame
     return buf;
   }
 
+  /** Seconds of the recording that the held PCM of `which` covers: [ws, we), and the whole duration. */
+  function span(which) {
+    const pcm = S.pcm[which];
+    const ws = (pcm.start || 0) / pcm.rate;
+    return { ws, we: ws + pcm.data.length / pcm.rate, duration: (pcm.total ?? pcm.data.length) / pcm.rate };
+  }
+
   /** Seconds: where the playhead is now (moving while playing). */
   function position() {
     if (playing) return playheadAt(playing, ctx.currentTime - playing.startedAt);
@@ -92,36 +120,44 @@ export function createPlayer({ model, S, options, say, onChange, onStop, onFrame
       return;
     }
     const which = model.get("ab");
-    const buf = audioBuffer(which);
-    if (!buf) {
-      // keep the place: an A/B switch while playing resumes where it was, not at 0 s
-      pendingPlay = { which, from: fromSeconds };
-      model.send({ type: "audio", which });
-      say(`loading ${which} audio…`);
-      return;
-    }
-    stop(false);
+    const held = S.pcm[which];
     const opts = options();
-    const w = playWindow({
-      duration: buf.duration,
+    const window = (duration, from) => playWindow({
+      duration,
       selection: model.get("selection"),
       frameRate: model.get("frame_rate"),
-      start: fromSeconds ?? model.get("playhead"),
+      start: from,
       loop: opts.loop,
       selectionOnly: opts.selectionOnly,
     });
+    // where playing starts, as far as it can be known before the audio is here
+    const from = held ? window(span(which).duration, fromSeconds ?? model.get("playhead")).offset : fromSeconds ?? model.get("playhead");
+    if (needFor(held, from) === "fetch") {
+      // keep the place: an A/B switch while playing resumes where it was, not at 0 s; a long
+      // recording sends the slice under the playhead (`at`), a short one all of its audio
+      pendingPlay = { which, from: fromSeconds ?? from };
+      model.send({ type: "audio", which, at: from });
+      say(`loading ${which} audio…`);
+      return;
+    }
+    const buf = audioBuffer(which);
+    stop(false);
+    const { ws, we, duration } = span(which);
+    const w = window(duration, fromSeconds ?? model.get("playhead"));
     const src = ctx.createBufferSource();
     src.buffer = buf;
     src.connect(ctx.destination);
+    const windowEnd = Math.min(w.loop ? w.loopEnd : w.end, we);
     if (w.loop) {
       src.loop = true;
-      src.loopStart = w.loopStart;
-      src.loopEnd = w.loopEnd;
-      src.start(0, w.offset);
+      src.loopStart = Math.max(0, w.loopStart - ws);
+      src.loopEnd = Math.min(we, w.loopEnd) - ws;
+      src.start(0, w.offset - ws);
     } else {
-      src.start(0, w.offset, Math.max(0, w.end - w.offset));
+      src.start(0, w.offset - ws, Math.max(0, windowEnd - w.offset));
     }
-    const p = { ...w, src, which, startedAt: ctx.currentTime };
+    // sliced: windowEnd < end, and the next slice is asked for PREFETCH_S before it
+    const p = { ...w, src, srcs: [src], which, startedAt: ctx.currentTime, windowEnd, nextAsked: false };
     src.onended = () => {
       if (playing === p) stop(true);
     };
@@ -130,6 +166,10 @@ export function createPlayer({ model, S, options, say, onChange, onStop, onFrame
     say(`playing ${which}${w.only ? " selection" : ""}${w.loop ? " (loop)" : ""}`);
     const tick = () => {
       if (playing !== p) return;
+      if (!p.loop && !p.nextAsked && p.windowEnd < p.end - 1e-3 && position() > p.windowEnd - PREFETCH_S) {
+        p.nextAsked = true;
+        model.send({ type: "audio", which: p.which, at: p.windowEnd });
+      }
       onFrame();
       requestAnimationFrame(tick);
     };
@@ -142,13 +182,15 @@ export function createPlayer({ model, S, options, say, onChange, onStop, onFrame
     let pos = position();
     if (!Number.isFinite(pos)) pos = 0;
     playing = null;
-    p.src.onended = null;
-    try {
-      p.src.stop();
-    } catch (_) {
-      /* already stopped */
+    for (const src of p.srcs) {
+      src.onended = null;
+      try {
+        src.stop();
+      } catch (_) {
+        /* already stopped */
+      }
+      src.disconnect();
     }
-    p.src.disconnect();
     onChange(null);
     if (keepPosition) onStop(pos);
     say(`stopped at ${pos.toFixed(2)} s`);
@@ -162,7 +204,30 @@ export function createPlayer({ model, S, options, say, onChange, onStop, onFrame
       const from = pendingPlay.from;
       pendingPlay = null;
       start(from);
+    } else if (playing && playing.which === which && playing.nextAsked) {
+      continueWith(playing);
     }
+  }
+
+  /** The next slice of a long recording arrived while `p` plays: schedule it right after this one. */
+  function continueWith(p) {
+    const { ws, we } = span(p.which);
+    if (!(ws <= p.windowEnd + 1e-6 && we > p.windowEnd)) return;
+    const src = ctx.createBufferSource();
+    src.buffer = audioBuffer(p.which);
+    src.connect(ctx.destination);
+    const when = p.startedAt + (p.windowEnd - p.offset); // context time at which the current slice ends
+    const late = Math.max(0, ctx.currentTime - when);
+    const stopAt = Math.min(p.end, we);
+    src.start(when + late, p.windowEnd - ws + late, Math.max(0, stopAt - p.windowEnd - late));
+    for (const old of p.srcs) old.onended = null;
+    src.onended = () => {
+      if (playing === p) stop(true);
+    };
+    p.srcs.push(src);
+    if (p.srcs.length > 3) p.srcs.shift(); // those long finished
+    p.windowEnd = stopAt;
+    p.nextAsked = false;
   }
 
   /** The PCM held for `which` is stale (a listening view changed): play on from here with new PCM. */

@@ -133,19 +133,25 @@ export function applyEnvelope(S, msg, buffers) {
 /**
  * "pcm": samples [start, start + k) of one version's audio, patched into the whole copy this
  * view holds. A part without a whole copy to patch is dropped (never padded with silence), so
- * the next Play asks for the whole audio.
+ * the next Play asks for the whole audio. A message marked `slice` (long recordings) replaces
+ * what is held: S.pcm[which] = {rate, data, start, total, slice} (start, total in samples).
  * @returns {boolean} whether the state now holds PCM for that version
  */
 export function applyPcm(S, msg, buffers) {
   const part = int16s(buffers[0]);
   const old = S.pcm[msg.which];
+  if (msg.slice) {
+    // a long recording: only this slice is held, in place of the previous one
+    S.pcm[msg.which] = { rate: msg.sample_rate, data: part, start: msg.start, total: msg.n_samples, slice: true };
+    return true;
+  }
   let data = part;
   if (part.length !== msg.n_samples) {
-    if (!old || old.data.length !== msg.n_samples) return false;
+    if (!old || old.slice || old.data.length !== msg.n_samples) return false;
     data = old.data;
     data.set(part, msg.start);
   }
-  S.pcm[msg.which] = { rate: msg.sample_rate, data };
+  S.pcm[msg.which] = { rate: msg.sample_rate, data, start: 0, total: msg.n_samples, slice: false };
   return true;
 }
 
