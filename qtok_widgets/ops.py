@@ -1072,3 +1072,9 @@ class Reset(Op):
     def plan(self, grid: CodeGrid, context: OpContext | None = None) -> Delta:
         """As :meth:`Op.plan`; going back to the original is never refused for growth."""
         return self._plan(grid, context or OpContext())
+
+
+# The prosody operations (pitch_shift, time_stretch, gain) live in their own module and register
+# themselves on import; importing it here puts them in OPS wherever the registry is used. It is
+# imported last because it subclasses Op (it imports numpy only; pyworld loads when one is planned).
+from . import prosody as _prosody  # noqa: E402, F401

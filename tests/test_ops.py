@@ -28,6 +28,10 @@ def test_registry_holds_every_operation_once():
         "delete_frames",
         "duplicate_frames",
         "reset",
+        # qtok_widgets.prosody, imported at the end of ops.py
+        "pitch_shift",
+        "gain",
+        "time_stretch",
     ]
     for name, cls in ops.OPS.items():
         assert cls.name == name and dataclasses.is_dataclass(cls)
@@ -179,6 +183,9 @@ def test_toolbar_specs_come_from_the_classes():
         "randomize",
         "delete_frames",
         "duplicate_frames",
+        "pitch_shift",
+        "gain",
+        "time_stretch",
     ]
     assert specs["replace"]["params"][0] | {"help": ""} == {
         "name": "code",
