@@ -18,9 +18,15 @@ nbclient = pytest.importorskip("nbclient")
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def test_there_are_four_notebooks() -> None:
+def test_there_are_five_notebooks() -> None:
     names = [p.stem for p in NOTEBOOKS]
-    assert names == ["01_quickstart", "02_token_semantics", "03_prosody_editing", "04_teaching_rvq"]
+    assert names == [
+        "01_quickstart",
+        "02_token_semantics",
+        "03_prosody_editing",
+        "04_teaching_rvq",
+        "05_comparing_codecs",
+    ]
 
 
 def test_notebooks_are_committed_without_outputs() -> None:
