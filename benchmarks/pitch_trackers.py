@@ -15,7 +15,7 @@ VCTK, LJ Speech and LibriSpeech test-other, leaving out every speaker of the tes
 set is ``tests/data`` (CMU ARCTIC a0007/a0009, LibriSpeech 1320 and 3575, VCTK p240), reported
 only after the choice.
 
-    python benchmarks/pitch_trackers.py --validation ../shared/speech --out artifacts/pitch_trackers.json
+    python benchmarks/pitch_trackers.py --validation ../shared/speech --out benchmarks/results/pitch_trackers.json
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--validation", type=Path, required=True, help="folder with manifest.csv")
     parser.add_argument("--per-speaker", type=int, default=2, help="validation files per speaker")
-    parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "pitch_trackers.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "pitch_trackers.json")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     val_files = validation_files(args.validation, args.per_speaker)

@@ -32,6 +32,7 @@ __all__ = [
     "hz_to_semitones",
     "mel_frequencies",
     "pitch",
+    "pitch_range",
     "spectrogram",
 ]
 
@@ -278,6 +279,28 @@ def pitch(
         close = np.abs(src_t[nearest] - times) <= hop_s
         out[close] = f0[nearest[close]]
     return times, out
+
+
+def pitch_range(audio: Any, *, method: str = "praat") -> tuple[float, float]:
+    """The speaker-adaptive pitch search range of a recording: ``0.75 * q25 .. 1.5 * q75`` Hz.
+
+    The quartiles are of a first pass over 60..500 Hz (De Looze and Hirst's rule, as
+    :func:`pitch` with ``two_pass=True`` uses it); ``(60.0, 500.0)`` when fewer than ten frames
+    are voiced. Give it to :func:`pitch` as ``f0_floor_hz``/``f0_ceil_hz`` with
+    ``two_pass=False`` to track pieces of one recording alike.
+
+    Returns
+    -------
+    tuple of float
+        ``(floor_hz, ceiling_hz)``.
+    """
+    _, f0 = pitch(audio, method=method, two_pass=False)
+    voiced = f0[~np.isnan(f0)]
+    if voiced.size < 10:
+        return (60.0, 500.0)
+    q25, q75 = np.percentile(voiced, [25, 75])
+    floor, ceil = max(60.0, 0.75 * float(q25)), min(500.0, 1.5 * float(q75))
+    return (floor, ceil) if ceil > floor * 1.5 else (60.0, 500.0)
 
 
 def _track(

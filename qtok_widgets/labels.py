@@ -182,7 +182,7 @@ class Labels:
             arr = np.array([(s, e) for s, e, _ in intervals], dtype=np.float64)
             starts, stops = move(arr[:, 0]), move(arr[:, 1])
             tiers[name] = [
-                (float(s), float(e), iv[2])
+                (round(float(s), 6), round(float(e), 6), iv[2])
                 for s, e, iv in zip(starts, stops, intervals, strict=True)
                 if e - s > 1e-9 or iv[0] == iv[1]
             ]

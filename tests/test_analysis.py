@@ -123,3 +123,17 @@ def test_embedding_change_is_zero_where_nothing_changed() -> None:
     assert change.shape == grid.shape
     assert np.all(change[:, :5] == 0) and np.all(change[[0, 1, 3], :] == 0)
     assert np.all(change[2, 5:10] > 0)
+
+
+def test_prosody_figure_draws_pitch_energy_and_labels() -> None:
+    from qtok_widgets.examples import example_path
+    from qtok_widgets.widgets.stats import prosody_figure
+
+    take_a = load_audio(example_path("fox_take_a"))
+    take_b = load_audio(example_path("fox_take_b"))
+    fig = prosody_figure(take_a, take_b, example_path("fox_take_a").with_suffix(".TextGrid"))
+    names = [trace.name for trace in fig.data]
+    assert names == ["spectrogram", "pitch, original", "energy, original", "pitch, edited", "energy, edited"]
+    assert [a.text for a in fig.layout.annotations][:3] == ["The", "quick", "brown"]
+    # take B is about 35 Hz higher than take A
+    assert np.nanmedian(fig.data[3].y) > np.nanmedian(fig.data[1].y) + 20

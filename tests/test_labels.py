@@ -258,3 +258,25 @@ def test_example_clips_have_word_labels(name: str) -> None:
     assert len(words) >= 9
     assert all(0 <= s < e <= duration for s, e, _ in words)
     assert all(a[1] <= b[0] + 1e-9 for a, b in itertools.pairwise(words))
+
+
+def test_editor_selects_a_label_and_shows_labels_that_follow_edits() -> None:
+    from qtok_widgets import TokenEditor, load_codec
+
+    path = EXAMPLES_DIR / "fox_take_a.wav"
+    editor = TokenEditor(path, load_codec("builtin"), labels=path.with_suffix(".TextGrid"), journal=False)
+    try:
+        start, end, _ = editor.labels.find("fox")
+        expected = editor.session.select(seconds=(start, end)).frames
+        assert editor.select(label="fox")["frames"] == [int(expected[0]), int(expected[-1]) + 1]
+        assert editor.selection["layers"] == [0, editor.n_layers]
+        assert editor.label_tiers["words"][3] == [1.0, 1.532, "fox"]
+        editor.delete_frames()  # all of "fox": the label is gone, the next word moves up
+        words = [w[2] for w in editor.label_tiers["words"]]
+        assert "fox" not in words and words[3] == "jumps"
+        editor.undo()
+        assert editor.label_tiers["words"][3][2] == "fox"
+        with pytest.raises(LabelsError, match="no label 'cat'"):
+            editor.select(label="cat")
+    finally:
+        editor.close()

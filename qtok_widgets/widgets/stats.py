@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import analysis
 from ..audio import Audio
 from ..grid import CodeGrid
 from ..stats import code_counts, codebook_utilisation, envelope, layer_entropy
@@ -24,6 +25,7 @@ __all__ = [
     "codebook_utilisation",
     "entropy_figure",
     "layer_entropy",
+    "prosody_figure",
     "spectrogram_figure",
     "waveform_figure",
 ]
@@ -136,22 +138,8 @@ def waveform_figure(original: Audio, edited: Audio, *, n_points: int = 2000) -> 
     return fig
 
 
-def _spectrogram(audio: Audio, n_fft: int = 512, hop: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x = audio.samples.astype(np.float32)
-    if x.shape[0] < n_fft:
-        x = np.pad(x, (0, n_fft - x.shape[0]))
-    n_frames = 1 + (x.shape[0] - n_fft) // hop
-    idx = np.arange(n_fft)[None, :] + hop * np.arange(n_frames)[:, None]
-    frames = x[idx] * np.hanning(n_fft).astype(np.float32)
-    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
-    db = 10 * np.log10(power.T + 1e-10)
-    freqs = np.fft.rfftfreq(n_fft, 1 / audio.sample_rate)
-    times = (np.arange(n_frames) * hop + n_fft / 2) / audio.sample_rate
-    return db, freqs, times
-
-
 def spectrogram_figure(original: Audio, edited: Audio, *, max_columns: int = 1500) -> Any:
-    """Log-power spectrograms (dB) of original and edited audio, stacked, same colour scale.
+    """Log-mel spectrograms (dB, :func:`qtok_widgets.analysis.spectrogram`) of original and edited audio, stacked, same colour scale.
 
     Returns
     -------
@@ -161,7 +149,7 @@ def spectrogram_figure(original: Audio, edited: Audio, *, max_columns: int = 150
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=("original", "edited"))
-    specs = [_spectrogram(a) for a in (original, edited)]
+    specs = [_mel(a) for a in (original, edited)]
     top = max(float(s[0].max()) for s in specs)
     for row, (db, freqs, times) in enumerate(specs, start=1):
         step = max(1, db.shape[1] // max_columns)
@@ -184,4 +172,106 @@ def spectrogram_figure(original: Audio, edited: Audio, *, max_columns: int = 150
     fig.update_layout(
         title="Spectrogram: original vs edited", height=480, margin={"l": 60, "r": 20, "t": 60, "b": 40}
     )
+    return fig
+
+
+def _mel(audio: Audio) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(db, freqs_hz, times_s)`` of :func:`qtok_widgets.analysis.spectrogram`, for a heatmap."""
+    times, freqs, db = analysis.spectrogram(audio)
+    return db, freqs, times
+
+
+def prosody_figure(
+    original: Audio,
+    edited: Audio | None = None,
+    labels: Any = None,
+    *,
+    tier: str | None = None,
+    semitones: bool = False,
+    max_columns: int = 1500,
+) -> Any:
+    """Spectrogram, pitch and energy on one time axis, with word labels, original against edited.
+
+    Rows, top to bottom: the log-mel spectrogram of ``edited`` (or ``original`` when there is
+    no edit), the pitch curves (:func:`qtok_widgets.analysis.pitch`, unvoiced parts blank) and
+    the energy in dB (:func:`qtok_widgets.analysis.energy`) of both. Labels are drawn as
+    shaded spans with their text over the pitch row.
+
+    Parameters
+    ----------
+    original : Audio
+    edited : Audio, optional
+    labels : Labels or anything :func:`~qtok_widgets.labels.load_labels` reads, optional
+    tier : str, optional
+        The tier to draw (default: the first).
+    semitones : bool
+        Pitch in semitones relative to 100 Hz instead of Hz.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from ..labels import load_labels
+
+    fig = make_subplots(
+        rows=3, cols=1, shared_xaxes=True, row_heights=[0.45, 0.35, 0.2], vertical_spacing=0.04
+    )
+    shown = edited if edited is not None else original
+    db, freqs, times = _mel(shown)
+    step = max(1, db.shape[1] // max_columns)
+    fig.add_trace(
+        go.Heatmap(
+            z=db[:, ::step],
+            x=times[::step],
+            y=freqs,
+            zmin=float(db.max()) - 80,
+            zmax=float(db.max()),
+            colorscale="Magma",
+            showscale=False,
+            name="spectrogram",
+        ),
+        row=1,
+        col=1,
+    )
+    series = [("original", original, "#999999")]
+    if edited is not None:
+        series.append(("edited", edited, "#1f77b4"))
+    for name, audio, colour in series:
+        t, f0 = analysis.pitch(audio)
+        y = analysis.hz_to_semitones(f0) if semitones else f0
+        fig.add_trace(
+            go.Scatter(
+                x=t, y=y, mode="lines", name=f"pitch, {name}", line={"color": colour}, connectgaps=False
+            ),
+            row=2,
+            col=1,
+        )
+        t, e = analysis.energy(audio)
+        fig.add_trace(
+            go.Scatter(x=t, y=e, mode="lines", name=f"energy, {name}", line={"color": colour, "width": 1}),
+            row=3,
+            col=1,
+        )
+    if labels is not None:
+        for k, (start, end, text) in enumerate(load_labels(labels).tier(tier)):
+            fig.add_vrect(
+                x0=start,
+                x1=end,
+                row=2,
+                col=1,
+                fillcolor="#1f77b4" if k % 2 else "#ff7f0e",
+                opacity=0.08,
+                line_width=0,
+            )
+            fig.add_annotation(
+                x=(start + end) / 2, y=1.0, yref="y2 domain", text=text, showarrow=False, font={"size": 11}
+            )
+    fig.update_yaxes(title_text="Hz", row=1, col=1)
+    fig.update_yaxes(title_text="semitones re 100 Hz" if semitones else "F0 (Hz)", row=2, col=1)
+    fig.update_yaxes(title_text="dB", row=3, col=1)
+    fig.update_xaxes(title_text="time (s)", row=3, col=1)
+    fig.update_layout(height=560, margin={"l": 60, "r": 20, "t": 30, "b": 40})
     return fig

@@ -1,0 +1,58 @@
+"""Editor strips: columns aligned with code frames, quantised, and recomputed per span exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qtok_widgets.analysis import pitch_range
+from qtok_widgets.audio import load_audio
+from qtok_widgets.examples import example_path
+from qtok_widgets.widgets._strips import MAX_COLUMNS, N_MELS, columns_per_frame, strip_span, strips
+
+SPF = 1920  # 24 kHz audio, 12.5 Hz frames
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return load_audio(example_path("arctic_a0007"), target_rate=24000)
+
+
+def test_level_of_detail_divides_the_frame_and_bounds_columns() -> None:
+    assert columns_per_frame(50, SPF) == 8
+    assert columns_per_frame(45_000, SPF) == 1  # one hour at 12.5 Hz
+    assert columns_per_frame(10_000, SPF) == 6
+    assert columns_per_frame(10_000, 1875) == 5  # the largest divisor under the budget
+    for n in (1, 100, 9000, 45_000):
+        cpf = columns_per_frame(n, SPF)
+        assert SPF % cpf == 0 and n * cpf <= max(MAX_COLUMNS, n)
+
+
+def test_strips_are_aligned_and_quantised(clip) -> None:
+    n_frames = -(-clip.n_samples // SPF)
+    s = strips(clip, SPF, n_frames, pitch_range(clip))
+    assert s.cpf == 8 and (s.start, s.stop) == (0, n_frames * 8)
+    assert s.mel.shape == (N_MELS, n_frames * 8) and s.mel.dtype == np.uint8
+    assert s.f0.dtype == np.uint16 and s.energy.dtype == np.uint8
+    assert s.nbytes == s.mel.nbytes + s.f0.nbytes + s.energy.nbytes
+    # speech starts at 0.42 s ("And"): column 0.42 * 100 is where the energy rises
+    cols_per_s = 12.5 * 8
+    quiet, loud = (
+        s.energy[: int(0.38 * cols_per_s)],
+        s.energy[int(0.46 * cols_per_s) : int(0.55 * cols_per_s)],
+    )
+    assert quiet.max() < loud.min()
+    voiced = s.f0[s.f0 > 0] / 10
+    assert 80 < np.median(voiced) < 180
+
+
+def test_a_span_equals_the_same_columns_of_the_whole(clip) -> None:
+    n_frames = -(-clip.n_samples // SPF)
+    rng = pitch_range(clip)
+    whole = strips(clip, SPF, n_frames, rng)
+    for first, stop in ((0, 5), (10, 20), (n_frames - 3, n_frames)):
+        part = strip_span(clip, SPF, whole.cpf, first, stop, rng)
+        cols = slice(part.start, part.stop)
+        assert np.array_equal(part.mel, whole.mel[:, cols])
+        assert np.array_equal(part.energy, whole.energy[cols])
+        assert np.array_equal(part.f0, whole.f0[cols])
