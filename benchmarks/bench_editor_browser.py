@@ -11,7 +11,9 @@ a 16 × 100 selection until the browser has the patch repainted and Python's ack
 shown first, so that loading each front end's JavaScript is not timed; its bytes are reported
 too, because every instance carries its front end's JavaScript in its widget state (plotly's is
 several MB), and the ratio without them is given beside the raw one. Ratios come from rows of
-the same run.
+the same run. Last, Play is pressed on the editor at 10, 50 and 90 % of the recording (and on
+the original at 50 %): the time until the audio starts, then the tab's JavaScript heap, the PCM
+it holds (a long recording plays from slices) and the kernel's resident memory.
 
 Run with ``python -m benchmarks.run editor_browser`` (``--quick``: 4,500 frames).
 """
@@ -116,6 +118,49 @@ _PY_UPDATE = """async ([code, kind]) => {
 }"""
 
 
+_PLAY = """async (i) => {
+    const root = document.querySelectorAll('.qtok-editor')[i];
+    const t0 = performance.now();
+    root.querySelector('.qtok-play').click();
+    return await new Promise((resolve, reject) => {
+        const stop = setTimeout(() => reject(new Error('no sound in 120 s')), 120000);
+        const tick = () => {
+            if (root.dataset.playing) { clearTimeout(stop); resolve(performance.now() - t0); }
+            else requestAnimationFrame(tick);
+        };
+        tick();
+    });
+}"""
+
+
+def _play_to_sound(page: Any, fx: Any, duration_s: float) -> dict[str, Any]:
+    """Press Play on the long editor at 10, 50 and 90 % (B), and at 50 % on A: ms until the
+    audio starts; then the tab's JS heap, the PCM it holds and the kernel's memory."""
+    big = page.locator(".qtok-editor").nth(1)
+    out: dict[str, Any] = {}
+    for which, fraction in (("edited", 0.1), ("edited", 0.5), ("edited", 0.9), ("original", 0.5)):
+        fx.kernel_exec(page, f"editor.ab = {which!r}; editor.playhead = {fraction * duration_s}")
+        page.wait_for_timeout(300)
+        ms = page.evaluate(_PLAY, 1)
+        page.wait_for_timeout(1500)  # it plays on
+        big.locator(".qtok-play").click()
+        page.wait_for_timeout(300)
+        key = "B" if which == "edited" else "A"
+        out[f"play_to_sound_{key}_{int(fraction * 100)}pct_s"] = round(ms / 1000, 3)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    held = page.evaluate(
+        "() => { const d = document.querySelectorAll('.qtok-editor')[1].qtokDebug;"
+        " return ['edited', 'original'].map((w) => d.pcm(w)).reduce((n, p) => n + (p ? p.samples : 0), 0); }"
+    )
+    rss = fx.kernel_exec(page, "import psutil; print(psutil.Process().memory_info().rss)")
+    out["tab_js_heap_mb"] = round(metrics.get("JSHeapUsedSize", 0) / 2**20, 1)
+    out["tab_pcm_held_mb"] = round(held * 2 / 2**20, 2)  # int16, plus float32 AudioBuffers of the same length
+    out["kernel_rss_mb"] = round(int(rss) / 2**20, 1)
+    return out
+
+
 class _WireMeter:
     """Counts bytes the page receives on websockets (the kernel channel)."""
 
@@ -218,6 +263,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
                     plotly_py_ms.append(page.evaluate(_PY_UPDATE, [code, "plotly"]))
                     page.wait_for_timeout(200)
                     plotly_upd_bytes.append(meter.take())
+                playback = _play_to_sound(page, fx, n_frames / 12.5)
                 errors = fx.relevant_errors(page)
                 browser.close()
         finally:
@@ -238,6 +284,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
         "js_repaint_s": round(med(repaint_ms) / 1000, 4),
         "py_update_s": round(med(editor_py_ms) / 1000, 4),
         "update_bytes": int(med(editor_upd_bytes)),
+        **playback,
     }
     plotly_row = {
         "case": "plotly FigureWidget",

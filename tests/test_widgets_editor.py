@@ -658,3 +658,31 @@ def test_a_long_recording_plays_from_slices_decoded_on_demand(grid, codec):
     assert [m[0]["type"] for m in wire.messages if m[0]["type"].startswith("pcm")] == ["pcm_drop"]
     assert ed.session.last_render is None  # no whole render for a view that holds a slice
     ed.close()
+
+
+def test_a_long_recording_gets_the_waveform_of_the_window_in_view(grid, codec, monkeypatch):
+    """Past WAVEFORM_AUTO_MAX_S the strip is not switched off: a zoomed-in view asks for its frames."""
+    from qtok_widgets.widgets import editor as editor_module
+
+    monkeypatch.setattr(editor_module, "WAVEFORM_AUTO_MAX_S", 60.0)  # an 84 s clip counts as long
+    long = grid.with_codes(np.tile(grid.codes, (1, 21)))
+    ed = TokenEditor(long, codec, journal=False)
+    assert ed.show_waveform and ed.waveform_window_s == editor_module.WAVEFORM_WINDOW_MAX_S
+    wire = Wire(ed)
+    browser_says(ed, {"type": "hello"})
+    assert wire.of("envelope") == []  # nothing decoded whole when the view opens
+    browser_says(ed, {"type": "waveform", "start": 500, "stop": 600})
+    got = {c["which"]: (c, b[0]) for c, b in wire.of("envelope")}
+    assert set(got) == {"original", "edited"}
+    content, data = got["edited"]
+    assert content["window"] is True and content["start"] == 500 and content["n_frames"] == long.n_frames
+    spf = long.samples_per_frame
+    expected = _wire.envelope(codec.decode(long).samples[500 * spf : 600 * spf], spf, 100)
+    assert np.abs(np.frombuffer(data, np.int8).astype(int) - expected.reshape(-1).astype(int)).max() <= 1
+    wire.messages.clear()
+    ed.select(frames=slice(510, 520))
+    ed.mask()  # patches, but no whole render: the view asks for the edited window again
+    assert wire.of("envelope") == [] and ed.session.last_render is None
+    browser_says(ed, {"type": "waveform", "start": 500, "stop": 600, "which": "edited"})
+    assert [c["which"] for c, _ in wire.of("envelope")] == ["edited"]
+    ed.close()

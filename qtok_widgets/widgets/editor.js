@@ -355,15 +355,19 @@ function applyPatch(S, msg, buffers) {
 }
 function applyEnvelope(S, msg, buffers) {
   const part = int8s(buffers[0]);
+  if (msg.window) {
+    S.env[msg.which] = { bins: msg.bins, data: part, start: msg.start, window: true };
+    return true;
+  }
   const total = msg.n_frames * msg.bins * 2;
   const old = S.env[msg.which];
   let data = part;
   if (part.length !== total) {
-    if (!old || old.data.length !== total) return false;
+    if (!old || old.window || old.data.length !== total) return false;
     data = old.data;
     data.set(part, msg.start * msg.bins * 2);
   }
-  S.env[msg.which] = { bins: msg.bins, data };
+  S.env[msg.which] = { bins: msg.bins, data, start: 0, window: false };
   return true;
 }
 function applyPcm(S, msg, buffers) {
@@ -527,11 +531,12 @@ function fittedImage(cells, nL, nF, cols, colour) {
 }
 function envelopeColumns(env, L, view) {
   const nb = env.data.length / 2;
+  const off = (env.start || 0) * env.bins;
   const cols = Math.ceil(L.plotW);
   const out = new Array(cols).fill(null);
   for (let x = 0; x < cols; x++) {
-    const ba = Math.floor(frameAt(L, view, L.gx + x) * env.bins);
-    const bb = Math.max(ba + 1, Math.floor(frameAt(L, view, L.gx + x + 1) * env.bins));
+    const ba = Math.floor(frameAt(L, view, L.gx + x) * env.bins) - off;
+    const bb = Math.max(ba + 1, Math.floor(frameAt(L, view, L.gx + x + 1) * env.bins) - off);
     if (ba >= nb || bb <= 0) continue;
     let lo = 127;
     let hi = -127;
@@ -743,11 +748,18 @@ function createHeatmap({ base, overlay, stage }) {
     g.textAlign = "right";
     g.fillText("time", L.gx - 8, y + 8);
   }
-  function drawWave(g, { S, L, view, ink }) {
+  function drawWave(g, { S, L, view, ink, waveNote }) {
     const y0 = L.waveY;
     const mid = y0 + WAVE / 2;
     g.fillStyle = "rgba(0,0,0,0.025)";
     g.fillRect(L.gx, y0, L.plotW, WAVE);
+    if (waveNote) {
+      g.fillStyle = ink;
+      g.font = "11px sans-serif";
+      g.textAlign = "center";
+      g.textBaseline = "middle";
+      g.fillText(waveNote, L.gx + L.plotW / 2, mid);
+    }
     const draw = (env, colour) => {
       if (!env) return;
       g.fillStyle = colour;
@@ -1535,6 +1547,7 @@ function render({ model, el: host }) {
       playhead: player.position(),
       playing: player.isPlaying(),
       heard: heardLayers(),
+      waveNote: waveNote(),
       sourceSelection: draftSource || sourceSelection(),
       // text colour of the surrounding theme (JupyterLab light or dark), for labels drawn on canvas
       ink: getComputedStyle(root).color || "#333"
@@ -1545,6 +1558,7 @@ function render({ model, el: host }) {
     relayout();
     heatmap.drawBase(scene(), dirty);
     timings.paintMs = performance.now() - t0;
+    if (!dirty) scheduleWaveform();
   }
   function drawOverlay() {
     const sc = scene();
@@ -1564,6 +1578,33 @@ function render({ model, el: host }) {
     drawBase();
     drawOverlay();
     updateInfo();
+  }
+  let waveTimer = null;
+  let waveAsked = null;
+  const windowS = () => model.get("show_waveform") ? model.get("waveform_window_s") || 0 : 0;
+  function waveNote() {
+    const w = windowS();
+    if (!w || !S.nF) return null;
+    const span = L.plotW / view.cellW / frameRate();
+    return span > w ? `long recording: zoom in to ${w} s or less to see the waveform` : null;
+  }
+  function askWaveform(editedOnly = false) {
+    const w = windowS();
+    if (!w || waveNote() !== null) return;
+    const visible = L.plotW / view.cellW;
+    const span = Math.floor(w * frameRate());
+    const start = Math.max(0, Math.floor(view.v0 - (span - visible) / 2));
+    const stop = Math.min(S.nF, start + span);
+    const held = S.env.original;
+    const covered = held && held.window && held.start <= view.v0 && held.start + held.data.length / 2 / held.bins >= view.v0 + visible;
+    if (!editedOnly && covered && S.env.edited) return;
+    waveAsked = [start, stop];
+    model.send({ type: "waveform", start, stop, ...editedOnly && covered ? { which: "edited" } : {} });
+  }
+  function scheduleWaveform(editedOnly = false) {
+    if (!windowS()) return;
+    clearTimeout(waveTimer);
+    waveTimer = setTimeout(() => askWaveform(editedOnly), 150);
   }
   let draftSource = null;
   const sourceSelection = () => {
@@ -1824,6 +1865,10 @@ function render({ model, el: host }) {
     } else if (fx.kind === "patch") {
       computeFreq();
       drawBase(fx.dirty || void 0);
+      if (windowS()) {
+        S.env.edited = null;
+        scheduleWaveform(true);
+      }
       drawOverlay();
       updateInfo();
     } else if (fx.kind === "ack") {
@@ -1890,7 +1935,7 @@ function render({ model, el: host }) {
       draftSource = null;
       drawOverlay();
     }],
-    ["change:height_px change:show_waveform change:layer_names", redraw],
+    ["change:height_px change:show_waveform change:waveform_window_s change:layer_names", redraw],
     [
       "change:message change:message_kind change:history_labels change:can_undo change:can_redo change:op_params change:paste_mode change:loop change:ab change:source_info change:restore_offer",
       syncControls
@@ -1922,6 +1967,7 @@ function render({ model, el: host }) {
     traffic: () => ({ gridBytes: S.gridBytes, patches: S.patches, patchBytes: S.patchBytes, acks: S.acks }),
     ops: () => S.ops.map((o) => o.name),
     source: () => S.src ? { nLayers: S.src.nL, nFrames: S.src.nF } : null,
+    waveformWindow: () => waveAsked ? waveAsked.slice() : null,
     // the PCM this view holds for a version: its rate, length and loudest sample in [t0, t1) s
     pcm: (which = "edited", t0 = 0, t1 = Infinity) => {
       const pcm = S.pcm[which];
@@ -1937,6 +1983,7 @@ function render({ model, el: host }) {
   return () => {
     showPicture();
     player.close();
+    clearTimeout(waveTimer);
     resize.disconnect();
     unbindInput();
     for (const [ev, fn] of traitHandlers) model.off(ev, fn);

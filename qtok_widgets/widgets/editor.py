@@ -38,14 +38,18 @@ from ..journal import Journal, JournalState, default_journal_path, remove_old_jo
 from ..selection import frames_from_seconds, resolve_indices
 from . import _wire
 
-__all__ = ["PCM_SLICE_S", "PCM_WHOLE_MAX_S", "WAVEFORM_AUTO_MAX_S", "TokenEditor"]
+__all__ = ["PCM_SLICE_S", "PCM_WHOLE_MAX_S", "WAVEFORM_AUTO_MAX_S", "WAVEFORM_WINDOW_MAX_S", "TokenEditor"]
 
 log = logging.getLogger("qtok_widgets")
 
 _HERE = pathlib.Path(__file__).parent
 
-#: Longest clip (seconds) whose waveform strip is decoded without being asked for.
+#: Longest clip (seconds) whose whole waveform strip is decoded when a view opens; longer
+#: clips get the strip of the visible window, decoded on demand.
 WAVEFORM_AUTO_MAX_S = 600.0
+
+#: Widest view (seconds) of a long clip whose waveform strip is decoded on demand.
+WAVEFORM_WINDOW_MAX_S = 60.0
 
 #: Longest clip (seconds) whose playback audio is sent whole; longer ones go in slices.
 PCM_WHOLE_MAX_S = 60.0
@@ -135,9 +139,10 @@ class TokenEditor(anywidget.AnyWidget):
         Edit an existing session instead (``source`` and ``codec`` are then ignored; pass
         ``source=None``).
     show_waveform : bool, optional
-        Decode audio for the waveform strip as soon as the widget is shown. Default: True for
-        clips up to :data:`WAVEFORM_AUTO_MAX_S` seconds (decoding an hour takes a while; playback
-        still decodes on demand).
+        Draw the waveform strip (default True). Clips up to :data:`WAVEFORM_AUTO_MAX_S`
+        seconds get the whole recording's waveform when shown; longer ones get it for the
+        visible window only, decoded when the view is zoomed in to at most
+        :data:`WAVEFORM_WINDOW_MAX_S` seconds (decoding an hour takes a while).
     journal : bool or path, optional
         Where every edit is written (and flushed to disk) before it counts, so a kernel crash
         loses nothing (:mod:`qtok_widgets.journal`). Default (True): a file named after the
@@ -244,6 +249,13 @@ class TokenEditor(anywidget.AnyWidget):
         "", help="Token marking this editor's static picture in the notebook, which a live view hides."
     ).tag(sync=True)
     show_waveform = t.Bool(True, help="Decode and draw the waveform strip under the grid.").tag(sync=True)
+    waveform_window_s = t.Float(
+        0.0,
+        help=(
+            "0: the waveform strip shows the whole recording; else the clip is long and the strip "
+            "is decoded for the visible window when the view spans at most this many seconds."
+        ),
+    ).tag(sync=True)
     label_tiers = t.Dict(
         help="Labels as the timing edits moved them: tier name -> [[start_s, end_s, text], ...] (read-only)."
     ).tag(sync=True)
@@ -280,10 +292,13 @@ class TokenEditor(anywidget.AnyWidget):
             )
             raise QtokError(msg)
         if show_waveform is None:
-            show_waveform = session.grid.duration <= WAVEFORM_AUTO_MAX_S
+            show_waveform = True
         defaults = {cls.name: cls.param_defaults() for cls in _toolbar_ops()}
         defaults = {name: values for name, values in defaults.items() if values}
-        super().__init__(show_waveform=bool(show_waveform), op_params=defaults, **kwargs)
+        window = WAVEFORM_WINDOW_MAX_S if session.grid.duration > WAVEFORM_AUTO_MAX_S else 0.0
+        super().__init__(
+            show_waveform=bool(show_waveform), waveform_window_s=window, op_params=defaults, **kwargs
+        )
         self._session = session
         self._input_audio: Audio | None = audio
         self._sent_frames: int | None = None  # frames of the grid last sent to the browser (None: not shown)
@@ -927,7 +942,8 @@ class TokenEditor(anywidget.AnyWidget):
         if not self._audio_stale:
             return
         self._audio_stale = False
-        shown = self.show_waveform or "edited" in self._pcm_sent  # PCM held by a view is patched too
+        whole_strip = self.show_waveform and not self.waveform_window_s
+        shown = whole_strip or "edited" in self._pcm_sent  # PCM held by a view is patched too
         if shown and self._sent_frames is not None and self._session.codec is not None:
             self._send_edited_audio()
 
@@ -1135,14 +1151,7 @@ class TokenEditor(anywidget.AnyWidget):
         if which == "original" and self._input_audio is not None:
             samples = self._original_for_playback().samples[fa * spf : fb * spf]
         else:
-            codec = self._session.codec
-            if codec is None:
-                msg = "playback needs a codec to decode the codes"
-                raise QtokError(msg)
-            chunks = codec.decode_chunks(n)
-            a = max((c0 for c0, _ in chunks if c0 <= fa), default=0)
-            b = min((c1 for _, c1 in chunks if c1 >= fb), default=n)
-            samples = codec.decode_range(grid, a, b)[(fa - a) * spf : (fb - a) * spf]
+            samples = self._decode_frames(grid, fa, fb)
         n_samples = grid.n_samples
         samples = samples[: max(0, n_samples - fa * spf)]
         self.send(
@@ -1181,8 +1190,8 @@ class TokenEditor(anywidget.AnyWidget):
             changed = (
                 None if span is None else self._session.codec.affected_frames(span[0], span[1], n_frames)
             )
-        if not self.show_waveform:
-            pass
+        if not self.show_waveform or self.waveform_window_s:
+            pass  # a long clip's strip is sent per window, when a view asks
         elif whole:
             self._send_envelope("edited", audio, n_frames)
         elif changed is not None:
@@ -1199,7 +1208,7 @@ class TokenEditor(anywidget.AnyWidget):
         if kind == "hello":
             self._send_full()
             self._send_source()
-            if self.show_waveform and self._session.codec is not None:
+            if self.show_waveform and not self.waveform_window_s and self._session.codec is not None:
                 self._send_waveforms()
         elif kind == "action":
             self._in_action = True
@@ -1234,7 +1243,58 @@ class TokenEditor(anywidget.AnyWidget):
                 self._edited_audio = audio
             self._send_pcm("original" if which == "original" else "edited", audio)
         elif kind == "waveform":
-            self._send_waveforms()
+            start, stop = content.get("start"), content.get("stop")
+            if self.waveform_window_s and isinstance(start, int) and isinstance(stop, int):
+                try:
+                    self._send_waveform_window(start, stop, content.get("which"))
+                except QtokError as exc:
+                    self._say(f"waveform: {exc}", error=True)
+            elif not self.waveform_window_s:
+                self._send_waveforms()
+
+    def _decode_frames(self, grid: CodeGrid, start: int, stop: int) -> np.ndarray:
+        """Samples of frames ``[start, stop)`` of ``grid``, decoded for them alone (chunk-aligned)."""
+        codec = self._session.codec
+        if codec is None:
+            msg = "the waveform needs a codec to decode the codes"
+            raise QtokError(msg)
+        chunks = codec.decode_chunks(grid.n_frames)
+        a = max((c0 for c0, _ in chunks if c0 <= start), default=0)
+        b = min((c1 for _, c1 in chunks if c1 >= stop), default=grid.n_frames)
+        spf = grid.samples_per_frame
+        return codec.decode_range(grid, a, b)[(start - a) * spf : (stop - a) * spf]
+
+    def _send_waveform_window(self, start: int, stop: int, which: Any = None) -> None:
+        """Send the envelopes of frames ``[start, stop)`` of a long clip (marked ``window``).
+
+        The view asks for the frames it shows once it is zoomed in to at most
+        :attr:`waveform_window_s` seconds, and again for the edited version after an edit.
+        """
+        versions = [which] if which in ("original", "edited") else ["original", "edited"]
+        for version in versions:
+            grid = self._session.original if version == "original" else self._session.grid
+            n = grid.n_frames
+            fa = min(max(0, start), n)
+            fb = min(max(fa, stop), n, fa + int(np.ceil(self.waveform_window_s * grid.frame_rate)) + 1)
+            if fb <= fa:
+                continue
+            spf = grid.samples_per_frame
+            if version == "original" and self._input_audio is not None:
+                samples = self._original_for_playback().samples[fa * spf : fb * spf]
+            else:
+                samples = self._decode_frames(grid, fa, fb)
+            env = _wire.envelope(samples, spf, fb - fa)
+            self.send(
+                {
+                    "type": "envelope",
+                    "which": version,
+                    "n_frames": n,
+                    "start": fa,
+                    "bins": _wire.ENVELOPE_BINS_PER_FRAME,
+                    "window": True,
+                },
+                [env.tobytes()],
+            )
 
     def _send_waveforms(self) -> None:
         try:

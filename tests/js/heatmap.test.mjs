@@ -137,3 +137,13 @@ test("edited masked cells get a corner mark, so their grey checker stays visible
   assert.equal(editMark(false, 20), "outline");
   assert.equal(editMark(true, 2), null);
 });
+
+test("a window of a long recording's envelope is drawn at its own frames", () => {
+  const view = { v0: 100, cellW: 1, fitted: false }; // one frame per pixel from frame 100
+  const env = { bins: 1, data: Int8Array.from([-10, 10, -20, 20]), start: 101 }; // frames 101, 102
+  const cols = envelopeColumns(env, L, view);
+  assert.equal(cols[0], null); // frame 100: not in the window
+  assert.deepEqual(cols[1], [-10, 10]);
+  assert.deepEqual(cols[2], [-20, 20]);
+  assert.equal(cols[3], null);
+});

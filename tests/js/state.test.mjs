@@ -149,3 +149,14 @@ test("a slice of a long recording replaces what is held; patches do not touch it
   assert.deepEqual(handleMessage(S, { type: "pcm_drop", which: "edited" }, [], 0), { kind: "pcm_drop", which: "edited" });
   assert.equal(S.pcm.edited, null);
 });
+
+test("a window of a long recording's envelope replaces what is held; patches leave it alone", () => {
+  const S = createState();
+  const bytes = (values) => [new DataView(Int8Array.from(values).buffer)];
+  const win = { type: "envelope", which: "edited", n_frames: 45000, start: 2000, bins: 1, window: true };
+  assert.deepEqual(handleMessage(S, win, bytes([1, 2, 3, 4]), 0), { kind: "envelope", which: "edited" });
+  assert.equal(S.env.edited.start, 2000);
+  const patch = { type: "envelope", which: "edited", n_frames: 45000, start: 2001, bins: 1 };
+  assert.equal(handleMessage(S, patch, bytes([9, 9]), 0), null);
+  assert.deepEqual(Array.from(S.env.edited.data), [1, 2, 3, 4]);
+});

@@ -6,7 +6,7 @@
 // A scene is what one paint needs: {S (state.js), L (layout.js), view, colour (colour.js
 // colourer), colourMode, layerNames, showWaveform, frameRate, selection, playhead, playing, ink,
 // heard (null, or per layer whether playback lets it through), sourceSelection ([start, stop]
-// frames of the second clip, or null)}.
+// frames of the second clip, or null), waveNote (text in the waveform strip, or null)}.
 
 import { AXIS, EDIT_LANE, MINI, MUTE_W, WAVE, axisTicks, frameAt, visibleFrames, xOfFrame } from "./layout.js";
 import { fmtTime } from "./format.js";
@@ -155,16 +155,18 @@ export function fittedImage(cells, nL, nF, cols, colour) {
 /**
  * The waveform strip's pixel columns: for each of the plot's CSS pixels, the min and max of
  * the envelope bins under it, or null where the envelope has no bins.
- * @param {{bins: number, data: Int8Array}} env bins per frame; data min, max pairs
+ * @param {{bins: number, data: Int8Array, start?: number}} env bins per frame; data min, max
+ *   pairs; start: the frame of its first bin (a window of a long recording; default 0)
  * @returns {Array<[number, number]|null>}
  */
 export function envelopeColumns(env, L, view) {
   const nb = env.data.length / 2;
+  const off = (env.start || 0) * env.bins; // a window of a long recording starts at frame env.start
   const cols = Math.ceil(L.plotW);
   const out = new Array(cols).fill(null);
   for (let x = 0; x < cols; x++) {
-    const ba = Math.floor(frameAt(L, view, L.gx + x) * env.bins);
-    const bb = Math.max(ba + 1, Math.floor(frameAt(L, view, L.gx + x + 1) * env.bins));
+    const ba = Math.floor(frameAt(L, view, L.gx + x) * env.bins) - off;
+    const bb = Math.max(ba + 1, Math.floor(frameAt(L, view, L.gx + x + 1) * env.bins) - off);
     if (ba >= nb || bb <= 0) continue;
     let lo = 127;
     let hi = -127;
@@ -393,11 +395,18 @@ export function createHeatmap({ base, overlay, stage }) {
     g.fillText("time", L.gx - 8, y + 8);
   }
 
-  function drawWave(g, { S, L, view, ink }) {
+  function drawWave(g, { S, L, view, ink, waveNote }) {
     const y0 = L.waveY;
     const mid = y0 + WAVE / 2;
     g.fillStyle = "rgba(0,0,0,0.025)";
     g.fillRect(L.gx, y0, L.plotW, WAVE);
+    if (waveNote) {
+      g.fillStyle = ink;
+      g.font = "11px sans-serif";
+      g.textAlign = "center";
+      g.textBaseline = "middle";
+      g.fillText(waveNote, L.gx + L.plotW / 2, mid);
+    }
     const draw = (env, colour) => {
       if (!env) return;
       g.fillStyle = colour;

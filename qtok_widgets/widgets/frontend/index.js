@@ -124,6 +124,7 @@ function render({ model, el: host }) {
       playhead: player.position(),
       playing: player.isPlaying(),
       heard: heardLayers(),
+      waveNote: waveNote(),
       sourceSelection: draftSource || sourceSelection(),
       // text colour of the surrounding theme (JupyterLab light or dark), for labels drawn on canvas
       ink: getComputedStyle(root).color || "#333",
@@ -136,6 +137,7 @@ function render({ model, el: host }) {
     relayout();
     heatmap.drawBase(scene(), dirty);
     timings.paintMs = performance.now() - t0;
+    if (!dirty) scheduleWaveform();
   }
   function drawOverlay() {
     const sc = scene();
@@ -151,6 +153,37 @@ function render({ model, el: host }) {
     drawBase();
     drawOverlay();
     updateInfo();
+  }
+
+  // ------------------------------------------------------------------ waveform of a long recording
+  // A long clip's strip is decoded for the frames in view once the view spans at most
+  // waveform_window_s seconds: asked for after the view settles, and again after an edit.
+  let waveTimer = null;
+  let waveAsked = null; // [start, stop] last asked for
+  const windowS = () => (model.get("show_waveform") ? model.get("waveform_window_s") || 0 : 0);
+  function waveNote() {
+    const w = windowS();
+    if (!w || !S.nF) return null;
+    const span = L.plotW / view.cellW / frameRate();
+    return span > w ? `long recording: zoom in to ${w} s or less to see the waveform` : null;
+  }
+  function askWaveform(editedOnly = false) {
+    const w = windowS();
+    if (!w || waveNote() !== null) return;
+    const visible = L.plotW / view.cellW;
+    const span = Math.floor(w * frameRate());
+    const start = Math.max(0, Math.floor(view.v0 - (span - visible) / 2));
+    const stop = Math.min(S.nF, start + span);
+    const held = S.env.original;
+    const covered = held && held.window && held.start <= view.v0 && held.start + held.data.length / 2 / held.bins >= view.v0 + visible;
+    if (!editedOnly && covered && S.env.edited) return;
+    waveAsked = [start, stop];
+    model.send({ type: "waveform", start, stop, ...(editedOnly && covered ? { which: "edited" } : {}) });
+  }
+  function scheduleWaveform(editedOnly = false) {
+    if (!windowS()) return;
+    clearTimeout(waveTimer);
+    waveTimer = setTimeout(() => askWaveform(editedOnly), 150);
   }
 
   // ------------------------------------------------------------------ listening view, 2nd clip
@@ -422,6 +455,10 @@ function render({ model, el: host }) {
     } else if (fx.kind === "patch") {
       computeFreq();
       drawBase(fx.dirty || undefined);
+      if (windowS()) {
+        S.env.edited = null; // the edited window is stale: ask for it again
+        scheduleWaveform(true);
+      }
       drawOverlay();
       updateInfo();
     } else if (fx.kind === "ack") {
@@ -474,7 +511,7 @@ function render({ model, el: host }) {
     ["change:color_mode", () => { computeFreq(); drawBase(); syncControls(); }],
     ["change:listen_layers", () => { drawBase(); syncListen(); }],
     ["change:source_selection", () => { draftSource = null; drawOverlay(); }],
-    ["change:height_px change:show_waveform change:layer_names", redraw],
+    ["change:height_px change:show_waveform change:waveform_window_s change:layer_names", redraw],
     [
       "change:message change:message_kind change:history_labels change:can_undo change:can_redo " +
         "change:op_params change:paste_mode change:loop change:ab change:source_info change:restore_offer",
@@ -511,6 +548,7 @@ function render({ model, el: host }) {
     traffic: () => ({ gridBytes: S.gridBytes, patches: S.patches, patchBytes: S.patchBytes, acks: S.acks }),
     ops: () => S.ops.map((o) => o.name),
     source: () => (S.src ? { nLayers: S.src.nL, nFrames: S.src.nF } : null),
+    waveformWindow: () => (waveAsked ? waveAsked.slice() : null),
     // the PCM this view holds for a version: its rate, length and loudest sample in [t0, t1) s
     pcm: (which = "edited", t0 = 0, t1 = Infinity) => {
       const pcm = S.pcm[which];
@@ -527,6 +565,7 @@ function render({ model, el: host }) {
   return () => {
     showPicture();
     player.close();
+    clearTimeout(waveTimer);
     resize.disconnect();
     unbindInput();
     for (const [ev, fn] of traitHandlers) model.off(ev, fn);

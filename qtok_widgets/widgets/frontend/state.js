@@ -114,19 +114,26 @@ export function applyPatch(S, msg, buffers) {
  * "envelope": frames [start, start + k) of one waveform envelope; when the length is unchanged
  * the bins outside that range are kept. A part that arrives without a whole envelope to patch
  * (a view opened after the audio was sent) is dropped: the view would show silence around it.
+ * A message marked `window` (long recordings) holds the frames in view only and replaces what
+ * is held: S.env[which] = {bins, data, start, window} (start: its first frame).
  * @returns {boolean} whether the state now holds the envelope
  */
 export function applyEnvelope(S, msg, buffers) {
   const part = int8s(buffers[0]);
+  if (msg.window) {
+    // a long recording: the envelope of the frames in view only, in place of the previous window
+    S.env[msg.which] = { bins: msg.bins, data: part, start: msg.start, window: true };
+    return true;
+  }
   const total = msg.n_frames * msg.bins * 2;
   const old = S.env[msg.which];
   let data = part;
   if (part.length !== total) {
-    if (!old || old.data.length !== total) return false;
+    if (!old || old.window || old.data.length !== total) return false;
     data = old.data;
     data.set(part, msg.start * msg.bins * 2);
   }
-  S.env[msg.which] = { bins: msg.bins, data };
+  S.env[msg.which] = { bins: msg.bins, data, start: 0, window: false };
   return true;
 }
 
