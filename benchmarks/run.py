@@ -5,6 +5,7 @@ Usage::
     python -m benchmarks.run                 # all, full size
     python -m benchmarks.run --quick         # all, small sizes (a smoke run)
     python -m benchmarks.run audio editing   # only bench_audio.py and bench_editing.py
+    python -m benchmarks.run corpus          # bench_corpus.py: Ray encode 1 vs 2 workers, DuckDB stats
 """
 
 from __future__ import annotations

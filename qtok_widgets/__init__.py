@@ -30,6 +30,8 @@ _EXPORTS = {
     "EditSession": "qtok_widgets.session",
     "TokenEditor": "qtok_widgets.widgets.editor",
     "CodecLab": "qtok_widgets.widgets.lab",
+    "Corpus": "qtok_widgets.corpus",
+    "CorpusExplorer": "qtok_widgets.widgets.corpus",
     "QtokError": "qtok_widgets.errors",
     "Labels": "qtok_widgets.labels",
     "load_labels": "qtok_widgets.labels",
@@ -40,10 +42,12 @@ __all__ = sorted([*_EXPORTS, "__version__"])
 if TYPE_CHECKING:  # pragma: no cover
     from .audio import Audio, load_audio  # noqa: F401
     from .codecs import Codec, load_codec  # noqa: F401
+    from .corpus import Corpus  # noqa: F401
     from .errors import QtokError  # noqa: F401
     from .grid import CodeGrid  # noqa: F401
     from .labels import Labels, load_labels  # noqa: F401
     from .session import EditSession  # noqa: F401
+    from .widgets.corpus import CorpusExplorer  # noqa: F401
     from .widgets.editor import TokenEditor  # noqa: F401
     from .widgets.lab import CodecLab  # noqa: F401
 

@@ -587,6 +587,83 @@ def cmd_lab(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
     raise SystemExit(subprocess.call(cmd))
 
 
+def _corpus_progress(out: _Reporter):
+    """A progress callback for ``qtok corpus encode``: files, files/s and audio hours/s on stderr."""
+    if out.as_json or out.quiet:
+        return None
+    tty = sys.stderr.isatty()
+
+    def report(p: Any) -> None:
+        line = (
+            f"encoded {p.files_done}/{p.files_total} files, {p.files_per_s:.2f} files/s, "
+            f"{p.audio_hours_per_s:.5f} audio h/s ({p.audio_s / max(p.elapsed_s, 1e-9):.2f}x real time)"
+        )
+        end = "\n" if not tty or p.files_done >= p.files_total else ""
+        print(("\r" if tty else "") + line, end=end, file=sys.stderr, flush=True)
+
+    return report
+
+
+def cmd_corpus_encode(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
+    """``qtok corpus encode INPUTS... -o CORPUS_DIR``: encode a corpus on Ray Data."""
+    from .corpus.encode import encode_corpus, require_corpus_extra
+
+    require_corpus_extra()
+    if args.codec is None:
+        from .codecs import default_codec_name
+
+        codec = default_codec_name()[0]
+    else:
+        codec = args.codec
+    summary = encode_corpus(
+        args.inputs,
+        args.output,
+        codec=codec,
+        device=args.device,
+        workers=args.workers,
+        address=args.address,
+        files_per_shard=args.files_per_shard,
+        progress=_corpus_progress(out),
+    ).to_dict()
+    out.say(f"{summary['corpus']}: codec {summary['codec']}, {summary['shards']} shards")
+    out.say(
+        f"  encoded {summary['encoded']} files, failed {summary['failed']} (see errors/), "
+        f"skipped {summary['skipped_files']} already done ({summary['skipped_shards']} shards)"
+    )
+    out.say(
+        f"  {summary['audio_s'] / 3600:.4f} h of audio in {summary['elapsed_s']:.1f} s: "
+        f"{summary['files_per_s']:.2f} files/s, {summary['audio_hours_per_s']:.5f} audio h/s"
+    )
+    for worker, mb in sorted(summary["workers"].items()):
+        out.say(f"  worker {worker}: peak {mb:.0f} MB")
+    return summary
+
+
+def cmd_corpus_stats(args: argparse.Namespace, out: _Reporter) -> dict[str, Any]:
+    """``qtok corpus stats CORPUS_DIR``: token statistics computed with DuckDB."""
+    from .corpus.encode import require_corpus_extra
+
+    require_corpus_extra("duckdb", "pyarrow")
+    from .corpus.query import corpus_stats
+
+    stats = corpus_stats(args.corpus, top=args.top)
+    out.say(
+        f"{stats['corpus']}: {stats['n_utterances']} utterances, {stats['duration_s'] / 3600:.3f} h, "
+        f"{stats['n_frames']} frames, codec {stats['codec']} ({stats['n_layers']} x {stats['codebook_size']} codes)"
+    )
+    out.say("  layer  used  unused  entropy  perplexity  silence  mean run  MI(layer 0)  top bigram (count)")
+    for row in stats["layers"]:
+        mi = "-" if row["mi_layer0_bits"] is None else f"{row['mi_layer0_bits']:.3f}"
+        bi = row["top_ngrams"]["2"]
+        top = f"{bi[0]['codes']} ({bi[0]['count']})" if bi else "-"
+        out.say(
+            f"  {row['layer']:>5}  {row['used']:>4}  {row['unused']:>6}  {row['entropy_bits']:>7.3f}  "
+            f"{row['perplexity']:>10.1f}  {row['silence_fraction']:>7.1%}  {row['runs']['mean_frames']:>8.2f}  "
+            f"{mi:>11}  {top}"
+        )
+    return stats
+
+
 # ---------------------------------------------------------------------------- parser
 def _common_options(*, defaults: bool) -> argparse.ArgumentParser:
     """``--codec --device --json -q``. The top-level parser holds the defaults; each command's
@@ -687,6 +764,49 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("codecs", parents=[common], help="codec backends and the models cached locally")
     p.set_defaults(func=cmd_codecs)
+
+    p = sub.add_parser(
+        "corpus", help="encode a corpus on Ray and query its token statistics (needs the [corpus] extra)"
+    )
+    corpus_sub = p.add_subparsers(dest="corpus_command", metavar="SUBCOMMAND", required=True)
+    q = corpus_sub.add_parser(
+        "encode",
+        parents=[common],
+        help="encode folders, globs or manifests into Parquet shards (resumable)",
+        description="Encode audio into a corpus folder of Parquet shards with Ray Data; a rerun skips "
+        "shards already written. See docs/corpus.md.",
+    )
+    q.add_argument(
+        "inputs", nargs="+", metavar="INPUTS", help="folders, globs, audio files or .csv/.jsonl manifests"
+    )
+    q.add_argument(
+        "-o", "--output", required=True, metavar="CORPUS_DIR", help="corpus folder (new, or one to continue)"
+    )
+    q.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="codec worker actors (a local Ray gets this many CPUs; default 2)",
+    )
+    q.add_argument(
+        "--address",
+        default=None,
+        help="an existing Ray cluster (ray://HOST:10001 or auto; default: a local Ray)",
+    )
+    q.add_argument(
+        "--files-per-shard",
+        type=int,
+        default=32,
+        metavar="N",
+        help="utterances per Parquet shard and unit of work (default 32)",
+    )
+    q.set_defaults(func=cmd_corpus_encode)
+    q = corpus_sub.add_parser(
+        "stats", parents=[common], help="per-layer usage, entropy, runs, n-grams, mutual information (DuckDB)"
+    )
+    q.add_argument("corpus", metavar="CORPUS_DIR", help="a folder written by qtok corpus encode")
+    q.add_argument("--top", type=int, default=10, help="n-grams kept per layer and n (default 10)")
+    q.set_defaults(func=cmd_corpus_stats)
 
     p = sub.add_parser(
         "lab",
