@@ -158,11 +158,13 @@ var MAX_CELL = 48;
 var MUTE_W = 14;
 var TRACK = 40;
 var MINI = 16;
-function computeLayout({ nLayers, heightPx, width, showWaveform, source = false }) {
+var LABEL_ROW = 16;
+function computeLayout({ nLayers, heightPx, width, showWaveform, source = false, labelRows = 0 }) {
   const rowH = Math.max(6, Math.round(heightPx / Math.max(1, nLayers)));
   const w = Math.max(200, width || 800);
   const plotW = w - GUTTER - 8;
-  const gy = EDIT_LANE;
+  const labelH = labelRows * LABEL_ROW;
+  const gy = labelH + EDIT_LANE;
   const gridH = rowH * nLayers;
   const axisY = gy + gridH;
   const waveY = axisY + AXIS;
@@ -170,7 +172,7 @@ function computeLayout({ nLayers, heightPx, width, showWaveform, source = false 
   const trackH = source ? TRACK : 0;
   const miniY = trackY + trackH + (source ? 2 : 0);
   const height = miniY + MINI;
-  return { rowH, width: w, plotW, gx: GUTTER, gy, gridH, axisY, waveY, trackY, trackH, miniY, height };
+  return { rowH, width: w, plotW, gx: GUTTER, gy, gridH, axisY, waveY, trackY, trackH, miniY, height, labelH };
 }
 function fitCellWidth(L, nF) {
   return L.plotW / Math.max(1, nF);
@@ -209,7 +211,8 @@ function visibleFrames(L, view, nF) {
 }
 function hitTest(L, view, nF, nL, x, y) {
   let zone = "none";
-  if (y >= L.gy && y < L.axisY) zone = x >= L.gx ? "grid" : x < MUTE_W ? "mute" : "labels";
+  if (L.labelH && y < L.labelH && x >= L.gx) zone = "tier";
+  else if (y >= L.gy && y < L.axisY) zone = x >= L.gx ? "grid" : x < MUTE_W ? "mute" : "labels";
   else if (y >= L.axisY && y < L.waveY && x >= L.gx) zone = "axis";
   else if (y >= L.waveY && y < L.trackY && x >= L.gx) zone = "wave";
   else if (L.trackH && y >= L.trackY && y < L.trackY + L.trackH && x >= L.gx) zone = "source";
@@ -615,7 +618,7 @@ function createHeatmap({ base, overlay, stage }) {
     g.fillStyle = EDIT_COLOUR;
     for (let c = 0; c < cols; c++) {
       if (!cache.editedCols[c]) continue;
-      g.fillRect(perFrame ? x(f0 + c) : L.gx + c, 0, perFrame ? Math.max(1, view.cellW) : 1, EDIT_LANE - 2);
+      g.fillRect(perFrame ? x(f0 + c) : L.gx + c, L.labelH || 0, perFrame ? Math.max(1, view.cellW) : 1, EDIT_LANE - 2);
     }
     if (perFrame && view.cellW >= 3) {
       g.strokeStyle = EDIT_COLOUR;
@@ -654,7 +657,7 @@ function createHeatmap({ base, overlay, stage }) {
     }
     if (scene.showWaveform) drawWave(g, scene);
     g.restore();
-    drawLabels(g, scene);
+    drawLabels2(g, scene);
     drawAxis(g, scene);
     if (L.trackH && S.src) drawSource(g, scene);
     drawMini(g, scene);
@@ -695,7 +698,7 @@ function createHeatmap({ base, overlay, stage }) {
     g.imageSmoothingEnabled = false;
     g.drawImage(miniCache.canvas, 0, 0, cols, S.nL, L.gx, L.miniY + 2, L.plotW, MINI - 4);
   }
-  function drawLabels(g, { S, L, layerNames, selection, ink, heard }) {
+  function drawLabels2(g, { S, L, layerNames, selection, ink, heard }) {
     g.font = `${Math.min(12, L.rowH - 2)}px sans-serif`;
     g.textAlign = "right";
     g.textBaseline = "middle";
@@ -913,6 +916,11 @@ function bindInput(o) {
       e.preventDefault();
       return;
     }
+    if (h.zone === "tier") {
+      if (o.labelClick) o.labelClick(h, e.shiftKey);
+      e.preventDefault();
+      return;
+    }
     overlay.setPointerCapture(e.pointerId);
     if (h.zone === "source" || h.zone === "mini") {
       drag = { zone: h.zone, start: h, sf: h.zone === "source" ? sourceFrame(h) : 0 };
@@ -997,6 +1005,77 @@ function bindInput(o) {
     overlay.removeEventListener("wheel", wheel);
     root.removeEventListener("keydown", key);
   };
+}
+
+// qtok_widgets/widgets/frontend/labels.js
+var TOLERANCE = 1e-6;
+function tierNames(tiers) {
+  return tiers ? Object.keys(tiers) : [];
+}
+function labelFrames(startS, endS, frameRate, nF) {
+  let start = Math.floor(startS * frameRate + TOLERANCE);
+  let stop = Math.ceil(endS * frameRate - TOLERANCE);
+  start = Math.max(0, Math.min(start, nF - 1));
+  stop = Math.min(nF, Math.max(stop, start + 1));
+  return [start, stop];
+}
+function labelAt(tiers, row, seconds) {
+  const name = tierNames(tiers)[row];
+  if (name === void 0) return null;
+  const items = tiers[name];
+  for (let i = 0; i < items.length; i++) {
+    const [start, end, text] = items[i];
+    if (seconds >= start && seconds < end) return { tier: name, index: i, start, end, text };
+  }
+  return null;
+}
+function labelSelection(label, frameRate, nF, nL, prev, shift) {
+  const frames = labelFrames(label.start, label.end, frameRate, nF);
+  const sel = { frames, layers: [0, nL] };
+  if (!shift || !prev) return sel;
+  return {
+    frames: [Math.min(prev.frames[0], frames[0]), Math.max(prev.frames[1], frames[1])],
+    layers: [Math.min(prev.layers[0], 0), Math.max(prev.layers[1], nL)]
+  };
+}
+function drawLabels(g, { L, view, tiers, frameRate, ink }) {
+  const names = tierNames(tiers);
+  if (!names.length) return;
+  g.save();
+  g.font = "11px sans-serif";
+  g.textBaseline = "middle";
+  names.forEach((name, row) => {
+    const y = row * LABEL_ROW;
+    g.clearRect(0, y, L.width, LABEL_ROW);
+    g.fillStyle = ink;
+    g.textAlign = "right";
+    g.fillText(name.slice(0, 9), L.gx - 6, y + LABEL_ROW / 2);
+    g.beginPath();
+    g.rect(L.gx, y, L.plotW, LABEL_ROW);
+    g.clip();
+    g.textAlign = "center";
+    tiers[name].forEach(([start, end, text], i) => {
+      const x0 = xOfFrame(L, view, start * frameRate);
+      const x1 = xOfFrame(L, view, end * frameRate);
+      if (x1 < L.gx || x0 > L.gx + L.plotW) return;
+      g.fillStyle = i % 2 ? "rgba(31,119,180,0.16)" : "rgba(255,127,14,0.16)";
+      g.fillRect(x0, y + 1, Math.max(1, x1 - x0), LABEL_ROW - 2);
+      g.strokeStyle = "rgba(0,0,0,0.35)";
+      g.beginPath();
+      g.moveTo(x0 + 0.5, y + 1);
+      g.lineTo(x0 + 0.5, y + LABEL_ROW - 1);
+      g.stroke();
+      if (x1 - x0 > 12) {
+        g.fillStyle = ink;
+        g.fillText(text, (x0 + x1) / 2, y + LABEL_ROW / 2, x1 - x0 - 4);
+      }
+    });
+    g.restore();
+    g.save();
+    g.font = "11px sans-serif";
+    g.textBaseline = "middle";
+  });
+  g.restore();
 }
 
 // qtok_widgets/widgets/frontend/notebook.js
@@ -1524,7 +1603,8 @@ function render({ model, el: host }) {
       heightPx: model.get("height_px"),
       width: stage.clientWidth || root.clientWidth || 800,
       showWaveform: model.get("show_waveform"),
-      source: !!S.src
+      source: !!S.src,
+      labelRows: tierNames(model.get("label_tiers")).length
     });
     view = clampView(view, L, S.nF);
     const bar = scrollBar(view, L, S.nF);
@@ -1557,6 +1637,13 @@ function render({ model, el: host }) {
     const t0 = performance.now();
     relayout();
     heatmap.drawBase(scene(), dirty);
+    drawLabels(base.getContext("2d"), {
+      L,
+      view,
+      tiers: model.get("label_tiers"),
+      frameRate: frameRate(),
+      ink: getComputedStyle(root).color || "#333"
+    });
     timings.paintMs = performance.now() - t0;
     if (!dirty) scheduleWaveform();
   }
@@ -1846,6 +1933,10 @@ function render({ model, el: host }) {
       if (done) setTrait("source_selection", sel);
       drawOverlay();
     },
+    labelClick: (h, shift) => {
+      const label = labelAt(model.get("label_tiers"), Math.floor(h.y / LABEL_ROW), frameAt(L, view, h.x) / frameRate());
+      if (label) setSelection(labelSelection(label, frameRate(), S.nF, S.nL, committedSelection(), shift));
+    },
     jump: (frame) => {
       view = clampView({ ...view, v0: centreOn(L, view, frame) }, L, S.nF);
       drawBase();
@@ -1935,7 +2026,7 @@ function render({ model, el: host }) {
       draftSource = null;
       drawOverlay();
     }],
-    ["change:height_px change:show_waveform change:waveform_window_s change:layer_names", redraw],
+    ["change:height_px change:show_waveform change:waveform_window_s change:layer_names change:label_tiers", redraw],
     [
       "change:message change:message_kind change:history_labels change:can_undo change:can_redo change:op_params change:paste_mode change:loop change:ab change:source_info change:restore_offer",
       syncControls

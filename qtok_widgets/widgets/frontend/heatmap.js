@@ -252,7 +252,7 @@ export function createHeatmap({ base, overlay, stage }) {
     g.fillStyle = EDIT_COLOUR;
     for (let c = 0; c < cols; c++) {
       if (!cache.editedCols[c]) continue;
-      g.fillRect(perFrame ? x(f0 + c) : L.gx + c, 0, perFrame ? Math.max(1, view.cellW) : 1, EDIT_LANE - 2);
+      g.fillRect(perFrame ? x(f0 + c) : L.gx + c, L.labelH || 0, perFrame ? Math.max(1, view.cellW) : 1, EDIT_LANE - 2);
     }
     if (perFrame && view.cellW >= 3) {
       g.strokeStyle = EDIT_COLOUR;

@@ -5,7 +5,7 @@
 //   layout.js   geometry, hit testing, selections        colour.js   cell colours
 //   heatmap.js  canvas painting                          playback.js Web Audio
 //   input.js    keys, pointer, wheel                     toolbar.js  toolbar from the "ops" message
-//   format.js   text of labels, info line, tooltip
+//   format.js   text of labels, info line, tooltip   labels.js   word/phone label rows
 // Every action is sent to Python, which runs it on the EditSession and answers with a patch and
 // an "ack"; the browser never edits codes itself. docs/protocol.md describes every message and
 // the debug API (root.qtokDebug) that tests and benchmarks read.
@@ -15,8 +15,9 @@ import { el } from "./dom.js";
 import { infoText, tooltipText } from "./format.js";
 import { createHeatmap } from "./heatmap.js";
 import { bindInput, shortcutList } from "./input.js";
+import { drawLabels, labelAt, labelSelection, tierNames } from "./labels.js";
 import {
-  cellCentre, centreOn, clampView, computeLayout, followV0, scrollBar, v0FromScroll, zoomView,
+  LABEL_ROW, cellCentre, centreOn, clampView, computeLayout, followV0, frameAt, scrollBar, v0FromScroll, zoomView,
 } from "./layout.js";
 import { createRestoreBar, hidePicture } from "./notebook.js";
 import { createPlayer } from "./playback.js";
@@ -105,6 +106,7 @@ function render({ model, el: host }) {
       width: stage.clientWidth || root.clientWidth || 800,
       showWaveform: model.get("show_waveform"),
       source: !!S.src,
+      labelRows: tierNames(model.get("label_tiers")).length,
     });
     view = clampView(view, L, S.nF);
     const bar = scrollBar(view, L, S.nF);
@@ -136,6 +138,9 @@ function render({ model, el: host }) {
     const t0 = performance.now();
     relayout();
     heatmap.drawBase(scene(), dirty);
+    drawLabels(base.getContext("2d"), {
+      L, view, tiers: model.get("label_tiers"), frameRate: frameRate(), ink: getComputedStyle(root).color || "#333",
+    });
     timings.paintMs = performance.now() - t0;
     if (!dirty) scheduleWaveform();
   }
@@ -434,6 +439,10 @@ function render({ model, el: host }) {
       if (done) setTrait("source_selection", sel);
       drawOverlay();
     },
+    labelClick: (h, shift) => {
+      const label = labelAt(model.get("label_tiers"), Math.floor(h.y / LABEL_ROW), frameAt(L, view, h.x) / frameRate());
+      if (label) setSelection(labelSelection(label, frameRate(), S.nF, S.nL, committedSelection(), shift));
+    },
     jump: (frame) => {
       view = clampView({ ...view, v0: centreOn(L, view, frame) }, L, S.nF);
       drawBase();
@@ -511,7 +520,7 @@ function render({ model, el: host }) {
     ["change:color_mode", () => { computeFreq(); drawBase(); syncControls(); }],
     ["change:listen_layers", () => { drawBase(); syncListen(); }],
     ["change:source_selection", () => { draftSource = null; drawOverlay(); }],
-    ["change:height_px change:show_waveform change:waveform_window_s change:layer_names", redraw],
+    ["change:height_px change:show_waveform change:waveform_window_s change:layer_names change:label_tiers", redraw],
     [
       "change:message change:message_kind change:history_labels change:can_undo change:can_redo " +
         "change:op_params change:paste_mode change:loop change:ab change:source_info change:restore_offer",

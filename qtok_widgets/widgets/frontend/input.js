@@ -101,6 +101,7 @@ export function isTextField(target) {
  * @param {function(number[]|null, boolean)} o.sourceSelect frames [start, stop) picked on the
  *   second clip's track; the boolean says whether the drag ended (commit)
  * @param {function(number)} o.jump the overview strip was clicked or dragged at a frame
+ * @param {function(object, boolean)} [o.labelClick] a click on the label rows (hitTest result, shift held)
  * @returns {function()} removes the listeners
  */
 export function bindInput(o) {
@@ -126,6 +127,11 @@ export function bindInput(o) {
     if (h.zone === "none") return;
     if (h.zone === "mute") {
       o.toggleLayer(h.layer, e.shiftKey);
+      e.preventDefault();
+      return;
+    }
+    if (h.zone === "tier") {
+      if (o.labelClick) o.labelClick(h, e.shiftKey);
       e.preventDefault();
       return;
     }

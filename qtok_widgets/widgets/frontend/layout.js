@@ -14,23 +14,26 @@ export const MAX_CELL = 48; // widest frame column when zoomed in
 export const MUTE_W = 14; // left part of the label column: click toggles the layer in playback
 export const TRACK = 40; // the second clip's track, under the waveform
 export const MINI = 16; // overview strip of the whole recording, at the bottom
+export const LABEL_ROW = 16; // one row of labels (a tier), above the edit lane
 
 /**
  * Canvas layout for a grid of `nLayers` rows.
- * @param {{nLayers: number, heightPx: number, width: number, showWaveform: boolean, source?: boolean}} p
+ * @param {{nLayers: number, heightPx: number, width: number, showWaveform: boolean, source?: boolean, labelRows?: number}} p
  *   heightPx: wanted height of the heatmap; width: the stage's width (at least 200 is used);
- *   source: a second clip is loaded (its track is drawn under the waveform)
- * @returns {{rowH, width, plotW, gx, gy, gridH, axisY, waveY, trackY, trackH, miniY, height}}
+ *   source: a second clip is loaded (its track is drawn under the waveform); labelRows: tiers
+ *   of labels drawn above the edit lane (LABEL_ROW each)
+ * @returns {{rowH, width, plotW, gx, gy, gridH, axisY, waveY, trackY, trackH, miniY, height, labelH}}
  *   rowH: one layer's row height; gx, gy: top left corner of the grid; plotW: width of the plot
  *   right of the labels; axisY, waveY, trackY, miniY: tops of the time axis, the waveform strip,
  *   the second clip's track (trackH high, 0 without one) and the overview strip (MINI high);
- *   height: of the whole canvas
+ *   height: of the whole canvas; labelH: height of the label rows at the top (0 without labels)
  */
-export function computeLayout({ nLayers, heightPx, width, showWaveform, source = false }) {
+export function computeLayout({ nLayers, heightPx, width, showWaveform, source = false, labelRows = 0 }) {
   const rowH = Math.max(6, Math.round(heightPx / Math.max(1, nLayers)));
   const w = Math.max(200, width || 800);
   const plotW = w - GUTTER - 8;
-  const gy = EDIT_LANE;
+  const labelH = labelRows * LABEL_ROW;
+  const gy = labelH + EDIT_LANE;
   const gridH = rowH * nLayers;
   const axisY = gy + gridH;
   const waveY = axisY + AXIS;
@@ -38,7 +41,7 @@ export function computeLayout({ nLayers, heightPx, width, showWaveform, source =
   const trackH = source ? TRACK : 0;
   const miniY = trackY + trackH + (source ? 2 : 0);
   const height = miniY + MINI;
-  return { rowH, width: w, plotW, gx: GUTTER, gy, gridH, axisY, waveY, trackY, trackH, miniY, height };
+  return { rowH, width: w, plotW, gx: GUTTER, gy, gridH, axisY, waveY, trackY, trackH, miniY, height, labelH };
 }
 
 /** Narrowest frame column: the whole recording fills the plot. */
@@ -99,14 +102,15 @@ export function visibleFrames(L, view, nF) {
 }
 
 /**
- * What is at (x, y): the zone ("grid", "labels", "mute" (the left of a layer label), "axis",
+ * What is at (x, y): the zone ("tier" (the label rows), "grid", "labels", "mute" (the left of a layer label), "axis",
  * "wave", "source" (the second clip's track), "mini" (the overview strip) or "none") and the
  * nearest cell, clamped into the grid.
  * @returns {{x, y, zone, frame, layer}}
  */
 export function hitTest(L, view, nF, nL, x, y) {
   let zone = "none";
-  if (y >= L.gy && y < L.axisY) zone = x >= L.gx ? "grid" : x < MUTE_W ? "mute" : "labels";
+  if (L.labelH && y < L.labelH && x >= L.gx) zone = "tier";
+  else if (y >= L.gy && y < L.axisY) zone = x >= L.gx ? "grid" : x < MUTE_W ? "mute" : "labels";
   else if (y >= L.axisY && y < L.waveY && x >= L.gx) zone = "axis";
   else if (y >= L.waveY && y < L.trackY && x >= L.gx) zone = "wave";
   else if (L.trackH && y >= L.trackY && y < L.trackY + L.trackH && x >= L.gx) zone = "source";

@@ -1,0 +1,77 @@
+"""Label rows in a real JupyterLab in headless Chromium: aligned with the grid, a click selects a label's frames.
+
+The notebook builds an editor with two tiers of labels on a random grid (no codec: no audio is
+needed to check where things are drawn and what a click selects); the test clicks a word in
+its row like a user and reads the kernel's selection with ``kernel_exec``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+EDITOR = ".qtok-editor"
+LABEL_ROW = 16  # layout.js
+
+
+def test_label_rows_align_with_the_grid_and_a_click_selects_the_label(
+    jupyterlab, page, run_notebook_in_lab, kernel_exec
+):
+    cells = [
+        "import numpy as np\n"
+        "from qtok_widgets import CodeGrid, EditSession, TokenEditor\n"
+        "codes = np.random.default_rng(0).integers(0, 2048, (16, 60))\n"
+        "grid = CodeGrid(codes, 'builtin', 12.5, 24000, 2048)\n"
+        "labels = [(0.2, 0.62, 'the', 'words'), (0.62, 1.5, 'fox', 'words'), (1.5, 2.33, 'jumps', 'words'),"
+        " (0.62, 0.9, 'f', 'phones')]\n"
+        "editor = TokenEditor(session=EditSession(grid, None, labels=labels), show_waveform=False)\n"
+        "editor",
+    ]
+    path = jupyterlab.write_notebook("labels.ipynb", cells)
+    run_notebook_in_lab(page, jupyterlab, path)
+    page.wait_for_selector(f"{EDITOR}[data-ready=true]", timeout=30_000)
+    layout = page.evaluate(f"() => document.querySelector('{EDITOR}').qtokDebug.layout()")
+    assert layout["labelH"] == 2 * LABEL_ROW and layout["gy"] > layout["labelH"]
+
+    # "fox" starts at 0.62 s: frame 7.75; the label's left edge and that time on the grid share x
+    start = page.evaluate(f"() => document.querySelector('{EDITOR}').qtokDebug.cellCentre(7, 0)")
+    view = page.evaluate(f"() => document.querySelector('{EDITOR}').qtokDebug.view()")
+    x_fox_start = start["x"] - view["cellW"] / 2 + 0.75 * view["cellW"]
+    x_fox_mid = x_fox_start + (1.5 - 0.62) * 12.5 * view["cellW"] / 2
+    # the label's colour band starts at x_fox_start in the words row: sample pixels either side
+    pixels = page.evaluate(
+        """([x, y]) => {
+            const c = document.querySelector('.qtok-editor canvas.qtok-base');
+            const g = c.getContext('2d'); const r = c.width / c.getBoundingClientRect().width;
+            return [g.getImageData(Math.round((x - 3) * r), Math.round(y * r), 1, 1).data,
+                    g.getImageData(Math.round((x + 3) * r), Math.round(y * r), 1, 1).data].map((d) => Array.from(d));
+        }""",
+        [x_fox_start, LABEL_ROW / 2],
+    )
+    assert pixels[0] != pixels[1]  # a label boundary is drawn where the grid's time 0.62 s is
+
+    # a click on "fox" selects its frames in every layer, as editor.select(label="fox") would
+    page.locator(f"{EDITOR} .qtok-overlay").click(position={"x": x_fox_mid, "y": LABEL_ROW / 2})
+    page.wait_for_function(
+        "() => document.querySelector('.qtok-editor .qtok-info').textContent.includes('sel 7..')"
+    )
+    got = json.loads(kernel_exec(page, "import json; print(json.dumps(editor.selection))"))
+    want = json.loads(
+        kernel_exec(
+            page,
+            "import json; s = editor.session.select(label='fox').frames; print(json.dumps([int(s[0]), int(s[-1]) + 1]))",
+        )
+    )
+    assert got == {"frames": want, "layers": [0, 16]}
+    # shift+click on "jumps" extends the selection to its end
+    x_jumps = x_fox_start + (1.9 - 0.62) * 12.5 * view["cellW"]
+    page.locator(f"{EDITOR} .qtok-overlay").click(
+        position={"x": x_jumps, "y": LABEL_ROW / 2}, modifiers=["Shift"]
+    )
+    page.wait_for_function(
+        "() => document.querySelector('.qtok-editor .qtok-info').textContent.includes('sel 7..29')"
+    )
+    assert page.relevant_errors() == []
