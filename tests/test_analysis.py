@@ -137,3 +137,29 @@ def test_prosody_figure_draws_pitch_energy_and_labels() -> None:
     assert [a.text for a in fig.layout.annotations][:3] == ["The", "quick", "brown"]
     # take B is about 35 Hz higher than take A
     assert np.nanmedian(fig.data[3].y) > np.nanmedian(fig.data[1].y) + 20
+
+
+def test_editor_colour_by_embedding_sends_the_codebook_colours() -> None:
+    from qtok_widgets import CodeGrid, EditSession, TokenEditor
+    from qtok_widgets.codecs import load_codec
+
+    codec = load_codec("builtin")
+    codes = np.random.default_rng(0).integers(0, 2048, (16, 30))
+    grid = CodeGrid(codes, "builtin", 12.5, 24000, 2048)
+    editor = TokenEditor(session=EditSession(grid, codec), show_waveform=False, journal=False)
+    sent: list[tuple[dict, list]] = []
+    editor.send = lambda content, buffers=None: sent.append((content, buffers or []))  # the comm's end
+    try:
+        editor._on_front_end_msg(editor, {"type": "hello"}, [])
+        editor.color_mode = "embedding"
+        (content, buffers) = next((c, b) for c, b in sent if c.get("type") == "palette")
+        assert content == {"type": "palette", "n_layers": 16, "codebook_size": 2048}
+        rgb = np.frombuffer(buffers[0], dtype=np.uint8).reshape(16, 2048, 3)
+        assert np.array_equal(rgb[5], codebook_colors(codec.codebook(5)))
+        # without codebook vectors the mode is refused with one line and falls back
+        bare = TokenEditor(session=EditSession(grid, None), show_waveform=False, journal=False)
+        bare.color_mode = "embedding"
+        assert bare.color_mode == "code" and "no codebook vectors" in bare.message
+        bare.close()
+    finally:
+        editor.close()

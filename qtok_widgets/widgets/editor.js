@@ -85,11 +85,19 @@ function codeFrequencies(cur, nL, nF, codebookSize) {
   }
   return { counts, max };
 }
-function colourer({ mode, codebookSize, freq }) {
+function colourer({ mode, codebookSize, freq, palette = null }) {
   const byFrequency = mode === "frequency" && freq;
+  const byEmbedding = mode === "embedding" && palette;
   return (layer, value, rgb) => {
     if (value & MASK_BIT) return null;
     const code = value & CODE_BITS;
+    if (byEmbedding) {
+      const at = (layer * codebookSize + code) * 3;
+      rgb[0] = palette[at];
+      rgb[1] = palette[at + 1];
+      rgb[2] = palette[at + 2];
+      return rgb;
+    }
     const idx = byFrequency ? frequencyIndex(freq.counts[layer * codebookSize + code], freq.max[layer]) : codeIndex(code, codebookSize);
     rgb[0] = LUT[idx * 3];
     rgb[1] = LUT[idx * 3 + 1];
@@ -102,6 +110,13 @@ function legendGradient() {
   return `linear-gradient(to right, ${stops.join(", ")})`;
 }
 function legendText(mode, codebookSize) {
+  if (mode === "embedding") {
+    return {
+      low: "alike codes",
+      high: "alike colours",
+      title: "colour: the code's vector in its layer's codebook, projected into CIELAB (lightness: first principal axis); codes that sound alike look alike; grey checker: masked"
+    };
+  }
   if (mode === "frequency") {
     return { low: "rare", high: "common", title: "colour: how often the code occurs in its layer (log scale); grey checker: masked" };
   }
@@ -1525,7 +1540,8 @@ function render({ model, el: host }) {
   const editBar = el("div", { class: "qtok-toolbar qtok-edit-bar" });
   const colourSelect = el("select", { class: "qtok-colour", title: "Colour cells by" }, [
     el("option", { value: "code", text: "colour: code" }),
-    el("option", { value: "frequency", text: "colour: frequency" })
+    el("option", { value: "frequency", text: "colour: frequency" }),
+    el("option", { value: "embedding", text: "colour: embedding" })
   ]);
   const playBtn = el("button", { class: "qtok-btn qtok-play", title: "Play / stop (Space)", text: "▶ Play" });
   const abBtn = el("button", { class: "qtok-btn qtok-ab", title: "A/B: which version plays (A)" });
@@ -1538,10 +1554,11 @@ function render({ model, el: host }) {
   followBox.checked = true;
   const listenSelect = el("select", { class: "qtok-listen", title: "Layers playback lets through (a listening view: the grid is not edited)" });
   const legendLow = el("span", { class: "qtok-legend-low" });
+  const legendBar = el("span", { class: "qtok-legend-bar", style: `background: ${legendGradient()}` });
   const legendHigh = el("span", { class: "qtok-legend-high" });
   const legend = el("span", { class: "qtok-legend" }, [
     legendLow,
-    el("span", { class: "qtok-legend-bar", style: `background: ${legendGradient()}` }),
+    legendBar,
     legendHigh
   ]);
   const helpBtn = el("button", { class: "qtok-btn qtok-help-btn", title: "Keyboard shortcuts (?)", text: "?" });
@@ -1580,6 +1597,7 @@ function render({ model, el: host }) {
   let view = { v0: 0, cellW: 0, fitted: true };
   let L = computeLayout({ nLayers: 0, heightPx: model.get("height_px"), width: 800, showWaveform: false });
   let freq = null;
+  let palette = null;
   let draftSel = null;
   let opKeyMap = /* @__PURE__ */ new Map();
   const timings = { paintMs: null, firstPaintMs: null };
@@ -1619,7 +1637,7 @@ function render({ model, el: host }) {
       L,
       view,
       colourMode,
-      colour: colourer({ mode: colourMode, codebookSize: model.get("codebook_size"), freq }),
+      colour: colourer({ mode: colourMode, codebookSize: model.get("codebook_size"), freq, palette }),
       layerNames: model.get("layer_names"),
       showWaveform: model.get("show_waveform"),
       frameRate: frameRate(),
@@ -1751,6 +1769,7 @@ function render({ model, el: host }) {
     legendLow.textContent = t.low;
     legendHigh.textContent = t.high;
     legend.title = t.title;
+    legendBar.style.display = model.get("color_mode") === "embedding" ? "none" : "";
   }
   function toggleHelp(show = !help.classList.contains("qtok-open")) {
     if (show) {
@@ -1944,6 +1963,11 @@ function render({ model, el: host }) {
     }
   });
   function onCustom(msg, buffers) {
+    if (msg && msg.type === "palette") {
+      palette = bytesOf(buffers[0]);
+      drawBase();
+      return;
+    }
     const fx = handleMessage(S, msg, buffers || [], performance.now());
     if (!fx) return;
     if (fx.kind === "grid") {

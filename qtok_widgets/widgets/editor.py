@@ -189,7 +189,12 @@ class TokenEditor(anywidget.AnyWidget):
     ).tag(sync=True)
     playhead = t.Float(0.0, help="Playhead position in seconds; paste inserts here.").tag(sync=True)
     color_mode = t.Enum(
-        ["code", "frequency"], "code", help="Colour cells by code value or by per-layer code frequency."
+        ["code", "frequency", "embedding"],
+        "code",
+        help=(
+            "Colour cells by code value, by per-layer code frequency, or by the code's codebook vector "
+            "(embedding: codes that sound alike look alike; needs a codec with codebook vectors)."
+        ),
     ).tag(sync=True)
     replace_code = t.Int(0, help="Code written by the Replace action.").tag(sync=True)
     alpha = t.Float(0.5, help="Interpolation weight toward the target, 0..1.").tag(sync=True)
@@ -314,6 +319,7 @@ class TokenEditor(anywidget.AnyWidget):
         self._listen_cache: tuple[CodeGrid, tuple[int, ...], Audio] | None = None
         self._clipboard: tuple[CodeGrid, list[int], list[int]] | None = None
         self._source_grid: CodeGrid | None = None
+        self._palette: bytes | None = None  # embedding colours, (n_layers, codebook_size, 3) uint8
         self._saved = saved
         self._picture: Any = None  # the DisplayHandle of the static picture, once displayed
         self._picture_sent = 0.0
@@ -469,6 +475,47 @@ class TokenEditor(anywidget.AnyWidget):
         return self._source_grid
 
     # ------------------------------------------------------------------ validation
+    @t.observe("color_mode")
+    def _color_mode_changed(self, change: dict[str, Any]) -> None:
+        if change["new"] != "embedding" or not hasattr(self, "_session"):
+            return  # (during construction: the first view's hello sends the colours)
+        try:
+            self._palette_bytes()
+        except QtokError as exc:
+            self._say(f"colour by embedding: {exc}", error=True)
+            self.color_mode = change["old"] if change["old"] != "embedding" else "code"
+            return
+        self._send_palette()
+
+    def _palette_bytes(self) -> bytes:
+        """RGB of every code of every layer (:func:`qtok_widgets.analysis.codebook_colors`), computed once."""
+        if getattr(self, "_palette", None) is None:
+            from ..analysis import codebook_colors
+            from ..errors import CodecError
+
+            codec = self._session.codec
+            if codec is None or not getattr(codec, "has_embeddings", False):
+                name = "no codec" if codec is None else f"codec {codec.name!r}"
+                msg = f"{name} has no codebook vectors; use colour by code or frequency"
+                raise CodecError(msg)
+            size = self._session.grid.codebook_size
+            rgb = np.zeros((self._session.grid.n_layers, size, 3), dtype=np.uint8)
+            for layer in range(rgb.shape[0]):
+                rgb[layer] = codebook_colors(codec.codebook(layer))[:size]
+            self._palette = rgb.tobytes()
+        assert self._palette is not None
+        return self._palette
+
+    def _send_palette(self) -> None:
+        """Send the embedding colours (message ``palette``) to the views."""
+        if getattr(self, "_sent_frames", None) is None:
+            return
+        grid = self._session.grid
+        self.send(
+            {"type": "palette", "n_layers": grid.n_layers, "codebook_size": grid.codebook_size},
+            [self._palette_bytes()],
+        )
+
     @t.validate("selection")
     def _validate_selection(self, proposal: dict[str, Any]) -> dict[str, Any]:
         value = proposal["value"]
@@ -1208,6 +1255,8 @@ class TokenEditor(anywidget.AnyWidget):
         if kind == "hello":
             self._send_full()
             self._send_source()
+            if self.color_mode == "embedding":
+                self._color_mode_changed({"new": "embedding", "old": "code"})
             if self.show_waveform and not self.waveform_window_s and self._session.codec is not None:
                 self._send_waveforms()
         elif kind == "action":

@@ -1,8 +1,8 @@
 """Label rows in a real JupyterLab in headless Chromium: aligned with the grid, a click selects a label's frames.
 
-The notebook builds an editor with two tiers of labels on a random grid (no codec: no audio is
-needed to check where things are drawn and what a click selects); the test clicks a word in
-its row like a user and reads the kernel's selection with ``kernel_exec``.
+The notebook builds an editor with two tiers of labels on a random grid with the built-in codec
+(no audio is decoded: the waveform strip is off); the test clicks a word in its row like a user
+and reads the kernel's selection with ``kernel_exec``, then turns on colour by embedding.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ def test_label_rows_align_with_the_grid_and_a_click_selects_the_label(
 ):
     cells = [
         "import numpy as np\n"
-        "from qtok_widgets import CodeGrid, EditSession, TokenEditor\n"
+        "from qtok_widgets import CodeGrid, EditSession, TokenEditor, load_codec\n"
         "codes = np.random.default_rng(0).integers(0, 2048, (16, 60))\n"
         "grid = CodeGrid(codes, 'builtin', 12.5, 24000, 2048)\n"
         "labels = [(0.2, 0.62, 'the', 'words'), (0.62, 1.5, 'fox', 'words'), (1.5, 2.33, 'jumps', 'words'),"
         " (0.62, 0.9, 'f', 'phones')]\n"
-        "editor = TokenEditor(session=EditSession(grid, None, labels=labels), show_waveform=False)\n"
+        "editor = TokenEditor(session=EditSession(grid, load_codec('builtin'), labels=labels), show_waveform=False)\n"
         "editor",
     ]
     path = jupyterlab.write_notebook("labels.ipynb", cells)
@@ -74,4 +74,18 @@ def test_label_rows_align_with_the_grid_and_a_click_selects_the_label(
     page.wait_for_function(
         "() => document.querySelector('.qtok-editor .qtok-info').textContent.includes('sel 7..29')"
     )
+
+    # colour by embedding: the cells change colour and the legend says what colour means
+    cell = page.evaluate(f"() => document.querySelector('{EDITOR}').qtokDebug.cellCentre(30, 8)")
+    pixel = """([x, y]) => {
+        const c = document.querySelector('.qtok-editor canvas.qtok-base');
+        const r = c.width / c.getBoundingClientRect().width;
+        return Array.from(c.getContext('2d').getImageData(Math.round(x * r), Math.round(y * r), 1, 1).data);
+    }"""
+    before = page.evaluate(pixel, [cell["x"], cell["y"]])
+    kernel_exec(page, "editor.color_mode = 'embedding'")
+    page.wait_for_function(
+        "() => document.querySelector('.qtok-editor .qtok-legend').title.includes('CIELAB')", timeout=30_000
+    )
+    page.wait_for_function(f"(b) => ({pixel})([{cell['x']}, {cell['y']}]).join() !== b.join()", arg=before)
     assert page.relevant_errors() == []

@@ -59,3 +59,16 @@ test("the legend shows the scale's colours and what its ends mean", () => {
   assert.deepEqual([legendText("frequency", 2048).low, legendText("frequency", 2048).high], ["rare", "common"]);
   assert.ok(legendText("code", 1024).title.includes("masked"));
 });
+
+test("colour by embedding takes each code's colour from its layer's palette", async () => {
+  const { colourer: make, legendText: words } = await import("../../qtok_widgets/widgets/frontend/colour.js");
+  const palette = new Uint8Array(2 * 4 * 3);
+  palette.set([10, 20, 30], (1 * 4 + 2) * 3); // layer 1, code 2
+  const colour = make({ mode: "embedding", codebookSize: 4, freq: null, palette });
+  assert.deepEqual(colour(1, 2, [0, 0, 0]), [10, 20, 30]);
+  assert.equal(colour(1, 2 | 0x8000, [0, 0, 0]), null); // masked
+  // without a palette yet, cells are coloured by code
+  const plain = make({ mode: "embedding", codebookSize: 4, freq: null, palette: null });
+  assert.deepEqual(plain(1, 2, [0, 0, 0]), make({ mode: "code", codebookSize: 4, freq: null })(1, 2, [0, 0, 0]));
+  assert.match(words("embedding", 4).title, /CIELAB/);
+});

@@ -1,5 +1,7 @@
 // Colour mapping of cells: viridis by code value, or by how often the code occurs in its layer
-// (log scale). Masked cells have no colour here; the heatmap draws them as a grey checker.
+// (log scale), or by meaning: each code's colour from its layer's codebook vectors, projected
+// into CIELAB in Python (the "palette" message), so codes that sound alike look alike. Masked
+// cells have no colour here; the heatmap draws them as a grey checker.
 
 import { CODE_BITS, MASK_BIT } from "./wire.js";
 
@@ -53,16 +55,25 @@ export function codeFrequencies(cur, nL, nF, codebookSize) {
 
 /**
  * A function (layer, value, rgb) -> rgb | null colouring held cells.
- * @param {{mode: "code"|"frequency", codebookSize: number, freq: object|null}} p freq from
- *   codeFrequencies(), used in "frequency" mode (without it cells are coloured by code)
+ * @param {{mode: "code"|"frequency"|"embedding", codebookSize: number, freq: object|null, palette?: Uint8Array|null}} p
+ *   freq from codeFrequencies(), used in "frequency" mode; palette (RGB of code c of layer l at
+ *   3 (l codebookSize + c)), used in "embedding" mode; without them cells are coloured by code
  * @returns {function(number, number, number[]): (number[]|null)} writes r, g, b into rgb and
  *   returns it; null for a masked cell
  */
-export function colourer({ mode, codebookSize, freq }) {
+export function colourer({ mode, codebookSize, freq, palette = null }) {
   const byFrequency = mode === "frequency" && freq;
+  const byEmbedding = mode === "embedding" && palette;
   return (layer, value, rgb) => {
     if (value & MASK_BIT) return null;
     const code = value & CODE_BITS;
+    if (byEmbedding) {
+      const at = (layer * codebookSize + code) * 3;
+      rgb[0] = palette[at];
+      rgb[1] = palette[at + 1];
+      rgb[2] = palette[at + 2];
+      return rgb;
+    }
     const idx = byFrequency
       ? frequencyIndex(freq.counts[layer * codebookSize + code], freq.max[layer])
       : codeIndex(code, codebookSize);
@@ -84,6 +95,13 @@ export function legendGradient() {
  * @returns {{low: string, high: string, title: string}}
  */
 export function legendText(mode, codebookSize) {
+  if (mode === "embedding") {
+    return {
+      low: "alike codes",
+      high: "alike colours",
+      title: "colour: the code's vector in its layer's codebook, projected into CIELAB (lightness: first principal axis); codes that sound alike look alike; grey checker: masked",
+    };
+  }
   if (mode === "frequency") {
     return { low: "rare", high: "common", title: "colour: how often the code occurs in its layer (log scale); grey checker: masked" };
   }

@@ -23,6 +23,7 @@ import { createRestoreBar, hidePicture } from "./notebook.js";
 import { createPlayer } from "./playback.js";
 import { cellAt, createState, handleMessage, startAction } from "./state.js";
 import { createToolbar, opKeys, readParams, withParam } from "./toolbar.js";
+import { bytesOf } from "./wire.js";
 
 function render({ model, el: host }) {
   // ------------------------------------------------------------------ DOM
@@ -33,6 +34,7 @@ function render({ model, el: host }) {
   const colourSelect = el("select", { class: "qtok-colour", title: "Colour cells by" }, [
     el("option", { value: "code", text: "colour: code" }),
     el("option", { value: "frequency", text: "colour: frequency" }),
+    el("option", { value: "embedding", text: "colour: embedding" }),
   ]);
   const playBtn = el("button", { class: "qtok-btn qtok-play", title: "Play / stop (Space)", text: "▶ Play" });
   const abBtn = el("button", { class: "qtok-btn qtok-ab", title: "A/B: which version plays (A)" });
@@ -45,9 +47,10 @@ function render({ model, el: host }) {
   followBox.checked = true;
   const listenSelect = el("select", { class: "qtok-listen", title: "Layers playback lets through (a listening view: the grid is not edited)" });
   const legendLow = el("span", { class: "qtok-legend-low" });
+  const legendBar = el("span", { class: "qtok-legend-bar", style: `background: ${legendGradient()}` });
   const legendHigh = el("span", { class: "qtok-legend-high" });
   const legend = el("span", { class: "qtok-legend" }, [
-    legendLow, el("span", { class: "qtok-legend-bar", style: `background: ${legendGradient()}` }), legendHigh,
+    legendLow, legendBar, legendHigh,
   ]);
   const helpBtn = el("button", { class: "qtok-btn qtok-help-btn", title: "Keyboard shortcuts (?)", text: "?" });
   const info = el("span", { class: "qtok-info" });
@@ -78,6 +81,7 @@ function render({ model, el: host }) {
   let view = { v0: 0, cellW: 0, fitted: true };
   let L = computeLayout({ nLayers: 0, heightPx: model.get("height_px"), width: 800, showWaveform: false });
   let freq = null; // per-layer code counts, for colour by frequency
+  let palette = null; // RGB per layer and code from the "palette" message, for colour by embedding
   let draftSel = null; // selection being dragged, not yet committed
   let opKeyMap = new Map();
   const timings = { paintMs: null, firstPaintMs: null };
@@ -118,7 +122,7 @@ function render({ model, el: host }) {
     const colourMode = model.get("color_mode");
     return {
       S, L, view, colourMode,
-      colour: colourer({ mode: colourMode, codebookSize: model.get("codebook_size"), freq }),
+      colour: colourer({ mode: colourMode, codebookSize: model.get("codebook_size"), freq, palette }),
       layerNames: model.get("layer_names"),
       showWaveform: model.get("show_waveform"),
       frameRate: frameRate(),
@@ -251,6 +255,7 @@ function render({ model, el: host }) {
     legendLow.textContent = t.low;
     legendHigh.textContent = t.high;
     legend.title = t.title;
+    legendBar.style.display = model.get("color_mode") === "embedding" ? "none" : "";
   }
   function toggleHelp(show = !help.classList.contains("qtok-open")) {
     if (show) {
@@ -452,6 +457,11 @@ function render({ model, el: host }) {
 
   // ------------------------------------------------------------------ messages from Python
   function onCustom(msg, buffers) {
+    if (msg && msg.type === "palette") {
+      palette = bytesOf(buffers[0]);
+      drawBase();
+      return;
+    }
     const fx = handleMessage(S, msg, buffers || [], performance.now());
     if (!fx) return;
     if (fx.kind === "grid") {
