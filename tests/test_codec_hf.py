@@ -82,7 +82,7 @@ def test_load_codec_picks_the_backend_from_model_type(codecs, checkpoints, name)
         n_layers,
         codebook_size,
     )
-    assert codec.info()["incremental"] is False
+    assert codec.info()["incremental"] is (name in ("dac", "xcodec"))
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
@@ -255,16 +255,54 @@ def test_codes_of_one_codec_are_refused_by_another_in_one_line(codecs, grids, tm
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
-def test_incremental_render_equals_full_decode(codecs, grids, name):
-    codec, grid = codecs[name], grids[name]
+def test_incremental_render_equals_full_decode(codecs, name):
+    codec = codecs[name]
+    n = 3 * max(codec.chunk_frames, 20) + 7  # several decode chunks where the codec has them
+    rng = np.random.default_rng(5)
+    grid = CodeGrid(
+        rng.integers(0, codec.codebook_size, (codec.n_layers, n)),
+        codec.name,
+        codec.frame_rate,
+        codec.sample_rate,
+        codec.codebook_size,
+    )
     session = EditSession(grid, codec)
     session.render_original()
-    n = grid.n_frames
-    session.mask(frames=slice(n // 3, n // 2), layers=range(1, grid.n_layers))
+    edit_at = n // 2
+    session.mask(frames=slice(edit_at, edit_at + 3), layers=range(1, grid.n_layers))
     session.replace(frames=slice(1, 3), layers=[0], code=codec.codebook_size - 1)
     audio = session.render()
-    assert np.array_equal(audio.samples, codec.decode(session.grid).samples)
-    assert session.last_render.decoded == [(0, n)]  # these backends render by a full decode
+    full = codec.decode(session.grid).samples
+    decoded = session.last_render.decoded
+    if codec.info()["incremental"]:  # DAC, X-Codec: chunks with context, equal to float32 rounding
+        assert name in ("dac", "xcodec")
+        assert sum(b - a for a, b in decoded) < n
+        assert all(codec.affected_frames(edit_at, edit_at + 3, n)[0] <= a for a, _ in decoded[1:])
+        np.testing.assert_allclose(audio.samples, full, rtol=0, atol=1e-6)
+    else:  # EnCodec (LSTM) and Mimi (transformer): a full decode, bit for bit
+        assert decoded == [(0, n)]
+        assert np.array_equal(audio.samples, full)
+
+
+@pytest.mark.parametrize("name", ["dac", "xcodec"])
+def test_decode_context_is_the_receptive_field(codecs, name):
+    """With the computed context a chunk matches the full decode; with one frame it does not."""
+    from qtok_widgets.codecs.hf import conv_radius_frames
+
+    codec = codecs[name]
+    decoder = codec.model.decoder if name == "dac" else codec.model.acoustic_decoder
+    assert codec.context_frames == int(np.ceil(conv_radius_frames(decoder))) + 2
+    n = 2 * codec.chunk_frames
+    rng = np.random.default_rng(2)
+    codes = rng.integers(0, codec.codebook_size, (codec.n_layers, n))
+    keep = np.zeros(codes.shape, bool)
+    full = codec._decode_codes(codes, keep)
+    spf, mid = codec.samples_per_frame, codec.chunk_frames
+    scale = float(np.abs(full).max())
+    for context, close in ((codec.context_frames, True), (1, False)):
+        window = codec._decode_codes(codes[:, mid - context : n], keep[:, mid - context : n])[context * spf :]
+        error = float(np.abs(window[: 20 * spf] - full[mid * spf : (mid + 20) * spf]).max()) / scale
+        assert (error < 1e-5) is close, (context, error)
 
 
 @pytest.mark.parametrize("n_layers", [8, 16, 32])

@@ -16,11 +16,13 @@ backend      model class            layers      codebook     fewer layers (``n_l
 ``xcodec``   ``XcodecModel``        8           1024         the bandwidths: 1, 2, 3, 4, 8
 ===========  =====================  ==========  ===========  ==================================
 
-Every decoder here is a full-length convolution (or transformer) stack whose output near a
-chunk edge depends on the edge's padding, so no backend declares decode chunks: edits are
-rendered by a full decode (:meth:`Codec.decode_chunks` returns one chunk, and
-:meth:`HFCodec.info` says ``"incremental": False``). Seeded random checkpoints for tests and
-benchmarks come from :func:`build_random_checkpoint`.
+Incremental rendering: DAC and X-Codec decode with a stack of convolutions (no recurrence, no
+attention), whose receptive field is computed from the modules (:func:`conv_radius_frames`);
+they decode in chunks, each with that many frames of context on both sides, and agree with a
+full decode to float32 rounding (not bit for bit: convolutions over other lengths sum in
+another order). EnCodec's decoder has an LSTM and Mimi's a transformer, so they render by a
+full decode; :meth:`HFCodec.info` says which (``"incremental"``). Seeded random checkpoints
+for tests and benchmarks come from :func:`build_random_checkpoint`.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = [
     "XcodecCodec",
     "build_random_checkpoint",
     "cached_hub_ids",
+    "conv_radius_frames",
     "describe_checkpoint",
 ]
 
@@ -179,6 +182,10 @@ class HFCodec(Codec):
             msg = f"n_layers={n_layers!r} is not available for {self.name}: use one of {_ranges(choices)}"
             raise CodecError(msg)
         self.n_layers = int(n_layers)
+        self._after_load()
+
+    def _after_load(self) -> None:
+        """Backend set-up once the model is loaded (decode chunking)."""
 
     # ------------------------------------------------------------------ configuration
     @classmethod
@@ -388,10 +395,98 @@ class HFCodec(Codec):
             checkpoint=self.checkpoint_name,
             layer_choices=self.layer_choices(),
             layer_labels=self.layer_labels(),
-            incremental=False,
-            render="full decode (no decode chunks)",
+            incremental=self.context_frames is not None,
+            render=(
+                f"chunks of {self.chunk_frames} frames with {self.context_frames} frames of context each side"
+                if self.context_frames is not None
+                else "full decode (the decoder has no finite receptive field)"
+            ),
         )
         return out
+
+    # ------------------------------------------------------------------ incremental decoding
+    #: Frames of context each side of a decode chunk (None: no chunks, always a full decode).
+    context_frames: int | None = None
+    #: Frames per decode chunk, when :attr:`context_frames` is set.
+    chunk_frames: int = 0
+
+    def _set_chunking(self, decoder: Any) -> None:
+        """Chunk the decode by the decoder's receptive field (convolutional decoders only)."""
+        radius = conv_radius_frames(decoder)
+        self.context_frames = math.ceil(radius) + 2
+        self.chunk_frames = max(4 * self.context_frames, round(2 * self.frame_rate))
+
+    def decode_chunks(self, n_frames: int) -> list[tuple[int, int]]:
+        """Chunks of :attr:`chunk_frames` frames, the last one shorter; one chunk when not chunked."""
+        if self.context_frames is None:
+            return super().decode_chunks(n_frames)
+        size = self.chunk_frames
+        return [(start, min(start + size, n_frames)) for start in range(0, n_frames, size)]
+
+    def affected_frames(self, start: int, stop: int, n_frames: int) -> tuple[int, int]:
+        """Chunks whose audio changes when codes in ``[start, stop)`` change: those within
+        :attr:`context_frames` of the range. ``(start, start)`` for an empty range."""
+        if self.context_frames is None:
+            return super().affected_frames(start, stop, n_frames)
+        if not (0 <= start <= stop <= n_frames):
+            msg = f"frame range [{start}, {stop}) must lie within 0..{n_frames}"
+            raise CodecError(msg)
+        if start == stop:
+            return (start, start)
+        lo, hi = max(0, start - self.context_frames), min(n_frames, stop + self.context_frames)
+        hit = [(a, b) for a, b in self.decode_chunks(n_frames) if a < hi and b > lo]
+        return (hit[0][0], hit[-1][1])
+
+    def decode_range(self, grid: Any, start: int, stop: int) -> np.ndarray:
+        """Audio of frames ``[start, stop)`` (chunk boundaries), decoded with context each side.
+
+        Equal to the same samples of :meth:`Codec.decode` to float32 rounding.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``((stop - start) * samples_per_frame,)`` (untrimmed).
+        """
+        if self.context_frames is None:
+            return super().decode_range(grid, start, stop)
+        self.check_grid(grid)
+        n = grid.n_frames
+        bounds = {0, n} | {a for a, _ in self.decode_chunks(n)}
+        if not (0 <= start < stop <= n) or start not in bounds or stop not in bounds:
+            msg = (
+                f"decode_range needs chunk boundaries 0 <= start < stop <= {n} "
+                f"(multiples of {self.chunk_frames} or {n}), got [{start}, {stop})"
+            )
+            raise CodecError(msg)
+        spf = self.samples_per_frame
+        a, b = max(0, start - self.context_frames), min(n, stop + self.context_frames)
+        wav = self._decode_codes(grid.codes[:, a:b], grid.mask[:, a:b])
+        return wav[(start - a) * spf : (stop - a) * spf]
+
+
+def conv_radius_frames(decoder: Any) -> float:
+    """How many code frames either side of a frame reach its audio, for a convolutional decoder.
+
+    Walks the decoder's modules in order (the order DAC's decoder runs them) keeping the
+    upsampling reached so far: a ``Conv1d`` adds ``dilation * (kernel - 1) / 2`` samples at that
+    rate, a ``ConvTranspose1d`` ``kernel / stride`` positions of its input, then multiplies the
+    rate by its stride. Element-wise layers (Snake, tanh) and per-frame linear layers add nothing.
+
+    Returns
+    -------
+    float
+        The receptive radius in code frames (about 10.4 for DAC 24 kHz).
+    """
+    from torch import nn
+
+    radius, rate = 0.0, 1.0
+    for module in decoder.modules():
+        if isinstance(module, nn.ConvTranspose1d):
+            radius += module.kernel_size[0] / module.stride[0] / rate
+            rate *= module.stride[0]
+        elif isinstance(module, nn.Conv1d):
+            radius += module.dilation[0] * (module.kernel_size[0] - 1) / 2 / rate
+    return radius
 
 
 def _khz(sample_rate: int) -> str:
@@ -581,6 +676,9 @@ class DacCodec(HFCodec):
     def config_shape(cls, cfg: Any) -> tuple[int, int, int, int]:
         return int(cfg.sampling_rate), int(cfg.hop_length), int(cfg.n_codebooks), int(cfg.codebook_size)
 
+    def _after_load(self) -> None:
+        self._set_chunking(self.model.decoder)
+
     def _library_encode(self, x: Any) -> Any:
         return self.model.encode(x, n_quantizers=self.n_layers, return_dict=True).audio_codes[0]
 
@@ -694,6 +792,9 @@ class XcodecCodec(HFCodec):
 
     def layer_choices(self) -> list[int]:
         return sorted(self._bandwidths())
+
+    def _after_load(self) -> None:
+        self._set_chunking(self.model.acoustic_decoder)
 
     def _library_encode(self, x: Any) -> Any:
         return self.model.encode(
