@@ -12,8 +12,10 @@ shown first, so that loading each front end's JavaScript is not timed; its bytes
 too, because every instance carries its front end's JavaScript in its widget state (plotly's is
 several MB), and the ratio without them is given beside the raw one. Ratios come from rows of
 the same run. Last, Play is pressed on the editor at 10, 50 and 90 % of the recording (and on
-the original at 50 %): the time until the audio starts, then the tab's JavaScript heap, the PCM
-it holds (a long recording plays from slices) and the kernel's resident memory.
+the original at 50 %; median of 3 each, after a first Play that also starts the page's
+AudioContext): the time until the audio starts, then the repaint of a Ctrl+wheel zoom step,
+the tab's JavaScript heap, the PCM it holds (a long recording plays from slices) and the
+kernel's resident memory.
 
 Run with ``python -m benchmarks.run editor_browser`` (``--quick``: 4,500 frames).
 """
@@ -138,15 +140,35 @@ def _play_to_sound(page: Any, fx: Any, duration_s: float) -> dict[str, Any]:
     audio starts; then the tab's JS heap, the PCM it holds and the kernel's memory."""
     big = page.locator(".qtok-editor").nth(1)
     out: dict[str, Any] = {}
-    for which, fraction in (("edited", 0.1), ("edited", 0.5), ("edited", 0.9), ("original", 0.5)):
-        fx.kernel_exec(page, f"editor.ab = {which!r}; editor.playhead = {fraction * duration_s}")
+
+    def play(which: str, at_s: float) -> float:
+        fx.kernel_exec(page, f"editor.ab = {which!r}; editor.playhead = {at_s}")
         page.wait_for_timeout(300)
         ms = page.evaluate(_PLAY, 1)
-        page.wait_for_timeout(1500)  # it plays on
+        page.wait_for_timeout(1000)  # it plays on
         big.locator(".qtok-play").click()
         page.wait_for_timeout(300)
+        return float(ms)
+
+    # the first Play also starts the page's AudioContext: reported on its own
+    out["first_play_to_sound_s"] = round(play("edited", 0.3 * duration_s) / 1000, 3)
+    for which, fraction in (("edited", 0.1), ("edited", 0.5), ("edited", 0.9), ("original", 0.5)):
+        times = [play(which, (fraction + k * 0.01) * duration_s) for k in range(3)]
         key = "B" if which == "edited" else "A"
-        out[f"play_to_sound_{key}_{int(fraction * 100)}pct_s"] = round(ms / 1000, 3)
+        out[f"play_to_sound_{key}_{int(fraction * 100)}pct_s"] = round(statistics.median(times) / 1000, 3)
+    # wheel zoom: the repaint of each step (Ctrl+wheel over the grid), zooming in then out
+    box = big.locator(".qtok-overlay").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 40)
+    page.keyboard.down("Control")
+    paints = []
+    for k in range(12):
+        page.mouse.wheel(0, -240 if k < 6 else 240)
+        page.wait_for_timeout(120)
+        paints.append(
+            page.evaluate("() => document.querySelectorAll('.qtok-editor')[1].qtokDebug.timings().paintMs")
+        )
+    page.keyboard.up("Control")
+    out["wheel_zoom_paint_s"] = round(statistics.median(paints) / 1000, 4)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}

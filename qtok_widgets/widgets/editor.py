@@ -1277,9 +1277,10 @@ class TokenEditor(anywidget.AnyWidget):
             which = content.get("which")
             at = content.get("at")
             grid = self._session.original if which == "original" else self._session.grid
-            if isinstance(at, (int, float)) and not isinstance(at, bool) and grid.duration > PCM_WHOLE_MAX_S:
+            at_s = float(at) if isinstance(at, (int, float)) and not isinstance(at, bool) else float("nan")
+            if np.isfinite(at_s) and grid.duration > PCM_WHOLE_MAX_S:
                 try:
-                    self._send_pcm_slice("original" if which == "original" else "edited", float(at))
+                    self._send_pcm_slice("original" if which == "original" else "edited", at_s)
                 except QtokError as exc:
                     self._say(f"play: {exc}", error=True)
                 return
