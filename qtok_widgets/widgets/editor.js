@@ -855,6 +855,19 @@ function createHeatmap({ base, overlay, stage }) {
   return { drawBase, drawOverlay };
 }
 
+// qtok_widgets/widgets/frontend/occurrence.js
+function nextOccurrence(cur, nF, layer, frame, step = 1) {
+  const row = layer * nF;
+  const held = cur[row + frame];
+  if (held & MASK_BIT) return null;
+  const code = held & CODE_BITS;
+  const frames = [];
+  for (let f = 0; f < nF; f++) if (cur[row + f] === code) frames.push(f);
+  const at = frames.indexOf(frame);
+  const index = (at + (step < 0 ? frames.length - 1 : 1)) % frames.length;
+  return { frame: frames[index], index, count: frames.length, code };
+}
+
 // qtok_widgets/widgets/frontend/input.js
 function keyCommand(e, keys) {
   const mod = e.ctrl || e.meta;
@@ -869,6 +882,7 @@ function keyCommand(e, keys) {
   if (e.key === " ") return { command: "play" };
   if (k === "a") return { command: "ab" };
   if (k === "l") return { command: "loop" };
+  if (k === "n") return { command: e.shift ? "previous" : "next" };
   if (e.key === "+" || e.key === "=") return { zoom: 2 };
   if (e.key === "-") return { zoom: 0.5 };
   if (e.key === "0") return { command: "fit" };
@@ -883,6 +897,7 @@ var SHORTCUTS = [
   ["Space", "play / stop"],
   ["A", "switch A (original) / B (edited)"],
   ["L", "loop the selection"],
+  ["N / Shift+N", "next / previous frame with the selected cell's code in its layer"],
   ["+ / −, Ctrl+wheel", "zoom in / out"],
   ["0", "fit the whole clip"],
   ["← / →, Shift+wheel", "scroll"],
@@ -1784,6 +1799,21 @@ function render({ model, el: host }) {
     toggleHelp();
     root.focus({ preventScroll: true });
   });
+  function jumpToOccurrence(step) {
+    const sel = committedSelection();
+    if (!sel || !S.nF) return say("select a cell first, then N finds its code again", true);
+    const layer = sel.layers[0];
+    const hit = nextOccurrence(S.cur, S.nF, layer, sel.frames[0], step);
+    if (!hit) return say("a masked cell has no code to look for", true);
+    setSelection({ frames: [hit.frame, hit.frame + 1], layers: [layer, layer + 1] });
+    const visible = L.plotW / view.cellW;
+    if (hit.frame < view.v0 || hit.frame >= view.v0 + visible) {
+      view = clampView({ ...view, fitted: false, v0: centreOn(L, view, hit.frame) }, L, S.nF);
+      drawBase();
+      drawOverlay();
+    }
+    say(`code ${hit.code} in L${layer}: occurrence ${hit.index + 1} of ${hit.count} (frame ${hit.frame})`);
+  }
   function say(text, error = false) {
     message.textContent = text;
     message.classList.toggle("qtok-error", error);
@@ -1917,6 +1947,7 @@ function render({ model, el: host }) {
     else if (cmd.command === "loop") setTrait("loop", !loopBox.checked);
     else if (cmd.command === "fit") fit();
     else if (cmd.command === "help") toggleHelp();
+    else if (cmd.command === "next" || cmd.command === "previous") jumpToOccurrence(cmd.command === "next" ? 1 : -1);
     else if (cmd.command === "clear") {
       if (help.classList.contains("qtok-open")) toggleHelp(false);
       else setSelection(null);

@@ -2,7 +2,8 @@
 
 The notebook builds an editor with two tiers of labels on a random grid with the built-in codec
 (no audio is decoded: the waveform strip is off); the test clicks a word in its row like a user
-and reads the kernel's selection with ``kernel_exec``, then turns on colour by embedding.
+and reads the kernel's selection with ``kernel_exec``, then turns on colour by embedding and
+jumps to the next occurrence of a code.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def test_label_rows_align_with_the_grid_and_a_click_selects_the_label(
         "import numpy as np\n"
         "from qtok_widgets import CodeGrid, EditSession, TokenEditor, load_codec\n"
         "codes = np.random.default_rng(0).integers(0, 2048, (16, 60))\n"
+        "codes[3, ::10] = 5  # one code six times in layer 3, for next occurrence\n"
         "grid = CodeGrid(codes, 'builtin', 12.5, 24000, 2048)\n"
         "labels = [(0.2, 0.62, 'the', 'words'), (0.62, 1.5, 'fox', 'words'), (1.5, 2.33, 'jumps', 'words'),"
         " (0.62, 0.9, 'f', 'phones')]\n"
@@ -88,4 +90,19 @@ def test_label_rows_align_with_the_grid_and_a_click_selects_the_label(
         "() => document.querySelector('.qtok-editor .qtok-legend').title.includes('CIELAB')", timeout=30_000
     )
     page.wait_for_function(f"(b) => ({pixel})([{cell['x']}, {cell['y']}]).join() !== b.join()", arg=before)
+
+    # N jumps to the next frame with the selected cell's code in its layer, and says which of how many
+    kernel_exec(page, "editor.select(frames=[10, 11], layers=[3, 4])")
+    page.wait_for_function(
+        "() => document.querySelector('.qtok-editor .qtok-info').textContent.includes('sel 10..10')"
+    )
+    page.locator(f"{EDITOR}").focus()
+    page.keyboard.press("n")
+    page.wait_for_function(
+        "() => document.querySelector('.qtok-editor .qtok-message').textContent.includes('occurrence 3 of 6')"
+    )
+    assert json.loads(kernel_exec(page, "import json; print(json.dumps(editor.selection))")) == {
+        "frames": [20, 21],
+        "layers": [3, 4],
+    }
     assert page.relevant_errors() == []

@@ -14,6 +14,7 @@ import { colourer, codeFrequencies, legendGradient, legendText } from "./colour.
 import { el } from "./dom.js";
 import { infoText, tooltipText } from "./format.js";
 import { createHeatmap } from "./heatmap.js";
+import { nextOccurrence } from "./occurrence.js";
 import { bindInput, shortcutList } from "./input.js";
 import { drawLabels, labelAt, labelSelection, tierNames } from "./labels.js";
 import {
@@ -273,6 +274,22 @@ function render({ model, el: host }) {
   });
 
   // ------------------------------------------------------------------ actions
+  // N / Shift+N: the next frame where the selected cell's code appears in its layer
+  function jumpToOccurrence(step) {
+    const sel = committedSelection();
+    if (!sel || !S.nF) return say("select a cell first, then N finds its code again", true);
+    const layer = sel.layers[0];
+    const hit = nextOccurrence(S.cur, S.nF, layer, sel.frames[0], step);
+    if (!hit) return say("a masked cell has no code to look for", true);
+    setSelection({ frames: [hit.frame, hit.frame + 1], layers: [layer, layer + 1] });
+    const visible = L.plotW / view.cellW;
+    if (hit.frame < view.v0 || hit.frame >= view.v0 + visible) {
+      view = clampView({ ...view, fitted: false, v0: centreOn(L, view, hit.frame) }, L, S.nF);
+      drawBase();
+      drawOverlay();
+    }
+    say(`code ${hit.code} in L${layer}: occurrence ${hit.index + 1} of ${hit.count} (frame ${hit.frame})`);
+  }
   function say(text, error = false) {
     message.textContent = text;
     message.classList.toggle("qtok-error", error);
@@ -409,6 +426,7 @@ function render({ model, el: host }) {
     else if (cmd.command === "loop") setTrait("loop", !loopBox.checked);
     else if (cmd.command === "fit") fit();
     else if (cmd.command === "help") toggleHelp();
+    else if (cmd.command === "next" || cmd.command === "previous") jumpToOccurrence(cmd.command === "next" ? 1 : -1);
     else if (cmd.command === "clear") {
       if (help.classList.contains("qtok-open")) toggleHelp(false);
       else setSelection(null);
