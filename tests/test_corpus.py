@@ -107,6 +107,7 @@ def _numpy_stats(grids: dict, silence: list[int], size: int = 2048) -> list[dict
                 "max_run": int(np.max(runs)),
                 "grams": grams,
                 "mi": float((pj[nz] * np.log2(pj[nz] / (pa @ pb)[nz])).sum()),
+                "mm_bias": (nz.sum() - (pa > 0).sum() - (pb > 0).sum() + 1) / (2 * joint.sum() * np.log(2)),
             }
         )
     return layers
@@ -136,6 +137,9 @@ def test_stats_equal_numpy(built, grids):
             assert got["mi_layer0_bits"] is None
         else:
             assert got["mi_layer0_bits"] == pytest.approx(want["mi"], abs=1e-9)
+            assert got["mi_layer0_bits_corrected"] == pytest.approx(
+                max(0.0, want["mi"] - want["mm_bias"]), abs=1e-9
+            )
 
 
 def test_find_and_concordance(built, grids):

@@ -16,8 +16,11 @@ Definitions (the tests recompute each with numpy):
   held for 20 frames counts once), and n-grams containing the layer's silence code (what the
   codec gives digital silence, kept in ``corpus.json``) left out, so pauses do not flood them;
 - mutual information of layer 0 with layer k, in bits: the plug-in estimate from the joint
-  counts of the two layers' codes at the same frame (biased upwards when codes are many and
-  frames few).
+  counts of the two layers' codes at the same frame, which is biased upwards when code pairs
+  are many and frames few; ``mi_layer0_bits_corrected`` subtracts the Miller-Madow estimate
+  of that bias, ``(K_ab - K_a - K_b + 1) / (2 N ln 2)`` with ``K`` the numbers of pairs and
+  codes seen and ``N`` the frames (at least 0; a first-order correction, itself unreliable
+  when the pairs seen approach the frames, as in a small corpus).
 """
 
 from __future__ import annotations
@@ -131,7 +134,8 @@ def corpus_stats(
         ``perplexity``, ``silence_code``, ``silence_fraction``, ``runs`` (``mean_frames``,
         ``max_frames``, ``buckets``: fraction of runs of length ``<=1, <=2, <=4 ... >32``),
         ``top_ngrams`` (``{"1": [{"codes": [...], "count": n}, ...], "2": ..., "3": ...}``)
-        and ``mi_layer0_bits`` (None for layer 0). See the module docstring for definitions.
+        ``mi_layer0_bits`` and ``mi_layer0_bits_corrected`` (None for layer 0). See the module
+        docstring for definitions.
     """
     root = Path(path)
     manifest = read_manifest(root)
@@ -166,7 +170,8 @@ def corpus_stats(
                 "silence_fraction": float(c[s] / total) if total and 0 <= s < size else 0.0,
                 "runs": runs.get(layer, {"mean_frames": 0.0, "max_frames": 0, "buckets": []}),
                 "top_ngrams": grams.get(layer, {"1": [], "2": [], "3": []}),
-                "mi_layer0_bits": None if layer == 0 else mi.get(layer, 0.0),
+                "mi_layer0_bits": None if layer == 0 else mi.get(layer, (0.0, 0.0))[0],
+                "mi_layer0_bits_corrected": None if layer == 0 else mi.get(layer, (0.0, 0.0))[1],
             }
         )
     return {
@@ -270,8 +275,8 @@ def _ngrams(con: Any, silence: list[int], size: int, top: int) -> dict[int, dict
     return out
 
 
-def _mutual_information(con: Any, size: int) -> dict[int, float]:
-    """Plug-in mutual information in bits between layer 0 and each other layer."""
+def _mutual_information(con: Any, size: int) -> dict[int, tuple[float, float]]:
+    """Mutual information in bits between layer 0 and each other layer: (plug-in, Miller-Madow corrected)."""
     k = int(size)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE joint AS
@@ -284,16 +289,26 @@ def _mutual_information(con: Any, size: int) -> dict[int, float]:
     )
     rows = con.execute(
         """
-        WITH tot AS (SELECT layer, sum(n) AS total FROM joint GROUP BY layer),
+        WITH tot AS (SELECT layer, sum(n) AS total, count(*) AS cells FROM joint GROUP BY layer),
         pa AS (SELECT layer, a, sum(n) AS na FROM joint GROUP BY layer, a),
-        pb AS (SELECT layer, b, sum(n) AS nb FROM joint GROUP BY layer, b)
-        SELECT j.layer, sum(j.n / tot.total * log2(j.n * tot.total / (pa.na * pb.nb)))
-        FROM joint j JOIN tot USING (layer) JOIN pa USING (layer, a) JOIN pb USING (layer, b)
-        GROUP BY j.layer
+        pb AS (SELECT layer, b, sum(n) AS nb FROM joint GROUP BY layer, b),
+        ka AS (SELECT layer, count(*) AS k FROM pa GROUP BY layer),
+        kb AS (SELECT layer, count(*) AS k FROM pb GROUP BY layer),
+        mi AS (
+          SELECT j.layer, sum(j.n / tot.total * log2(j.n * tot.total / (pa.na * pb.nb))) AS bits
+          FROM joint j JOIN tot USING (layer) JOIN pa USING (layer, a) JOIN pb USING (layer, b)
+          GROUP BY j.layer)
+        SELECT mi.layer, mi.bits, tot.total, tot.cells, ka.k, kb.k
+        FROM mi JOIN tot USING (layer) JOIN ka USING (layer) JOIN kb USING (layer)
         """
     ).fetchall()
     con.execute("DROP TABLE joint")
-    return {int(layer): max(0.0, float(v)) for layer, v in rows}
+    out = {}
+    for layer, bits, total, cells, k_a, k_b in rows:
+        # Miller-Madow: the plug-in estimate's first-order bias, (K_ab - K_a - K_b + 1) / (2 N ln 2)
+        bias = (cells - k_a - k_b + 1) / (2 * total * math.log(2))
+        out[int(layer)] = (max(0.0, float(bits)), max(0.0, float(bits) - bias))
+    return out
 
 
 class Corpus:
