@@ -68,12 +68,19 @@ _ALIASES = {
     "qwen3-12hz": "qwen",
     QWEN_HUB_ID.lower(): "qwen",
     "remote": "server",
-    "encodec-24khz": "encodec",
     "x-codec": "xcodec",
     "kyutai/mimi": "mimi",
     "facebook/encodec_24khz": "encodec",
 }
 CODEC_NAMES = tuple(_BACKENDS)
+#: grid codec names -> the hub id whose grids carry that name, so that ``qtok decode`` finds
+#: the codec a codes file names (looked up in the local cache only).
+_GRID_NAMES = {
+    "encodec-24khz": "facebook/encodec_24khz",
+    "dac-16khz": "descript/dac_16khz",
+    "dac-24khz": "descript/dac_24khz",
+    "dac-44.1khz": "descript/dac_44khz",
+}
 
 
 @dataclass(frozen=True)
@@ -308,6 +315,7 @@ def load_codec(
     if name_or_path is None:
         name_or_path, reason = default_codec_name()
     text = os.fspath(name_or_path)
+    text = _GRID_NAMES.get(text.lower(), text)
     key = _ALIASES.get(text.lower(), text.lower())
     options: dict[str, Any] = {} if n_layers is None else {"n_layers": n_layers}
     known = backends()
