@@ -686,3 +686,17 @@ def test_a_long_recording_gets_the_waveform_of_the_window_in_view(grid, codec, m
     browser_says(ed, {"type": "waveform", "start": 500, "stop": 600, "which": "edited"})
     assert [c["which"] for c, _ in wire.of("envelope")] == ["edited"]
     ed.close()
+
+
+def test_a_long_input_reports_encode_progress(codec, speech_path, monkeypatch):
+    """An input of ENCODE_PROGRESS_MIN_S or more reports progress while it is encoded (a bar in
+    the notebook; outside a kernel only the callback). The bound is lowered to keep this quick."""
+    from qtok_widgets.widgets import editor as editor_module
+
+    monkeypatch.setattr(editor_module, "ENCODE_PROGRESS_MIN_S", 1.0)
+    seen: list[tuple[int, int]] = []
+    grid, _, _ = TokenEditor._prepare(
+        load_audio(speech_path), codec, progress=lambda done, total: seen.append((done, total))
+    )
+    assert seen and seen[-1][0] == seen[-1][1] == grid.n_frames
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)

@@ -51,6 +51,9 @@ WAVEFORM_AUTO_MAX_S = 600.0
 #: Widest view (seconds) of a long clip whose waveform strip is decoded on demand.
 WAVEFORM_WINDOW_MAX_S = 60.0
 
+#: Shortest input (seconds) whose encode shows a progress bar in the notebook while it runs.
+ENCODE_PROGRESS_MIN_S = 30.0
+
 #: Longest clip (seconds) whose playback audio is sent whole; longer ones go in slices.
 PCM_WHOLE_MAX_S = 60.0
 
@@ -88,6 +91,40 @@ def _layer_list(layers: list[int]) -> str:
     if layers == list(range(layers[0], layers[-1] + 1)) and len(layers) > 2:
         return f"{layers[0]}..{layers[-1]}"
     return ", ".join(map(str, layers))
+
+
+def _encode_progress(duration_s: float) -> tuple[Callable[[int, int], None], Callable[[], None]] | None:
+    """A progress bar shown in the notebook while a long input is encoded (only in a kernel).
+
+    Returns ``(report, close)``: ``report(done, total)`` for :meth:`Codec.encode`'s ``progress``,
+    ``close()`` to take the bar down; None outside a kernel, where nothing can be shown.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with anywidget
+        return None
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return None
+    import ipywidgets as w
+    from IPython.display import display
+
+    bar = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="encoding")
+    label = w.HTML(f"{duration_s / 60:.1f} min of audio")
+    box = w.HBox([bar, label])
+    display(box)
+    t0 = time.monotonic()
+    shown = [0.0]
+
+    def report(done: int, total: int) -> None:
+        now = time.monotonic()
+        if total <= 0 or (now - shown[0] < 0.25 and done < total):
+            return
+        shown[0] = now
+        bar.value = min(1.0, done / total)
+        label.value = f"{bar.value:.0%} of {duration_s / 60:.1f} min of audio, {now - t0:.0f} s"
+
+    return report, box.close
 
 
 def _toolbar_ops() -> list[type[ops.Op]]:
@@ -189,11 +226,12 @@ class TokenEditor(anywidget.AnyWidget):
     ).tag(sync=True)
     playhead = t.Float(0.0, help="Playhead position in seconds; paste inserts here.").tag(sync=True)
     color_mode = t.Enum(
-        ["code", "frequency", "embedding"],
+        ["code", "frequency", "embedding", "change"],
         "code",
         help=(
-            "Colour cells by code value, by per-layer code frequency, or by the code's codebook vector "
-            "(embedding: codes that sound alike look alike; needs a codec with codebook vectors)."
+            "Colour cells by code value, by per-layer code frequency, by the code's codebook vector "
+            "(embedding: codes that sound alike look alike) or by how far each cell moved from the "
+            "original in codebook space (change); the last two need a codec with codebook vectors."
         ),
     ).tag(sync=True)
     replace_code = t.Int(0, help="Code written by the Replace action.").tag(sync=True)
@@ -319,7 +357,7 @@ class TokenEditor(anywidget.AnyWidget):
         self._listen_cache: tuple[CodeGrid, tuple[int, ...], Audio] | None = None
         self._clipboard: tuple[CodeGrid, list[int], list[int]] | None = None
         self._source_grid: CodeGrid | None = None
-        self._palette: bytes | None = None  # embedding colours, (n_layers, codebook_size, 3) uint8
+        self._palette: tuple[bytes, bytes] | None = None  # embedding colours: RGB uint8, CIELAB int8
         self._saved = saved
         self._picture: Any = None  # the DisplayHandle of the static picture, once displayed
         self._picture_sent = 0.0
@@ -410,7 +448,15 @@ class TokenEditor(anywidget.AnyWidget):
         self._say("saved edits discarded")
 
     @staticmethod
-    def _prepare(source: Any, codec: Any) -> tuple[CodeGrid, Any, Audio | None]:
+    def _prepare(
+        source: Any, codec: Any, progress: Callable[[int, int], None] | None = None
+    ) -> tuple[CodeGrid, Any, Audio | None]:
+        """The grid, codec and input audio for a source; audio is encoded here.
+
+        An input of :data:`ENCODE_PROGRESS_MIN_S` seconds or more shows a progress bar in the
+        notebook while it is encoded (an hour takes minutes); ``progress(done, total)`` is
+        called as well, when given.
+        """
         from ..codecs import Codec, load_codec
 
         if isinstance(source, CodeGrid):
@@ -423,7 +469,20 @@ class TokenEditor(anywidget.AnyWidget):
         codec = codec if isinstance(codec, Codec) else load_codec(codec)
         audio = source if isinstance(source, Audio) else load_audio(source)
         audio = audio.resample(codec.sample_rate)
-        return codec.encode(audio), codec, audio
+        shown = _encode_progress(audio.duration) if audio.duration >= ENCODE_PROGRESS_MIN_S else None
+
+        def report(done: int, total: int) -> None:
+            if shown is not None:
+                shown[0](done, total)
+            if progress is not None:
+                progress(done, total)
+
+        try:
+            grid = codec.encode(audio, progress=report)
+        finally:
+            if shown is not None:
+                shown[1]()
+        return grid, codec, audio
 
     def _describe_grid(self) -> None:
         grid = self._session.grid
@@ -477,20 +536,20 @@ class TokenEditor(anywidget.AnyWidget):
     # ------------------------------------------------------------------ validation
     @t.observe("color_mode")
     def _color_mode_changed(self, change: dict[str, Any]) -> None:
-        if change["new"] != "embedding" or not hasattr(self, "_session"):
+        if change["new"] not in ("embedding", "change") or not hasattr(self, "_session"):
             return  # (during construction: the first view's hello sends the colours)
         try:
             self._palette_bytes()
         except QtokError as exc:
-            self._say(f"colour by embedding: {exc}", error=True)
-            self.color_mode = change["old"] if change["old"] != "embedding" else "code"
+            self._say(f"colour by {change['new']}: {exc}", error=True)
+            self.color_mode = change["old"] if change["old"] not in ("embedding", "change") else "code"
             return
         self._send_palette()
 
-    def _palette_bytes(self) -> bytes:
-        """RGB of every code of every layer (:func:`qtok_widgets.analysis.codebook_colors`), computed once."""
+    def _palette_bytes(self) -> tuple[bytes, bytes]:
+        """RGB and CIELAB (int8) of every code of every layer (:func:`qtok_widgets.analysis.codebook_lab`), computed once."""
         if getattr(self, "_palette", None) is None:
-            from ..analysis import codebook_colors
+            from ..analysis import _lab_to_srgb8, codebook_lab
             from ..errors import CodecError
 
             codec = self._session.codec
@@ -500,9 +559,12 @@ class TokenEditor(anywidget.AnyWidget):
                 raise CodecError(msg)
             size = self._session.grid.codebook_size
             rgb = np.zeros((self._session.grid.n_layers, size, 3), dtype=np.uint8)
+            lab = np.zeros((self._session.grid.n_layers, size, 3), dtype=np.int8)
             for layer in range(rgb.shape[0]):
-                rgb[layer] = codebook_colors(codec.codebook(layer))[:size]
-            self._palette = rgb.tobytes()
+                coords = codebook_lab(codec.codebook(layer))[:size]
+                rgb[layer] = _lab_to_srgb8(coords)
+                lab[layer] = np.rint(coords)
+            self._palette = (rgb.tobytes(), lab.tobytes())
         assert self._palette is not None
         return self._palette
 
@@ -513,7 +575,7 @@ class TokenEditor(anywidget.AnyWidget):
         grid = self._session.grid
         self.send(
             {"type": "palette", "n_layers": grid.n_layers, "codebook_size": grid.codebook_size},
-            [self._palette_bytes()],
+            list(self._palette_bytes()),
         )
 
     @t.validate("selection")
@@ -1255,8 +1317,8 @@ class TokenEditor(anywidget.AnyWidget):
         if kind == "hello":
             self._send_full()
             self._send_source()
-            if self.color_mode == "embedding":
-                self._color_mode_changed({"new": "embedding", "old": "code"})
+            if self.color_mode in ("embedding", "change"):
+                self._color_mode_changed({"new": self.color_mode, "old": "code"})
             if self.show_waveform and not self.waveform_window_s and self._session.codec is not None:
                 self._send_waveforms()
         elif kind == "action":
