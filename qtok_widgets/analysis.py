@@ -27,6 +27,7 @@ __all__ = [
     "PITCH_METHODS",
     "AnalysisError",
     "codebook_colors",
+    "codebook_lab",
     "embedding_change",
     "energy",
     "hz_to_semitones",
@@ -348,6 +349,31 @@ def hz_to_semitones(f0_hz: np.ndarray, reference_hz: float = 100.0) -> np.ndarra
 
 
 # ---------------------------------------------------------------------------- colour by meaning
+def codebook_lab(vectors: np.ndarray) -> np.ndarray:
+    """The CIELAB coordinates :func:`codebook_colors` gives each code (before conversion to sRGB).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(codebook_size, 3)``: L* in 35..85, a* and b* in -55..55.
+    """
+    x = np.asarray(vectors, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < 1 or not np.all(np.isfinite(x)):
+        msg = f"codebook vectors must be a finite array of shape (codebook_size, dim), got shape {x.shape}"
+        raise AnalysisError(msg)
+    x = x - x.mean(axis=0)
+    # principal axes from the (dim x dim) covariance: cheap for any codebook size
+    eigval, eigvec = np.linalg.eigh(x.T @ x)
+    vt = eigvec[:, np.argsort(eigval)[::-1][:3]].T
+    signs = np.sign(vt[np.arange(vt.shape[0]), np.argmax(np.abs(vt), axis=1)])
+    vt = vt * np.where(signs == 0, 1.0, signs)[:, None]
+    proj = np.zeros((x.shape[0], 3))
+    proj[:, : vt.shape[0]] = x @ vt.T
+    scale = np.percentile(np.abs(proj), 99, axis=0)
+    unit = np.clip(proj / np.where(scale > 0, scale, 1.0), -1.0, 1.0)
+    return np.stack([60.0 + 25.0 * unit[:, 0], 55.0 * unit[:, 1], 55.0 * unit[:, 2]], axis=1)
+
+
 def codebook_colors(vectors: np.ndarray) -> np.ndarray:
     """One sRGB colour per code, so that codes with close vectors get close colours.
 
@@ -369,22 +395,7 @@ def codebook_colors(vectors: np.ndarray) -> np.ndarray:
     numpy.ndarray
         uint8, shape ``(codebook_size, 3)``: sRGB colours.
     """
-    x = np.asarray(vectors, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] < 1 or not np.all(np.isfinite(x)):
-        msg = f"codebook vectors must be a finite array of shape (codebook_size, dim), got shape {x.shape}"
-        raise AnalysisError(msg)
-    x = x - x.mean(axis=0)
-    # principal axes from the (dim x dim) covariance: cheap for any codebook size
-    eigval, eigvec = np.linalg.eigh(x.T @ x)
-    vt = eigvec[:, np.argsort(eigval)[::-1][:3]].T
-    signs = np.sign(vt[np.arange(vt.shape[0]), np.argmax(np.abs(vt), axis=1)])
-    vt = vt * np.where(signs == 0, 1.0, signs)[:, None]
-    proj = np.zeros((x.shape[0], 3))
-    proj[:, : vt.shape[0]] = x @ vt.T
-    scale = np.percentile(np.abs(proj), 99, axis=0)
-    unit = np.clip(proj / np.where(scale > 0, scale, 1.0), -1.0, 1.0)
-    lab = np.stack([60.0 + 25.0 * unit[:, 0], 55.0 * unit[:, 1], 55.0 * unit[:, 2]], axis=1)
-    return _lab_to_srgb8(lab)
+    return _lab_to_srgb8(codebook_lab(vectors))
 
 
 def _lab_to_srgb8(lab: np.ndarray) -> np.ndarray:

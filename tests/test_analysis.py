@@ -156,10 +156,16 @@ def test_editor_colour_by_embedding_sends_the_codebook_colours() -> None:
         assert content == {"type": "palette", "n_layers": 16, "codebook_size": 2048}
         rgb = np.frombuffer(buffers[0], dtype=np.uint8).reshape(16, 2048, 3)
         assert np.array_equal(rgb[5], codebook_colors(codec.codebook(5)))
+        lab = np.frombuffer(buffers[1], dtype=np.int8).reshape(16, 2048, 3)
+        assert np.array_equal(lab[5], np.rint(analysis.codebook_lab(codec.codebook(5))))
+        editor.color_mode = "change"  # uses the same palette: nothing new to compute or refuse
+        assert editor.color_mode == "change" and editor.message_kind != "error"
         # without codebook vectors the mode is refused with one line and falls back
         bare = TokenEditor(session=EditSession(grid, None), show_waveform=False, journal=False)
         bare.color_mode = "embedding"
         assert bare.color_mode == "code" and "no codebook vectors" in bare.message
+        bare.color_mode = "change"
+        assert bare.color_mode == "code" and bare.message.startswith("colour by change:")
         bare.close()
     finally:
         editor.close()

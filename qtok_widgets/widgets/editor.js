@@ -85,12 +85,24 @@ function codeFrequencies(cur, nL, nF, codebookSize) {
   }
   return { counts, max };
 }
-function colourer({ mode, codebookSize, freq, palette = null }) {
+function colourer({ mode, codebookSize, freq, palette = null, lab = null, S = null }) {
   const byFrequency = mode === "frequency" && freq;
   const byEmbedding = mode === "embedding" && palette;
-  return (layer, value, rgb) => {
+  const byChange = mode === "change" && lab && S;
+  return (layer, value, rgb, frame) => {
     if (value & MASK_BIT) return null;
     const code = value & CODE_BITS;
+    if (byChange && frame !== void 0) {
+      const idx2 = changeIndex(S, lab, codebookSize, layer, value, frame);
+      if (idx2 < 0) {
+        rgb[0] = rgb[1] = rgb[2] = UNCHANGED;
+        return rgb;
+      }
+      rgb[0] = LUT[idx2 * 3];
+      rgb[1] = LUT[idx2 * 3 + 1];
+      rgb[2] = LUT[idx2 * 3 + 2];
+      return rgb;
+    }
     if (byEmbedding) {
       const at = (layer * codebookSize + code) * 3;
       rgb[0] = palette[at];
@@ -105,11 +117,30 @@ function colourer({ mode, codebookSize, freq, palette = null }) {
     return rgb;
   };
 }
+var UNCHANGED = 200;
+function changeIndex(S, lab, codebookSize, layer, value, frame) {
+  const o = S.origin ? S.origin[frame] : frame < S.nOF ? frame : -1;
+  if (o < 0) return 255;
+  const before = S.orig[layer * S.nOF + o];
+  if (before === value) return -1;
+  if (before & MASK_BIT) return 255;
+  const a = (layer * codebookSize + (value & CODE_BITS)) * 3;
+  const b = (layer * codebookSize + (before & CODE_BITS)) * 3;
+  const d = Math.hypot(lab[a] - lab[b], lab[a + 1] - lab[b + 1], lab[a + 2] - lab[b + 2]);
+  return Math.min(255, Math.max(40, Math.round(d / 100 * 255)));
+}
 function legendGradient() {
   const stops = VIRIDIS.map(([r, g, b], i) => `rgb(${r},${g},${b}) ${(i / (VIRIDIS.length - 1) * 100).toFixed(1)}%`);
   return `linear-gradient(to right, ${stops.join(", ")})`;
 }
 function legendText(mode, codebookSize) {
+  if (mode === "change") {
+    return {
+      low: "near",
+      high: "far",
+      title: "colour: how far each cell moved from the original's code in its layer's codebook (CIELAB projection); light grey: unchanged; brightest: inserted frames; grey checker: masked"
+    };
+  }
   if (mode === "embedding") {
     return {
       low: "alike codes",
@@ -510,7 +541,7 @@ function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = geo.col
         px[o] = px[o + 1] = px[o + 2] = dark ? 34 : 58;
       } else {
         const code = stop - fa > 1 ? dominantCode(cur, row + fa, row + stop, scratch) : cur[row + fa];
-        colour(l, code, rgb);
+        colour(l, code, rgb, fa);
         px[o] = rgb[0];
         px[o + 1] = rgb[1];
         px[o + 2] = rgb[2];
@@ -1556,7 +1587,8 @@ function render({ model, el: host }) {
   const colourSelect = el("select", { class: "qtok-colour", title: "Colour cells by" }, [
     el("option", { value: "code", text: "colour: code" }),
     el("option", { value: "frequency", text: "colour: frequency" }),
-    el("option", { value: "embedding", text: "colour: embedding" })
+    el("option", { value: "embedding", text: "colour: embedding" }),
+    el("option", { value: "change", text: "colour: change" })
   ]);
   const playBtn = el("button", { class: "qtok-btn qtok-play", title: "Play / stop (Space)", text: "▶ Play" });
   const abBtn = el("button", { class: "qtok-btn qtok-ab", title: "A/B: which version plays (A)" });
@@ -1613,6 +1645,7 @@ function render({ model, el: host }) {
   let L = computeLayout({ nLayers: 0, heightPx: model.get("height_px"), width: 800, showWaveform: false });
   let freq = null;
   let palette = null;
+  let lab = null;
   let draftSel = null;
   let opKeyMap = /* @__PURE__ */ new Map();
   const timings = { paintMs: null, firstPaintMs: null };
@@ -1652,7 +1685,7 @@ function render({ model, el: host }) {
       L,
       view,
       colourMode,
-      colour: colourer({ mode: colourMode, codebookSize: model.get("codebook_size"), freq, palette }),
+      colour: colourer({ mode: colourMode, codebookSize: model.get("codebook_size"), freq, palette, lab, S }),
       layerNames: model.get("layer_names"),
       showWaveform: model.get("show_waveform"),
       frameRate: frameRate(),
@@ -1996,6 +2029,7 @@ function render({ model, el: host }) {
   function onCustom(msg, buffers) {
     if (msg && msg.type === "palette") {
       palette = bytesOf(buffers[0]);
+      lab = buffers[1] ? new Int8Array(bytesOf(buffers[1]).buffer) : null;
       drawBase();
       return;
     }

@@ -226,11 +226,12 @@ class TokenEditor(anywidget.AnyWidget):
     ).tag(sync=True)
     playhead = t.Float(0.0, help="Playhead position in seconds; paste inserts here.").tag(sync=True)
     color_mode = t.Enum(
-        ["code", "frequency", "embedding"],
+        ["code", "frequency", "embedding", "change"],
         "code",
         help=(
-            "Colour cells by code value, by per-layer code frequency, or by the code's codebook vector "
-            "(embedding: codes that sound alike look alike; needs a codec with codebook vectors)."
+            "Colour cells by code value, by per-layer code frequency, by the code's codebook vector "
+            "(embedding: codes that sound alike look alike) or by how far each cell moved from the "
+            "original in codebook space (change); the last two need a codec with codebook vectors."
         ),
     ).tag(sync=True)
     replace_code = t.Int(0, help="Code written by the Replace action.").tag(sync=True)
@@ -356,7 +357,7 @@ class TokenEditor(anywidget.AnyWidget):
         self._listen_cache: tuple[CodeGrid, tuple[int, ...], Audio] | None = None
         self._clipboard: tuple[CodeGrid, list[int], list[int]] | None = None
         self._source_grid: CodeGrid | None = None
-        self._palette: bytes | None = None  # embedding colours, (n_layers, codebook_size, 3) uint8
+        self._palette: tuple[bytes, bytes] | None = None  # embedding colours: RGB uint8, CIELAB int8
         self._saved = saved
         self._picture: Any = None  # the DisplayHandle of the static picture, once displayed
         self._picture_sent = 0.0
@@ -535,20 +536,20 @@ class TokenEditor(anywidget.AnyWidget):
     # ------------------------------------------------------------------ validation
     @t.observe("color_mode")
     def _color_mode_changed(self, change: dict[str, Any]) -> None:
-        if change["new"] != "embedding" or not hasattr(self, "_session"):
+        if change["new"] not in ("embedding", "change") or not hasattr(self, "_session"):
             return  # (during construction: the first view's hello sends the colours)
         try:
             self._palette_bytes()
         except QtokError as exc:
-            self._say(f"colour by embedding: {exc}", error=True)
-            self.color_mode = change["old"] if change["old"] != "embedding" else "code"
+            self._say(f"colour by {change['new']}: {exc}", error=True)
+            self.color_mode = change["old"] if change["old"] not in ("embedding", "change") else "code"
             return
         self._send_palette()
 
-    def _palette_bytes(self) -> bytes:
-        """RGB of every code of every layer (:func:`qtok_widgets.analysis.codebook_colors`), computed once."""
+    def _palette_bytes(self) -> tuple[bytes, bytes]:
+        """RGB and CIELAB (int8) of every code of every layer (:func:`qtok_widgets.analysis.codebook_lab`), computed once."""
         if getattr(self, "_palette", None) is None:
-            from ..analysis import codebook_colors
+            from ..analysis import _lab_to_srgb8, codebook_lab
             from ..errors import CodecError
 
             codec = self._session.codec
@@ -558,9 +559,12 @@ class TokenEditor(anywidget.AnyWidget):
                 raise CodecError(msg)
             size = self._session.grid.codebook_size
             rgb = np.zeros((self._session.grid.n_layers, size, 3), dtype=np.uint8)
+            lab = np.zeros((self._session.grid.n_layers, size, 3), dtype=np.int8)
             for layer in range(rgb.shape[0]):
-                rgb[layer] = codebook_colors(codec.codebook(layer))[:size]
-            self._palette = rgb.tobytes()
+                coords = codebook_lab(codec.codebook(layer))[:size]
+                rgb[layer] = _lab_to_srgb8(coords)
+                lab[layer] = np.rint(coords)
+            self._palette = (rgb.tobytes(), lab.tobytes())
         assert self._palette is not None
         return self._palette
 
@@ -571,7 +575,7 @@ class TokenEditor(anywidget.AnyWidget):
         grid = self._session.grid
         self.send(
             {"type": "palette", "n_layers": grid.n_layers, "codebook_size": grid.codebook_size},
-            [self._palette_bytes()],
+            list(self._palette_bytes()),
         )
 
     @t.validate("selection")
@@ -1313,8 +1317,8 @@ class TokenEditor(anywidget.AnyWidget):
         if kind == "hello":
             self._send_full()
             self._send_source()
-            if self.color_mode == "embedding":
-                self._color_mode_changed({"new": "embedding", "old": "code"})
+            if self.color_mode in ("embedding", "change"):
+                self._color_mode_changed({"new": self.color_mode, "old": "code"})
             if self.show_waveform and not self.waveform_window_s and self._session.codec is not None:
                 self._send_waveforms()
         elif kind == "action":

@@ -2,8 +2,8 @@
 
 The notebook builds an editor with two tiers of labels on a random grid with the built-in codec
 (no audio is decoded: the waveform strip is off); the test clicks a word in its row like a user
-and reads the kernel's selection with ``kernel_exec``, then turns on colour by embedding and
-jumps to the next occurrence of a code.
+and reads the kernel's selection with ``kernel_exec``, then turns on colour by embedding and by
+change and jumps to the next occurrence of a code.
 """
 
 from __future__ import annotations
@@ -90,6 +90,19 @@ def test_label_rows_align_with_the_grid_and_a_click_selects_the_label(
         "() => document.querySelector('.qtok-editor .qtok-legend').title.includes('CIELAB')", timeout=30_000
     )
     page.wait_for_function(f"(b) => ({pixel})([{cell['x']}, {cell['y']}]).join() !== b.join()", arg=before)
+
+    # colour by change: unchanged cells grey, the edited cell coloured by how far its code moved
+    kernel_exec(page, "editor.session.replace(frames=[30], layers=[8], code=int(codes[8, 30]) ^ 1023)")
+    kernel_exec(page, "editor.color_mode = 'change'")
+    page.wait_for_function(
+        "() => document.querySelector('.qtok-editor .qtok-legend').title.includes('unchanged')",
+        timeout=30_000,
+    )
+    other = page.evaluate(f"() => document.querySelector('{EDITOR}').qtokDebug.cellCentre(40, 8)")
+    page.wait_for_function(
+        f"() => ({pixel})([{other['x']}, {other['y']}]).slice(0, 3).join() === '200,200,200'"
+    )
+    assert page.evaluate(pixel, [cell["x"], cell["y"]])[:3] != [200, 200, 200]
 
     # N jumps to the next frame with the selected cell's code in its layer, and says which of how many
     kernel_exec(page, "editor.select(frames=[10, 11], layers=[3, 4])")

@@ -72,3 +72,18 @@ test("colour by embedding takes each code's colour from its layer's palette", as
   assert.deepEqual(plain(1, 2, [0, 0, 0]), make({ mode: "code", codebookSize: 4, freq: null })(1, 2, [0, 0, 0]));
   assert.match(words("embedding", 4).title, /CIELAB/);
 });
+
+test("colour by change: grey where a cell kept its code, brighter the farther it moved", async () => {
+  const { changeIndex, colourer: make, UNCHANGED } = await import("../../qtok_widgets/widgets/frontend/colour.js");
+  // 1 layer, codebook of 3 codes at CIELAB distances 10 (0 -> 1) and 100 (0 -> 2)
+  const lab = Int8Array.from([50, 0, 0, 60, 0, 0, 50, 100, 0]);
+  const S = { orig: Uint16Array.from([0, 0, 0, 0x8000]), origin: null, nOF: 4 };
+  assert.equal(changeIndex(S, lab, 3, 0, 0, 0), -1);
+  assert.equal(changeIndex(S, lab, 3, 0, 1, 1), 40); // a small move still shows
+  assert.equal(changeIndex(S, lab, 3, 0, 2, 2), 255);
+  assert.equal(changeIndex(S, lab, 3, 0, 1, 3), 255); // masked in the original
+  assert.equal(changeIndex({ ...S, origin: Int32Array.from([0, -1]) }, lab, 3, 0, 0, 1), 255); // inserted
+  const colour = make({ mode: "change", codebookSize: 3, freq: null, lab, S });
+  assert.deepEqual(colour(0, 0, [0, 0, 0], 0), [UNCHANGED, UNCHANGED, UNCHANGED]);
+  assert.notDeepEqual(colour(0, 2, [0, 0, 0], 2), [UNCHANGED, UNCHANGED, UNCHANGED]);
+});

@@ -61,12 +61,24 @@ export function codeFrequencies(cur, nL, nF, codebookSize) {
  * @returns {function(number, number, number[]): (number[]|null)} writes r, g, b into rgb and
  *   returns it; null for a masked cell
  */
-export function colourer({ mode, codebookSize, freq, palette = null }) {
+export function colourer({ mode, codebookSize, freq, palette = null, lab = null, S = null }) {
   const byFrequency = mode === "frequency" && freq;
   const byEmbedding = mode === "embedding" && palette;
-  return (layer, value, rgb) => {
+  const byChange = mode === "change" && lab && S;
+  return (layer, value, rgb, frame) => {
     if (value & MASK_BIT) return null;
     const code = value & CODE_BITS;
+    if (byChange && frame !== undefined) {
+      const idx = changeIndex(S, lab, codebookSize, layer, value, frame);
+      if (idx < 0) {
+        rgb[0] = rgb[1] = rgb[2] = UNCHANGED;
+        return rgb;
+      }
+      rgb[0] = LUT[idx * 3];
+      rgb[1] = LUT[idx * 3 + 1];
+      rgb[2] = LUT[idx * 3 + 2];
+      return rgb;
+    }
     if (byEmbedding) {
       const at = (layer * codebookSize + code) * 3;
       rgb[0] = palette[at];
@@ -84,6 +96,29 @@ export function colourer({ mode, codebookSize, freq, palette = null }) {
   };
 }
 
+/** Grey of a cell that did not change, in "change" mode. */
+export const UNCHANGED = 200;
+
+/**
+ * LUT index (0..255) of how far a held cell moved from the original cell it came from, in
+ * CIELAB units of its layer's codebook projection (codebook_lab() in Python): -1 when it did not
+ * change; 255 for an inserted frame or a cell masked in the original; at least 40 for any change,
+ * reaching 255 at a distance of 100.
+ * @param {object} S state: cur/orig cells, origin (or null), nOF
+ * @param {Int8Array} lab CIELAB of code c of layer l at 3 (l codebookSize + c)
+ */
+export function changeIndex(S, lab, codebookSize, layer, value, frame) {
+  const o = S.origin ? S.origin[frame] : frame < S.nOF ? frame : -1;
+  if (o < 0) return 255;
+  const before = S.orig[layer * S.nOF + o];
+  if (before === value) return -1;
+  if (before & MASK_BIT) return 255;
+  const a = (layer * codebookSize + (value & CODE_BITS)) * 3;
+  const b = (layer * codebookSize + (before & CODE_BITS)) * 3;
+  const d = Math.hypot(lab[a] - lab[b], lab[a + 1] - lab[b + 1], lab[a + 2] - lab[b + 2]);
+  return Math.min(255, Math.max(40, Math.round((d / 100) * 255)));
+}
+
 /** A CSS linear-gradient of the colour scale, dark (left) to bright (right), for the legend. */
 export function legendGradient() {
   const stops = VIRIDIS.map(([r, g, b], i) => `rgb(${r},${g},${b}) ${((i / (VIRIDIS.length - 1)) * 100).toFixed(1)}%`);
@@ -95,6 +130,13 @@ export function legendGradient() {
  * @returns {{low: string, high: string, title: string}}
  */
 export function legendText(mode, codebookSize) {
+  if (mode === "change") {
+    return {
+      low: "near",
+      high: "far",
+      title: "colour: how far each cell moved from the original's code in its layer's codebook (CIELAB projection); light grey: unchanged; brightest: inserted frames; grey checker: masked",
+    };
+  }
   if (mode === "embedding") {
     return {
       low: "alike codes",

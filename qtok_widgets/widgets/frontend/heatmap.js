@@ -108,7 +108,7 @@ export function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = 
         px[o] = px[o + 1] = px[o + 2] = dark ? 34 : 58;
       } else {
         const code = stop - fa > 1 ? dominantCode(cur, row + fa, row + stop, scratch) : cur[row + fa];
-        colour(l, code, rgb);
+        colour(l, code, rgb, fa);
         px[o] = rgb[0];
         px[o + 1] = rgb[1];
         px[o + 2] = rgb[2];

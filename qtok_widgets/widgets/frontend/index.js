@@ -36,6 +36,7 @@ function render({ model, el: host }) {
     el("option", { value: "code", text: "colour: code" }),
     el("option", { value: "frequency", text: "colour: frequency" }),
     el("option", { value: "embedding", text: "colour: embedding" }),
+    el("option", { value: "change", text: "colour: change" }),
   ]);
   const playBtn = el("button", { class: "qtok-btn qtok-play", title: "Play / stop (Space)", text: "▶ Play" });
   const abBtn = el("button", { class: "qtok-btn qtok-ab", title: "A/B: which version plays (A)" });
@@ -83,6 +84,7 @@ function render({ model, el: host }) {
   let L = computeLayout({ nLayers: 0, heightPx: model.get("height_px"), width: 800, showWaveform: false });
   let freq = null; // per-layer code counts, for colour by frequency
   let palette = null; // RGB per layer and code from the "palette" message, for colour by embedding
+  let lab = null; // CIELAB (Int8Array) per layer and code, from the same message, for colour by change
   let draftSel = null; // selection being dragged, not yet committed
   let opKeyMap = new Map();
   const timings = { paintMs: null, firstPaintMs: null };
@@ -123,7 +125,7 @@ function render({ model, el: host }) {
     const colourMode = model.get("color_mode");
     return {
       S, L, view, colourMode,
-      colour: colourer({ mode: colourMode, codebookSize: model.get("codebook_size"), freq, palette }),
+      colour: colourer({ mode: colourMode, codebookSize: model.get("codebook_size"), freq, palette, lab, S }),
       layerNames: model.get("layer_names"),
       showWaveform: model.get("show_waveform"),
       frameRate: frameRate(),
@@ -477,6 +479,7 @@ function render({ model, el: host }) {
   function onCustom(msg, buffers) {
     if (msg && msg.type === "palette") {
       palette = bytesOf(buffers[0]);
+      lab = buffers[1] ? new Int8Array(bytesOf(buffers[1]).buffer) : null;
       drawBase();
       return;
     }
