@@ -56,3 +56,29 @@ def test_a_span_equals_the_same_columns_of_the_whole(clip) -> None:
         assert np.array_equal(part.mel, whole.mel[:, cols])
         assert np.array_equal(part.energy, whole.energy[cols])
         assert np.array_equal(part.f0, whole.f0[cols])
+
+
+def test_editor_sends_strips_then_only_the_edited_span() -> None:
+    from qtok_widgets import TokenEditor, load_codec
+
+    path = example_path("fox_take_a")
+    editor = TokenEditor(path, load_codec("builtin"), show_strips=True, journal=False)
+    sent: list[tuple[dict, list]] = []
+    editor.send = lambda content, buffers=None: sent.append((content, buffers or []))  # the comm's end
+    try:
+        editor._on_front_end_msg(editor, {"type": "hello"}, [])
+        strips_msgs = [(c, b) for c, b in sent if c["type"] == "strips"]
+        assert [c["which"] for c, _ in strips_msgs] == ["original", "edited"]
+        content, buffers = strips_msgs[0]
+        total = editor.n_frames * content["cpf"]
+        assert content["start"] == 0 and content["stop"] == content["total"] == total
+        assert len(buffers[0]) == N_MELS * total and len(buffers[1]) == 2 * total and len(buffers[2]) == total
+        sent.clear()
+        editor.select(frames=[10, 12], layers=[0, 16])
+        editor.mask()
+        (content, buffers), *_ = [(c, b) for c, b in sent if c["type"] == "strips"]
+        assert content["which"] == "edited"
+        assert 0 < content["stop"] - content["start"] < total  # only the re-rendered span
+        assert content["start"] <= 10 * content["cpf"] and content["stop"] >= 12 * content["cpf"]
+    finally:
+        editor.close()

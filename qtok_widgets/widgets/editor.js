@@ -205,7 +205,19 @@ var MUTE_W = 14;
 var TRACK = 40;
 var MINI = 16;
 var LABEL_ROW = 16;
-function computeLayout({ nLayers, heightPx, width, showWaveform, source = false, labelRows = 0 }) {
+var STRIP_MEL = 48;
+var STRIP_PITCH = 36;
+var STRIP_ENERGY = 18;
+var STRIPS = STRIP_MEL + STRIP_PITCH + STRIP_ENERGY;
+function computeLayout({
+  nLayers,
+  heightPx,
+  width,
+  showWaveform,
+  source = false,
+  labelRows = 0,
+  strips = false
+}) {
   const rowH = Math.max(6, Math.round(heightPx / Math.max(1, nLayers)));
   const w = Math.max(200, width || 800);
   const plotW = w - GUTTER - 8;
@@ -214,11 +226,29 @@ function computeLayout({ nLayers, heightPx, width, showWaveform, source = false,
   const gridH = rowH * nLayers;
   const axisY = gy + gridH;
   const waveY = axisY + AXIS;
-  const trackY = waveY + (showWaveform ? WAVE : 0);
+  const stripY = waveY + (showWaveform ? WAVE : 0);
+  const stripH = strips ? STRIPS : 0;
+  const trackY = stripY + stripH;
   const trackH = source ? TRACK : 0;
   const miniY = trackY + trackH + (source ? 2 : 0);
   const height = miniY + MINI;
-  return { rowH, width: w, plotW, gx: GUTTER, gy, gridH, axisY, waveY, trackY, trackH, miniY, height, labelH };
+  return {
+    rowH,
+    width: w,
+    plotW,
+    gx: GUTTER,
+    gy,
+    gridH,
+    axisY,
+    waveY,
+    trackY,
+    trackH,
+    miniY,
+    height,
+    labelH,
+    stripY,
+    stripH
+  };
 }
 function fitCellWidth(L, nF) {
   return L.plotW / Math.max(1, nF);
@@ -490,11 +520,11 @@ function columnFrames(view, geo, x) {
   const fa = Math.floor(view.v0 + x / view.cellW);
   return [fa, Math.max(fa + 1, Math.floor(view.v0 + (x + 1) / view.cellW))];
 }
-function dominantCode(values, a, b, scratch) {
+function dominantCode(values, a, b, scratch2) {
   const n = b - a;
   if (n <= 1) return values[a] & CODE_BITS;
-  for (let i = 0; i < n; i++) scratch[i] = values[a + i] & CODE_BITS;
-  const run = scratch.subarray(0, n).sort();
+  for (let i = 0; i < n; i++) scratch2[i] = values[a + i] & CODE_BITS;
+  const run = scratch2.subarray(0, n).sort();
   let best = run[0];
   let bestCount = 0;
   for (let i = 0; i < n; ) {
@@ -516,12 +546,12 @@ function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = geo.col
   const rgb = [0, 0, 0];
   const { cur, orig, origin, nF, nL, nOF } = S;
   const cols = geo.cols;
-  let scratch = new Uint16Array(16);
+  let scratch2 = new Uint16Array(16);
   for (let x = xa; x < xb; x++) {
     const [fa, fb] = columnFrames(view, geo, x);
     if (fa >= nF) break;
     const stop = Math.min(fb, nF);
-    if (stop - fa > scratch.length) scratch = new Uint16Array(2 * (stop - fa));
+    if (stop - fa > scratch2.length) scratch2 = new Uint16Array(2 * (stop - fa));
     let edited = 0;
     for (let l = 0; l < nL; l++) {
       const row = l * nF;
@@ -540,7 +570,7 @@ function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = geo.col
         const dark = (fa + l & 1) === 0;
         px[o] = px[o + 1] = px[o + 2] = dark ? 34 : 58;
       } else {
-        const code = stop - fa > 1 ? dominantCode(cur, row + fa, row + stop, scratch) : cur[row + fa];
+        const code = stop - fa > 1 ? dominantCode(cur, row + fa, row + stop, scratch2) : cur[row + fa];
         colour(l, code, rgb, fa);
         px[o] = rgb[0];
         px[o + 1] = rgb[1];
@@ -554,12 +584,12 @@ function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = geo.col
 function fittedImage(cells, nL, nF, cols, colour) {
   const px = new Uint8ClampedArray(cols * nL * 4);
   const rgb = [0, 0, 0];
-  let scratch = new Uint16Array(Math.max(16, Math.ceil(nF / Math.max(1, cols)) + 2));
+  let scratch2 = new Uint16Array(Math.max(16, Math.ceil(nF / Math.max(1, cols)) + 2));
   for (let x = 0; x < cols; x++) {
     const fa = Math.floor(x * nF / cols);
     const fb = Math.max(fa + 1, Math.floor((x + 1) * nF / cols));
     if (fa >= nF) break;
-    if (fb - fa > scratch.length) scratch = new Uint16Array(2 * (fb - fa));
+    if (fb - fa > scratch2.length) scratch2 = new Uint16Array(2 * (fb - fa));
     for (let l = 0; l < nL; l++) {
       const row = l * nF;
       const o = (l * cols + x) * 4;
@@ -568,7 +598,7 @@ function fittedImage(cells, nL, nF, cols, colour) {
       if (masked) {
         px[o] = px[o + 1] = px[o + 2] = (fa + l & 1) === 0 ? 34 : 58;
       } else {
-        colour(l, dominantCode(cells, row + fa, row + fb, scratch), rgb);
+        colour(l, dominantCode(cells, row + fa, row + fb, scratch2), rgb);
         px[o] = rgb[0];
         px[o + 1] = rgb[1];
         px[o + 2] = rgb[2];
@@ -598,7 +628,7 @@ function envelopeColumns(env, L, view) {
   return out;
 }
 function createHeatmap({ base, overlay, stage }) {
-  const scratch = document.createElement("canvas");
+  const scratch2 = document.createElement("canvas");
   let cache = null;
   const dpr = () => window.devicePixelRatio || 1;
   function sizeCanvases(L) {
@@ -627,15 +657,15 @@ function createHeatmap({ base, overlay, stage }) {
     const { f0, f1, perFrame, cols } = geo;
     const reuse = dirty && cache && cache.v0 === view.v0 && cache.cellW === view.cellW && cache.cols === cols && cache.nF === S.nF && cache.nL === S.nL && scene.colourMode === "code";
     if (!reuse) {
-      scratch.width = cols;
-      scratch.height = S.nL;
+      scratch2.width = cols;
+      scratch2.height = S.nL;
       cache = {
         v0: view.v0,
         cellW: view.cellW,
         cols,
         nF: S.nF,
         nL: S.nL,
-        img: scratch.getContext("2d").createImageData(cols, S.nL),
+        img: scratch2.getContext("2d").createImageData(cols, S.nL),
         editedCols: new Uint8Array(cols)
       };
     }
@@ -648,19 +678,19 @@ function createHeatmap({ base, overlay, stage }) {
       xb = Math.min(cols, xb);
     }
     paintColumns(cache.img.data, cache.editedCols, S, view, geo, scene.colour, xa, xb);
-    if (scratch.width !== cols || scratch.height !== S.nL) {
-      scratch.width = cols;
-      scratch.height = S.nL;
+    if (scratch2.width !== cols || scratch2.height !== S.nL) {
+      scratch2.width = cols;
+      scratch2.height = S.nL;
     }
-    scratch.getContext("2d").putImageData(cache.img, 0, 0);
+    scratch2.getContext("2d").putImageData(cache.img, 0, 0);
     const x = (f) => xOfFrame(L, view, f);
     g.imageSmoothingEnabled = false;
     g.save();
     g.beginPath();
     g.rect(L.gx, 0, L.plotW, L.height);
     g.clip();
-    if (perFrame) g.drawImage(scratch, 0, 0, cols, S.nL, x(f0), L.gy, cols * view.cellW, L.gridH);
-    else g.drawImage(scratch, 0, 0, cols, S.nL, L.gx, L.gy, cols, L.gridH);
+    if (perFrame) g.drawImage(scratch2, 0, 0, cols, S.nL, x(f0), L.gy, cols * view.cellW, L.gridH);
+    else g.drawImage(scratch2, 0, 0, cols, S.nL, L.gx, L.gy, cols, L.gridH);
     g.fillStyle = EDIT_COLOUR;
     for (let c = 0; c < cols; c++) {
       if (!cache.editedCols[c]) continue;
@@ -897,6 +927,121 @@ function nextOccurrence(cur, nF, layer, frame, step = 1) {
   const at = frames.indexOf(frame);
   const index = (at + (step < 0 ? frames.length - 1 : 1)) % frames.length;
   return { frame: frames[index], index, count: frames.length, code };
+}
+
+// qtok_widgets/widgets/frontend/strips.js
+var F0_LOW = 50;
+var F0_HIGH = 500;
+function mergeStrips(held, msg, buffers) {
+  const { cpf, start, stop, total, n_mels: nMels } = msg;
+  let h = held;
+  if (!h || h.cpf !== cpf || h.nMels !== nMels || h.total !== total) {
+    const fresh = {
+      cpf,
+      nMels,
+      total,
+      mel: new Uint8Array(nMels * total),
+      f0: new Uint16Array(total),
+      energy: new Uint8Array(total)
+    };
+    if (h && h.cpf === cpf && h.nMels === nMels) {
+      const keep = Math.min(start, h.total, total);
+      for (let b = 0; b < nMels; b++) fresh.mel.set(h.mel.subarray(b * h.total, b * h.total + keep), b * total);
+      fresh.f0.set(h.f0.subarray(0, keep));
+      fresh.energy.set(h.energy.subarray(0, keep));
+    }
+    h = fresh;
+  }
+  const w = stop - start;
+  const mel = bytesOf(buffers[0]);
+  const f0 = new Uint16Array(bytesOf(buffers[1]).buffer);
+  const energy = bytesOf(buffers[2]);
+  for (let b = 0; b < nMels; b++) h.mel.set(mel.subarray(b * w, (b + 1) * w), b * total + start);
+  h.f0.set(f0, start);
+  h.energy.set(energy, start);
+  return h;
+}
+function pitchY(hz, top, height) {
+  const t = Math.log(Math.min(F0_HIGH, Math.max(F0_LOW, hz)) / F0_LOW) / Math.log(F0_HIGH / F0_LOW);
+  return top + height - t * height;
+}
+var scratch = null;
+function drawStrips(g, { L, view, nF, strips, ink }) {
+  if (!L.stripH) return;
+  const top = L.stripY;
+  g.save();
+  g.clearRect(0, top, L.width, L.stripH);
+  g.fillStyle = ink;
+  g.font = "10px sans-serif";
+  g.textAlign = "right";
+  g.textBaseline = "middle";
+  g.fillText("mel", L.gx - 6, top + STRIP_MEL / 2);
+  g.fillText("F0", L.gx - 6, top + STRIP_MEL + STRIP_PITCH / 2);
+  g.fillText("dB", L.gx - 6, top + STRIP_MEL + STRIP_PITCH + STRIP_ENERGY / 2);
+  g.beginPath();
+  g.rect(L.gx, top, L.plotW, L.stripH);
+  g.clip();
+  const [fa, fb] = visibleFrames(L, view, nF);
+  const spec = strips.edited || strips.original;
+  if (spec && fb > fa && typeof document !== "undefined") {
+    const c0 = fa * spec.cpf;
+    const c1 = Math.min(spec.total, fb * spec.cpf);
+    const step = Math.max(1, Math.ceil((c1 - c0) / Math.max(1, L.plotW)));
+    const cols = Math.max(1, Math.ceil((c1 - c0) / step));
+    scratch = scratch || document.createElement("canvas");
+    scratch.width = cols;
+    scratch.height = spec.nMels;
+    const sg = scratch.getContext("2d");
+    const img = sg.createImageData(cols, spec.nMels);
+    for (let b = 0; b < spec.nMels; b++) {
+      const row = (spec.nMels - 1 - b) * cols;
+      for (let x = 0; x < cols; x++) {
+        const v = spec.mel[b * spec.total + c0 + x * step];
+        const o = (row + x) * 4;
+        img.data[o] = LUT[v * 3];
+        img.data[o + 1] = LUT[v * 3 + 1];
+        img.data[o + 2] = LUT[v * 3 + 2];
+        img.data[o + 3] = 255;
+      }
+    }
+    sg.putImageData(img, 0, 0);
+    g.imageSmoothingEnabled = false;
+    const x0 = xOfFrame(L, view, c0 / spec.cpf);
+    const x1 = xOfFrame(L, view, (c0 + cols * step) / spec.cpf);
+    g.drawImage(scratch, 0, 0, cols, spec.nMels, x0, top, x1 - x0, STRIP_MEL);
+  }
+  const curve = (held, colour, values, y) => {
+    if (!held) return;
+    g.strokeStyle = colour;
+    g.lineWidth = 1.5;
+    g.beginPath();
+    let down = false;
+    const c1 = Math.min(held.total, fb * held.cpf);
+    for (let c = fa * held.cpf; c < c1; c++) {
+      const v = values(held, c);
+      if (v === null) {
+        down = false;
+        continue;
+      }
+      const x = xOfFrame(L, view, (c + 0.5) / held.cpf);
+      if (down) g.lineTo(x, y(v));
+      else g.moveTo(x, y(v));
+      down = true;
+    }
+    g.stroke();
+  };
+  const pitchTop = top + STRIP_MEL;
+  const f0 = (held, c) => held.f0[c] ? held.f0[c] / 10 : null;
+  curve(strips.original, "rgba(128,128,128,0.9)", f0, (hz) => pitchY(hz, pitchTop, STRIP_PITCH));
+  curve(strips.edited, "#1f77b4", f0, (hz) => pitchY(hz, pitchTop, STRIP_PITCH));
+  const energyTop = pitchTop + STRIP_PITCH;
+  curve(
+    strips.edited || strips.original,
+    "#2ca02c",
+    (held, c) => held.energy[c],
+    (v) => energyTop + STRIP_ENERGY - v / 255 * STRIP_ENERGY
+  );
+  g.restore();
 }
 
 // qtok_widgets/widgets/frontend/input.js
@@ -1646,6 +1791,7 @@ function render({ model, el: host }) {
   let freq = null;
   let palette = null;
   let lab = null;
+  let strips = { original: null, edited: null };
   let draftSel = null;
   let opKeyMap = /* @__PURE__ */ new Map();
   const timings = { paintMs: null, firstPaintMs: null };
@@ -1670,7 +1816,8 @@ function render({ model, el: host }) {
       width: stage.clientWidth || root.clientWidth || 800,
       showWaveform: model.get("show_waveform"),
       source: !!S.src,
-      labelRows: tierNames(model.get("label_tiers")).length
+      labelRows: tierNames(model.get("label_tiers")).length,
+      strips: model.get("show_strips")
     });
     view = clampView(view, L, S.nF);
     const bar = scrollBar(view, L, S.nF);
@@ -1703,13 +1850,9 @@ function render({ model, el: host }) {
     const t0 = performance.now();
     relayout();
     heatmap.drawBase(scene(), dirty);
-    drawLabels(base.getContext("2d"), {
-      L,
-      view,
-      tiers: model.get("label_tiers"),
-      frameRate: frameRate(),
-      ink: getComputedStyle(root).color || "#333"
-    });
+    const ink = getComputedStyle(root).color || "#333";
+    drawLabels(base.getContext("2d"), { L, view, tiers: model.get("label_tiers"), frameRate: frameRate(), ink });
+    drawStrips(base.getContext("2d"), { L, view, nF: S.nF, strips, ink });
     timings.paintMs = performance.now() - t0;
     if (!dirty) scheduleWaveform();
   }
@@ -2027,6 +2170,11 @@ function render({ model, el: host }) {
     }
   });
   function onCustom(msg, buffers) {
+    if (msg && msg.type === "strips") {
+      strips = { ...strips, [msg.which]: mergeStrips(strips[msg.which], msg, buffers || []) };
+      drawBase();
+      return;
+    }
     if (msg && msg.type === "palette") {
       palette = bytesOf(buffers[0]);
       lab = buffers[1] ? new Int8Array(bytesOf(buffers[1]).buffer) : null;
@@ -2115,7 +2263,7 @@ function render({ model, el: host }) {
       draftSource = null;
       drawOverlay();
     }],
-    ["change:height_px change:show_waveform change:waveform_window_s change:layer_names change:label_tiers", redraw],
+    ["change:height_px change:show_waveform change:waveform_window_s change:layer_names change:label_tiers change:show_strips", redraw],
     [
       "change:message change:message_kind change:history_labels change:can_undo change:can_redo change:op_params change:paste_mode change:loop change:ab change:source_info change:restore_offer",
       syncControls

@@ -299,6 +299,13 @@ class TokenEditor(anywidget.AnyWidget):
             "is decoded for the visible window when the view spans at most this many seconds."
         ),
     ).tag(sync=True)
+    show_strips = t.Bool(
+        False,
+        help=(
+            "Draw the acoustic strips under the waveform: log-mel spectrogram of the edited audio, pitch of "
+            "the original and the edited audio, energy; computed in the kernel (needs the whole waveform strip)."
+        ),
+    ).tag(sync=True)
     label_tiers = t.Dict(
         help="Labels as the timing edits moved them: tier name -> [[start_s, end_s, text], ...] (read-only)."
     ).tag(sync=True)
@@ -358,6 +365,7 @@ class TokenEditor(anywidget.AnyWidget):
         self._clipboard: tuple[CodeGrid, list[int], list[int]] | None = None
         self._source_grid: CodeGrid | None = None
         self._palette: tuple[bytes, bytes] | None = None  # embedding colours: RGB uint8, CIELAB int8
+        self._strip_params: tuple[int, tuple[float, float]] | None = None  # columns per frame, F0 range
         self._saved = saved
         self._picture: Any = None  # the DisplayHandle of the static picture, once displayed
         self._picture_sent = 0.0
@@ -1303,8 +1311,10 @@ class TokenEditor(anywidget.AnyWidget):
             pass  # a long clip's strip is sent per window, when a view asks
         elif whole:
             self._send_envelope("edited", audio, n_frames)
+            self._send_strips("edited", audio, n_frames)
         elif changed is not None:
             self._send_envelope("edited", audio, n_frames, *changed)
+            self._send_strips("edited", audio, n_frames, *changed)
         if changed is not None and "edited" in self._pcm_sent:
             if self.listen_layers is not None:  # the listening render is stale: views ask again
                 self._drop_pcm("edited")
@@ -1412,10 +1422,50 @@ class TokenEditor(anywidget.AnyWidget):
         try:
             original = self._original_for_playback()
             self._send_envelope("original", original, self._session.original.n_frames)
+            self._send_strips("original", original, self._session.original.n_frames)
         except QtokError as exc:
             self._say(f"waveform: {exc}", error=True)
             return
         self._send_edited_audio(whole=True)
+
+    @t.observe("show_strips")
+    def _show_strips_changed(self, change: dict[str, Any]) -> None:
+        if change["new"] and hasattr(self, "_session") and self._sent_frames is not None:
+            self._send_waveforms()
+
+    def _send_strips(
+        self, which: str, audio: Audio, n_frames: int, start: int = 0, stop: int | None = None
+    ) -> None:
+        """Send the acoustic strips of frames ``[start, stop)`` (message ``strips``) when they are shown."""
+        codec = self._session.codec
+        if not self.show_strips or codec is None or self._sent_frames is None:
+            return
+        from . import _strips
+
+        spf = self._session.grid.samples_per_frame
+        if self._strip_params is None:
+            from ..analysis import pitch_range
+
+            f0_range = pitch_range(self._original_for_playback())
+            cpf = _strips.columns_per_frame(max(n_frames, self._session.original.n_frames), spf)
+            self._strip_params = (cpf, f0_range)
+        cpf, f0_range = self._strip_params
+        stop = n_frames if stop is None else min(stop, n_frames)
+        if stop <= start:
+            return
+        part = _strips.strip_span(audio, spf, cpf, start, stop, f0_range)
+        self.send(
+            {
+                "type": "strips",
+                "which": which,
+                "cpf": cpf,
+                "start": part.start,
+                "stop": part.stop,
+                "total": n_frames * cpf,
+                "n_mels": part.mel.shape[0],
+            },
+            [part.mel.tobytes(), part.f0.astype("<u2").tobytes(), part.energy.tobytes()],
+        )
 
     # ------------------------------------------------------------------ statistics
     def figures(self) -> dict[str, Any]:

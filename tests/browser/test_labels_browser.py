@@ -1,7 +1,7 @@
 """Label rows in a real JupyterLab in headless Chromium: aligned with the grid, a click selects a label's frames.
 
 The notebook builds an editor with two tiers of labels on a random grid with the built-in codec
-(no audio is decoded: the waveform strip is off); the test clicks a word in its row like a user
+and its acoustic strips on; the test checks the strips start where the grid does, clicks a word in its row like a user
 and reads the kernel's selection with ``kernel_exec``, then turns on colour by embedding and by
 change and jumps to the next occurrence of a code.
 """
@@ -29,7 +29,7 @@ def test_label_rows_align_with_the_grid_and_a_click_selects_the_label(
         "grid = CodeGrid(codes, 'builtin', 12.5, 24000, 2048)\n"
         "labels = [(0.2, 0.62, 'the', 'words'), (0.62, 1.5, 'fox', 'words'), (1.5, 2.33, 'jumps', 'words'),"
         " (0.62, 0.9, 'f', 'phones')]\n"
-        "editor = TokenEditor(session=EditSession(grid, load_codec('builtin'), labels=labels), show_waveform=False)\n"
+        "editor = TokenEditor(session=EditSession(grid, load_codec('builtin'), labels=labels), show_strips=True)\n"
         "editor",
     ]
     path = jupyterlab.write_notebook("labels.ipynb", cells)
@@ -37,6 +37,17 @@ def test_label_rows_align_with_the_grid_and_a_click_selects_the_label(
     page.wait_for_selector(f"{EDITOR}[data-ready=true]", timeout=30_000)
     layout = page.evaluate(f"() => document.querySelector('{EDITOR}').qtokDebug.layout()")
     assert layout["labelH"] == 2 * LABEL_ROW and layout["gy"] > layout["labelH"]
+    assert layout["stripH"] > 0 and layout["stripY"] > layout["waveY"]
+
+    # the spectrogram strip starts where the grid's frame 0 starts, once the kernel has sent it
+    alpha_at = """([x, y]) => {
+        const c = document.querySelector('.qtok-editor canvas.qtok-base');
+        const r = c.width / c.getBoundingClientRect().width;
+        return c.getContext('2d').getImageData(Math.round(x * r), Math.round(y * r), 1, 1).data[3];
+    }"""
+    y_spec = layout["stripY"] + 10
+    page.wait_for_function(f"() => ({alpha_at})([{layout['gx'] + 1}, {y_spec}]) === 255", timeout=60_000)
+    assert page.evaluate(alpha_at, [layout["gx"] - 2, y_spec]) == 0
 
     # "fox" starts at 0.62 s: frame 7.75; the label's left edge and that time on the grid share x
     start = page.evaluate(f"() => document.querySelector('{EDITOR}').qtokDebug.cellCentre(7, 0)")

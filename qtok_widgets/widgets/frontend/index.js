@@ -15,6 +15,7 @@ import { el } from "./dom.js";
 import { infoText, tooltipText } from "./format.js";
 import { createHeatmap } from "./heatmap.js";
 import { nextOccurrence } from "./occurrence.js";
+import { drawStrips, mergeStrips } from "./strips.js";
 import { bindInput, shortcutList } from "./input.js";
 import { drawLabels, labelAt, labelSelection, tierNames } from "./labels.js";
 import {
@@ -85,6 +86,7 @@ function render({ model, el: host }) {
   let freq = null; // per-layer code counts, for colour by frequency
   let palette = null; // RGB per layer and code from the "palette" message, for colour by embedding
   let lab = null; // CIELAB (Int8Array) per layer and code, from the same message, for colour by change
+  let strips = { original: null, edited: null }; // acoustic strips held (strips.js mergeStrips())
   let draftSel = null; // selection being dragged, not yet committed
   let opKeyMap = new Map();
   const timings = { paintMs: null, firstPaintMs: null };
@@ -114,6 +116,7 @@ function render({ model, el: host }) {
       showWaveform: model.get("show_waveform"),
       source: !!S.src,
       labelRows: tierNames(model.get("label_tiers")).length,
+      strips: model.get("show_strips"),
     });
     view = clampView(view, L, S.nF);
     const bar = scrollBar(view, L, S.nF);
@@ -145,9 +148,9 @@ function render({ model, el: host }) {
     const t0 = performance.now();
     relayout();
     heatmap.drawBase(scene(), dirty);
-    drawLabels(base.getContext("2d"), {
-      L, view, tiers: model.get("label_tiers"), frameRate: frameRate(), ink: getComputedStyle(root).color || "#333",
-    });
+    const ink = getComputedStyle(root).color || "#333";
+    drawLabels(base.getContext("2d"), { L, view, tiers: model.get("label_tiers"), frameRate: frameRate(), ink });
+    drawStrips(base.getContext("2d"), { L, view, nF: S.nF, strips, ink });
     timings.paintMs = performance.now() - t0;
     if (!dirty) scheduleWaveform();
   }
@@ -477,6 +480,11 @@ function render({ model, el: host }) {
 
   // ------------------------------------------------------------------ messages from Python
   function onCustom(msg, buffers) {
+    if (msg && msg.type === "strips") {
+      strips = { ...strips, [msg.which]: mergeStrips(strips[msg.which], msg, buffers || []) };
+      drawBase();
+      return;
+    }
     if (msg && msg.type === "palette") {
       palette = bytesOf(buffers[0]);
       lab = buffers[1] ? new Int8Array(bytesOf(buffers[1]).buffer) : null;
@@ -551,7 +559,7 @@ function render({ model, el: host }) {
     ["change:color_mode", () => { computeFreq(); drawBase(); syncControls(); }],
     ["change:listen_layers", () => { drawBase(); syncListen(); }],
     ["change:source_selection", () => { draftSource = null; drawOverlay(); }],
-    ["change:height_px change:show_waveform change:waveform_window_s change:layer_names change:label_tiers", redraw],
+    ["change:height_px change:show_waveform change:waveform_window_s change:layer_names change:label_tiers change:show_strips", redraw],
     [
       "change:message change:message_kind change:history_labels change:can_undo change:can_redo " +
         "change:op_params change:paste_mode change:loop change:ab change:source_info change:restore_offer",

@@ -15,20 +15,28 @@ export const MUTE_W = 14; // left part of the label column: click toggles the la
 export const TRACK = 40; // the second clip's track, under the waveform
 export const MINI = 16; // overview strip of the whole recording, at the bottom
 export const LABEL_ROW = 16; // one row of labels (a tier), above the edit lane
+export const STRIP_MEL = 48; // acoustic strips under the waveform: spectrogram, pitch, energy
+export const STRIP_PITCH = 36;
+export const STRIP_ENERGY = 18;
+export const STRIPS = STRIP_MEL + STRIP_PITCH + STRIP_ENERGY;
 
 /**
  * Canvas layout for a grid of `nLayers` rows.
  * @param {{nLayers: number, heightPx: number, width: number, showWaveform: boolean, source?: boolean, labelRows?: number}} p
  *   heightPx: wanted height of the heatmap; width: the stage's width (at least 200 is used);
  *   source: a second clip is loaded (its track is drawn under the waveform); labelRows: tiers
- *   of labels drawn above the edit lane (LABEL_ROW each)
- * @returns {{rowH, width, plotW, gx, gy, gridH, axisY, waveY, trackY, trackH, miniY, height, labelH}}
+ *   of labels drawn above the edit lane (LABEL_ROW each); strips: the acoustic strips (STRIPS
+ *   high) are drawn under the waveform
+ * @returns {{rowH, width, plotW, gx, gy, gridH, axisY, waveY, trackY, trackH, miniY, height, labelH, stripY, stripH}}
  *   rowH: one layer's row height; gx, gy: top left corner of the grid; plotW: width of the plot
  *   right of the labels; axisY, waveY, trackY, miniY: tops of the time axis, the waveform strip,
  *   the second clip's track (trackH high, 0 without one) and the overview strip (MINI high);
- *   height: of the whole canvas; labelH: height of the label rows at the top (0 without labels)
+ *   height: of the whole canvas; labelH: height of the label rows at the top (0 without labels);
+ *   stripY, stripH: top and height of the acoustic strips (stripH 0 without them)
  */
-export function computeLayout({ nLayers, heightPx, width, showWaveform, source = false, labelRows = 0 }) {
+export function computeLayout({
+  nLayers, heightPx, width, showWaveform, source = false, labelRows = 0, strips = false,
+}) {
   const rowH = Math.max(6, Math.round(heightPx / Math.max(1, nLayers)));
   const w = Math.max(200, width || 800);
   const plotW = w - GUTTER - 8;
@@ -37,11 +45,15 @@ export function computeLayout({ nLayers, heightPx, width, showWaveform, source =
   const gridH = rowH * nLayers;
   const axisY = gy + gridH;
   const waveY = axisY + AXIS;
-  const trackY = waveY + (showWaveform ? WAVE : 0);
+  const stripY = waveY + (showWaveform ? WAVE : 0);
+  const stripH = strips ? STRIPS : 0;
+  const trackY = stripY + stripH;
   const trackH = source ? TRACK : 0;
   const miniY = trackY + trackH + (source ? 2 : 0);
   const height = miniY + MINI;
-  return { rowH, width: w, plotW, gx: GUTTER, gy, gridH, axisY, waveY, trackY, trackH, miniY, height, labelH };
+  return {
+    rowH, width: w, plotW, gx: GUTTER, gy, gridH, axisY, waveY, trackY, trackH, miniY, height, labelH, stripY, stripH,
+  };
 }
 
 /** Narrowest frame column: the whole recording fills the plot. */
