@@ -82,3 +82,26 @@ def test_editor_sends_strips_then_only_the_edited_span() -> None:
         assert content["start"] <= 10 * content["cpf"] and content["stop"] >= 12 * content["cpf"]
     finally:
         editor.close()
+
+
+def test_audition_plays_a_frame_in_context_and_a_code_alone() -> None:
+    from qtok_widgets import TokenEditor, load_codec
+    from qtok_widgets.errors import QtokError
+
+    editor = TokenEditor(example_path("fox_take_a"), load_codec("builtin"), journal=False)
+    try:
+        editor.select(frames=[12, 13], layers=[3, 4])
+        rate, spf = editor.sample_rate, editor.grid.samples_per_frame
+        clip = editor.audition_audio(context_s=0.5)
+        side = spf + 2 * round(0.5 * rate)
+        assert clip.n_samples == 2 * side + round(0.25 * rate)
+        original = editor.original_audio.samples
+        assert np.allclose(
+            clip.samples[:side], original[12 * spf - rate // 2 : 13 * spf + rate // 2], atol=1e-6
+        )
+        alone = editor.code_audio(seconds=0.4)
+        assert alone.n_samples == 5 * spf and np.abs(alone.samples).max() > 0
+        with pytest.raises(QtokError, match=r"layers must be in 0\.\.15"):
+            editor.code_audio(layer=16, code=0)
+    finally:
+        editor.close()

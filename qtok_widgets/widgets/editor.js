@@ -2,6 +2,202 @@
 // (entry qtok_widgets/widgets/frontend/index.js) with `npm run build`. Edit those modules and rebuild;
 // `npm run check` fails when this file is stale. The message protocol is in docs/protocol.md.
 
+// qtok_widgets/widgets/frontend/playback.js
+function playWindow({ duration, selection, frameRate, start, loop, selectionOnly }) {
+  const hasSel = !!(selection && selection.frames);
+  const loopStart = hasSel ? selection.frames[0] / frameRate : 0;
+  const loopEnd = hasSel ? Math.min(duration, selection.frames[1] / frameRate) : duration;
+  const looping = loop && hasSel;
+  const only = (selectionOnly || looping) && hasSel;
+  let offset = start;
+  let end = only ? loopEnd : duration;
+  if (only && (offset < loopStart || offset >= loopEnd)) offset = loopStart;
+  if (offset >= end - 1e-3) offset = only ? loopStart : 0;
+  return { offset, end: looping ? Infinity : end, loop: looping, loopStart, loopEnd, only };
+}
+var PREFETCH_S = 6;
+function needFor(held, from) {
+  if (!held) return "fetch";
+  if (!held.slice) return "play";
+  const ws = held.start / held.rate;
+  const we = (held.start + held.data.length) / held.rate;
+  const endsRecording = held.start + held.data.length >= held.total;
+  if (from < ws - 1e-6) return "fetch";
+  if (from >= we - (endsRecording ? 1e-3 : 0.25)) return endsRecording && from < we ? "play" : "fetch";
+  return "play";
+}
+function playheadAt(p, elapsed) {
+  let pos = p.offset + elapsed;
+  if (p.loop) pos = p.loopStart + (pos - p.loopStart) % (p.loopEnd - p.loopStart);
+  return Math.min(pos, p.end);
+}
+function pcmToFloat(data, out = new Float32Array(data.length)) {
+  for (let i = 0; i < data.length; i++) out[i] = data[i] / 32767;
+  return out;
+}
+function createPlayer({ model, S, options, say, onChange, onStop, onFrame }) {
+  let ctx2 = null;
+  let playing2 = null;
+  let pendingPlay = null;
+  let buffers = { original: null, edited: null };
+  function ensureContext() {
+    if (!ctx2) {
+      const Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) throw new Error("this browser has no Web Audio");
+      ctx2 = new Ctx({ sampleRate: model.get("sample_rate") });
+      buffers = { original: null, edited: null };
+    }
+    if (ctx2.state === "suspended") ctx2.resume();
+    return ctx2;
+  }
+  function audioBuffer(which) {
+    if (buffers[which]) return buffers[which];
+    const pcm = S.pcm[which];
+    if (!pcm) return null;
+    const buf = ctx2.createBuffer(1, Math.max(1, pcm.data.length), pcm.rate);
+    pcmToFloat(pcm.data, buf.getChannelData(0));
+    buffers[which] = buf;
+    return buf;
+  }
+  function span(which) {
+    const pcm = S.pcm[which];
+    const ws = (pcm.start || 0) / pcm.rate;
+    return { ws, we: ws + pcm.data.length / pcm.rate, duration: (pcm.total ?? pcm.data.length) / pcm.rate };
+  }
+  function position() {
+    if (playing2) return playheadAt(playing2, ctx2.currentTime - playing2.startedAt);
+    if (pendingPlay && pendingPlay.from != null) return pendingPlay.from;
+    return model.get("playhead");
+  }
+  function start(fromSeconds) {
+    try {
+      ensureContext();
+    } catch (err) {
+      say(`play: ${err.message}`, true);
+      return;
+    }
+    const which = model.get("ab");
+    const held = S.pcm[which];
+    const opts = options();
+    const window2 = (duration2, from2) => playWindow({
+      duration: duration2,
+      selection: model.get("selection"),
+      frameRate: model.get("frame_rate"),
+      start: from2,
+      loop: opts.loop,
+      selectionOnly: opts.selectionOnly
+    });
+    const from = held ? window2(span(which).duration, fromSeconds ?? model.get("playhead")).offset : fromSeconds ?? model.get("playhead");
+    if (needFor(held, from) === "fetch") {
+      pendingPlay = { which, from: fromSeconds ?? from };
+      model.send({ type: "audio", which, at: from });
+      say(`loading ${which} audio…`);
+      return;
+    }
+    const buf = audioBuffer(which);
+    stop(false);
+    const { ws, we, duration } = span(which);
+    const w = window2(duration, fromSeconds ?? model.get("playhead"));
+    const src = ctx2.createBufferSource();
+    src.buffer = buf;
+    src.connect(ctx2.destination);
+    const windowEnd = Math.min(w.loop ? w.loopEnd : w.end, we);
+    if (w.loop) {
+      src.loop = true;
+      src.loopStart = Math.max(0, w.loopStart - ws);
+      src.loopEnd = Math.min(we, w.loopEnd) - ws;
+      src.start(0, w.offset - ws);
+    } else {
+      src.start(0, w.offset - ws, Math.max(0, windowEnd - w.offset));
+    }
+    const p = { ...w, src, srcs: [src], which, startedAt: ctx2.currentTime, windowEnd, nextAsked: false };
+    src.onended = () => {
+      if (playing2 === p) stop(true);
+    };
+    playing2 = p;
+    onChange(which);
+    say(`playing ${which}${w.only ? " selection" : ""}${w.loop ? " (loop)" : ""}`);
+    const tick = () => {
+      if (playing2 !== p) return;
+      if (!p.loop && !p.nextAsked && p.windowEnd < p.end - 1e-3 && position() > p.windowEnd - PREFETCH_S) {
+        p.nextAsked = true;
+        model.send({ type: "audio", which: p.which, at: p.windowEnd });
+      }
+      onFrame();
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }
+  function stop(keepPosition) {
+    const p = playing2;
+    if (!p) return;
+    let pos = position();
+    if (!Number.isFinite(pos)) pos = 0;
+    playing2 = null;
+    for (const src of p.srcs) {
+      src.onended = null;
+      try {
+        src.stop();
+      } catch (_) {
+      }
+      src.disconnect();
+    }
+    onChange(null);
+    if (keepPosition) onStop(pos);
+    say(`stopped at ${pos.toFixed(2)} s`);
+    onFrame();
+  }
+  function pcmArrived(which) {
+    buffers[which] = null;
+    if (pendingPlay && pendingPlay.which === which) {
+      const from = pendingPlay.from;
+      pendingPlay = null;
+      start(from);
+    } else if (playing2 && playing2.which === which && playing2.nextAsked) {
+      continueWith(playing2);
+    }
+  }
+  function continueWith(p) {
+    const { ws, we } = span(p.which);
+    if (!(ws <= p.windowEnd + 1e-6 && we > p.windowEnd)) return;
+    const src = ctx2.createBufferSource();
+    src.buffer = audioBuffer(p.which);
+    src.connect(ctx2.destination);
+    const when = p.startedAt + (p.windowEnd - p.offset);
+    const late = Math.max(0, ctx2.currentTime - when);
+    const stopAt = Math.min(p.end, we);
+    src.start(when + late, p.windowEnd - ws + late, Math.max(0, stopAt - p.windowEnd - late));
+    for (const old of p.srcs) old.onended = null;
+    src.onended = () => {
+      if (playing2 === p) stop(true);
+    };
+    p.srcs.push(src);
+    if (p.srcs.length > 3) p.srcs.shift();
+    p.windowEnd = stopAt;
+    p.nextAsked = false;
+  }
+  function pcmDropped(which) {
+    buffers[which] = null;
+    if (playing2 && playing2.which === which) {
+      const pos = position();
+      stop(false);
+      start(pos);
+    }
+  }
+  return {
+    start,
+    stop,
+    position,
+    pcmArrived,
+    pcmDropped,
+    isPlaying: () => playing2 !== null,
+    close() {
+      stop(false);
+      if (ctx2) ctx2.close();
+    }
+  };
+}
+
 // qtok_widgets/widgets/frontend/wire.js
 var MASK_BIT = 32768;
 var CODE_BITS = 32767;
@@ -42,6 +238,37 @@ function int32s(view) {
 }
 function byteSize(buffers) {
   return (buffers || []).reduce((n, b) => n + b.byteLength, 0);
+}
+
+// qtok_widgets/widgets/frontend/audition.js
+var ctx = null;
+var playing = null;
+function auditionSamples(buffer) {
+  return new Int16Array(bytesOf(buffer).buffer);
+}
+function playAudition(samples, rate, onEnd) {
+  const Ctx = window.AudioContext || window.webkitAudioContext;
+  if (!ctx) ctx = new Ctx({ sampleRate: rate });
+  if (ctx.state === "suspended") ctx.resume();
+  if (playing) {
+    playing.onended = null;
+    try {
+      playing.stop();
+    } catch (_) {
+    }
+  }
+  const buf = ctx.createBuffer(1, Math.max(1, samples.length), rate);
+  pcmToFloat(samples, buf.getChannelData(0));
+  const src = ctx.createBufferSource();
+  src.buffer = buf;
+  src.connect(ctx.destination);
+  src.onended = () => {
+    if (playing === src) playing = null;
+    onEnd();
+  };
+  src.start();
+  playing = src;
+  return samples.length / rate;
 }
 
 // qtok_widgets/widgets/frontend/colour.js
@@ -859,7 +1086,7 @@ function createHeatmap({ base, overlay, stage }) {
     g.fillStyle = "rgb(31,119,180)";
     g.fillText("edited", L.gx + 52, y0 + 2);
   }
-  function drawOverlay({ S, L, view, selection, playhead, playing, frameRate, showWaveform, sourceSelection }) {
+  function drawOverlay({ S, L, view, selection, playhead, playing: playing2, frameRate, showWaveform, sourceSelection }) {
     const ratio = dpr();
     const g = overlay.getContext("2d");
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
@@ -870,7 +1097,7 @@ function createHeatmap({ base, overlay, stage }) {
     g.strokeStyle = "#d62728";
     g.lineWidth = 1.5;
     g.strokeRect(mx(v0), L.miniY + 1, Math.max(2, mx(v1) - mx(v0)), MINI - 2);
-    g.fillStyle = playing ? "#d62728" : "#222";
+    g.fillStyle = playing2 ? "#d62728" : "#222";
     g.fillRect(mx(playhead * frameRate) - 0.5, L.miniY, 1, MINI);
     if (L.trackH && S.src && sourceSelection) {
       const sx = (f) => L.gx + f / S.src.nF * L.plotW;
@@ -905,7 +1132,7 @@ function createHeatmap({ base, overlay, stage }) {
       if (showWaveform) g.fillRect(x0, L.waveY, w, WAVE);
     }
     const x = xOfFrame(L, view, playhead * frameRate);
-    g.strokeStyle = playing ? "#d62728" : "#222";
+    g.strokeStyle = playing2 ? "#d62728" : "#222";
     g.lineWidth = 1.5;
     g.beginPath();
     g.moveTo(x, 0);
@@ -914,134 +1141,6 @@ function createHeatmap({ base, overlay, stage }) {
     g.restore();
   }
   return { drawBase, drawOverlay };
-}
-
-// qtok_widgets/widgets/frontend/occurrence.js
-function nextOccurrence(cur, nF, layer, frame, step = 1) {
-  const row = layer * nF;
-  const held = cur[row + frame];
-  if (held & MASK_BIT) return null;
-  const code = held & CODE_BITS;
-  const frames = [];
-  for (let f = 0; f < nF; f++) if (cur[row + f] === code) frames.push(f);
-  const at = frames.indexOf(frame);
-  const index = (at + (step < 0 ? frames.length - 1 : 1)) % frames.length;
-  return { frame: frames[index], index, count: frames.length, code };
-}
-
-// qtok_widgets/widgets/frontend/strips.js
-var F0_LOW = 50;
-var F0_HIGH = 500;
-function mergeStrips(held, msg, buffers) {
-  const { cpf, start, stop, total, n_mels: nMels } = msg;
-  let h = held;
-  if (!h || h.cpf !== cpf || h.nMels !== nMels || h.total !== total) {
-    const fresh = {
-      cpf,
-      nMels,
-      total,
-      mel: new Uint8Array(nMels * total),
-      f0: new Uint16Array(total),
-      energy: new Uint8Array(total)
-    };
-    if (h && h.cpf === cpf && h.nMels === nMels) {
-      const keep = Math.min(start, h.total, total);
-      for (let b = 0; b < nMels; b++) fresh.mel.set(h.mel.subarray(b * h.total, b * h.total + keep), b * total);
-      fresh.f0.set(h.f0.subarray(0, keep));
-      fresh.energy.set(h.energy.subarray(0, keep));
-    }
-    h = fresh;
-  }
-  const w = stop - start;
-  const mel = bytesOf(buffers[0]);
-  const f0 = new Uint16Array(bytesOf(buffers[1]).buffer);
-  const energy = bytesOf(buffers[2]);
-  for (let b = 0; b < nMels; b++) h.mel.set(mel.subarray(b * w, (b + 1) * w), b * total + start);
-  h.f0.set(f0, start);
-  h.energy.set(energy, start);
-  return h;
-}
-function pitchY(hz, top, height) {
-  const t = Math.log(Math.min(F0_HIGH, Math.max(F0_LOW, hz)) / F0_LOW) / Math.log(F0_HIGH / F0_LOW);
-  return top + height - t * height;
-}
-var scratch = null;
-function drawStrips(g, { L, view, nF, strips, ink }) {
-  if (!L.stripH) return;
-  const top = L.stripY;
-  g.save();
-  g.clearRect(0, top, L.width, L.stripH);
-  g.fillStyle = ink;
-  g.font = "10px sans-serif";
-  g.textAlign = "right";
-  g.textBaseline = "middle";
-  g.fillText("mel", L.gx - 6, top + STRIP_MEL / 2);
-  g.fillText("F0", L.gx - 6, top + STRIP_MEL + STRIP_PITCH / 2);
-  g.fillText("dB", L.gx - 6, top + STRIP_MEL + STRIP_PITCH + STRIP_ENERGY / 2);
-  g.beginPath();
-  g.rect(L.gx, top, L.plotW, L.stripH);
-  g.clip();
-  const [fa, fb] = visibleFrames(L, view, nF);
-  const spec = strips.edited || strips.original;
-  if (spec && fb > fa && typeof document !== "undefined") {
-    const c0 = fa * spec.cpf;
-    const c1 = Math.min(spec.total, fb * spec.cpf);
-    const step = Math.max(1, Math.ceil((c1 - c0) / Math.max(1, L.plotW)));
-    const cols = Math.max(1, Math.ceil((c1 - c0) / step));
-    scratch = scratch || document.createElement("canvas");
-    scratch.width = cols;
-    scratch.height = spec.nMels;
-    const sg = scratch.getContext("2d");
-    const img = sg.createImageData(cols, spec.nMels);
-    for (let b = 0; b < spec.nMels; b++) {
-      const row = (spec.nMels - 1 - b) * cols;
-      for (let x = 0; x < cols; x++) {
-        const v = spec.mel[b * spec.total + c0 + x * step];
-        const o = (row + x) * 4;
-        img.data[o] = LUT[v * 3];
-        img.data[o + 1] = LUT[v * 3 + 1];
-        img.data[o + 2] = LUT[v * 3 + 2];
-        img.data[o + 3] = 255;
-      }
-    }
-    sg.putImageData(img, 0, 0);
-    g.imageSmoothingEnabled = false;
-    const x0 = xOfFrame(L, view, c0 / spec.cpf);
-    const x1 = xOfFrame(L, view, (c0 + cols * step) / spec.cpf);
-    g.drawImage(scratch, 0, 0, cols, spec.nMels, x0, top, x1 - x0, STRIP_MEL);
-  }
-  const curve = (held, colour, values, y) => {
-    if (!held) return;
-    g.strokeStyle = colour;
-    g.lineWidth = 1.5;
-    g.beginPath();
-    let down = false;
-    const c1 = Math.min(held.total, fb * held.cpf);
-    for (let c = fa * held.cpf; c < c1; c++) {
-      const v = values(held, c);
-      if (v === null) {
-        down = false;
-        continue;
-      }
-      const x = xOfFrame(L, view, (c + 0.5) / held.cpf);
-      if (down) g.lineTo(x, y(v));
-      else g.moveTo(x, y(v));
-      down = true;
-    }
-    g.stroke();
-  };
-  const pitchTop = top + STRIP_MEL;
-  const f0 = (held, c) => held.f0[c] ? held.f0[c] / 10 : null;
-  curve(strips.original, "rgba(128,128,128,0.9)", f0, (hz) => pitchY(hz, pitchTop, STRIP_PITCH));
-  curve(strips.edited, "#1f77b4", f0, (hz) => pitchY(hz, pitchTop, STRIP_PITCH));
-  const energyTop = pitchTop + STRIP_PITCH;
-  curve(
-    strips.edited || strips.original,
-    "#2ca02c",
-    (held, c) => held.energy[c],
-    (v) => energyTop + STRIP_ENERGY - v / 255 * STRIP_ENERGY
-  );
-  g.restore();
 }
 
 // qtok_widgets/widgets/frontend/input.js
@@ -1059,6 +1158,7 @@ function keyCommand(e, keys) {
   if (k === "a") return { command: "ab" };
   if (k === "l") return { command: "loop" };
   if (k === "n") return { command: e.shift ? "previous" : "next" };
+  if (k === "h") return { command: e.shift ? "hear_code" : "audition" };
   if (e.key === "+" || e.key === "=") return { zoom: 2 };
   if (e.key === "-") return { zoom: 0.5 };
   if (e.key === "0") return { command: "fit" };
@@ -1074,6 +1174,7 @@ var SHORTCUTS = [
   ["A", "switch A (original) / B (edited)"],
   ["L", "loop the selection"],
   ["N / Shift+N", "next / previous frame with the selected cell's code in its layer"],
+  ["H / Shift+H", "hear the selected frame in context (original, then edited) / its code alone"],
   ["+ / −, Ctrl+wheel", "zoom in / out"],
   ["0", "fit the whole clip"],
   ["← / →, Shift+wheel", "scroll"],
@@ -1331,200 +1432,132 @@ function createRestoreBar(onAction) {
   };
 }
 
-// qtok_widgets/widgets/frontend/playback.js
-function playWindow({ duration, selection, frameRate, start, loop, selectionOnly }) {
-  const hasSel = !!(selection && selection.frames);
-  const loopStart = hasSel ? selection.frames[0] / frameRate : 0;
-  const loopEnd = hasSel ? Math.min(duration, selection.frames[1] / frameRate) : duration;
-  const looping = loop && hasSel;
-  const only = (selectionOnly || looping) && hasSel;
-  let offset = start;
-  let end = only ? loopEnd : duration;
-  if (only && (offset < loopStart || offset >= loopEnd)) offset = loopStart;
-  if (offset >= end - 1e-3) offset = only ? loopStart : 0;
-  return { offset, end: looping ? Infinity : end, loop: looping, loopStart, loopEnd, only };
+// qtok_widgets/widgets/frontend/occurrence.js
+function nextOccurrence(cur, nF, layer, frame, step = 1) {
+  const row = layer * nF;
+  const held = cur[row + frame];
+  if (held & MASK_BIT) return null;
+  const code = held & CODE_BITS;
+  const frames = [];
+  for (let f = 0; f < nF; f++) if (cur[row + f] === code) frames.push(f);
+  const at = frames.indexOf(frame);
+  const index = (at + (step < 0 ? frames.length - 1 : 1)) % frames.length;
+  return { frame: frames[index], index, count: frames.length, code };
 }
-var PREFETCH_S = 6;
-function needFor(held, from) {
-  if (!held) return "fetch";
-  if (!held.slice) return "play";
-  const ws = held.start / held.rate;
-  const we = (held.start + held.data.length) / held.rate;
-  const endsRecording = held.start + held.data.length >= held.total;
-  if (from < ws - 1e-6) return "fetch";
-  if (from >= we - (endsRecording ? 1e-3 : 0.25)) return endsRecording && from < we ? "play" : "fetch";
-  return "play";
-}
-function playheadAt(p, elapsed) {
-  let pos = p.offset + elapsed;
-  if (p.loop) pos = p.loopStart + (pos - p.loopStart) % (p.loopEnd - p.loopStart);
-  return Math.min(pos, p.end);
-}
-function pcmToFloat(data, out = new Float32Array(data.length)) {
-  for (let i = 0; i < data.length; i++) out[i] = data[i] / 32767;
-  return out;
-}
-function createPlayer({ model, S, options, say, onChange, onStop, onFrame }) {
-  let ctx = null;
-  let playing = null;
-  let pendingPlay = null;
-  let buffers = { original: null, edited: null };
-  function ensureContext() {
-    if (!ctx) {
-      const Ctx = window.AudioContext || window.webkitAudioContext;
-      if (!Ctx) throw new Error("this browser has no Web Audio");
-      ctx = new Ctx({ sampleRate: model.get("sample_rate") });
-      buffers = { original: null, edited: null };
-    }
-    if (ctx.state === "suspended") ctx.resume();
-    return ctx;
-  }
-  function audioBuffer(which) {
-    if (buffers[which]) return buffers[which];
-    const pcm = S.pcm[which];
-    if (!pcm) return null;
-    const buf = ctx.createBuffer(1, Math.max(1, pcm.data.length), pcm.rate);
-    pcmToFloat(pcm.data, buf.getChannelData(0));
-    buffers[which] = buf;
-    return buf;
-  }
-  function span(which) {
-    const pcm = S.pcm[which];
-    const ws = (pcm.start || 0) / pcm.rate;
-    return { ws, we: ws + pcm.data.length / pcm.rate, duration: (pcm.total ?? pcm.data.length) / pcm.rate };
-  }
-  function position() {
-    if (playing) return playheadAt(playing, ctx.currentTime - playing.startedAt);
-    if (pendingPlay && pendingPlay.from != null) return pendingPlay.from;
-    return model.get("playhead");
-  }
-  function start(fromSeconds) {
-    try {
-      ensureContext();
-    } catch (err) {
-      say(`play: ${err.message}`, true);
-      return;
-    }
-    const which = model.get("ab");
-    const held = S.pcm[which];
-    const opts = options();
-    const window2 = (duration2, from2) => playWindow({
-      duration: duration2,
-      selection: model.get("selection"),
-      frameRate: model.get("frame_rate"),
-      start: from2,
-      loop: opts.loop,
-      selectionOnly: opts.selectionOnly
-    });
-    const from = held ? window2(span(which).duration, fromSeconds ?? model.get("playhead")).offset : fromSeconds ?? model.get("playhead");
-    if (needFor(held, from) === "fetch") {
-      pendingPlay = { which, from: fromSeconds ?? from };
-      model.send({ type: "audio", which, at: from });
-      say(`loading ${which} audio…`);
-      return;
-    }
-    const buf = audioBuffer(which);
-    stop(false);
-    const { ws, we, duration } = span(which);
-    const w = window2(duration, fromSeconds ?? model.get("playhead"));
-    const src = ctx.createBufferSource();
-    src.buffer = buf;
-    src.connect(ctx.destination);
-    const windowEnd = Math.min(w.loop ? w.loopEnd : w.end, we);
-    if (w.loop) {
-      src.loop = true;
-      src.loopStart = Math.max(0, w.loopStart - ws);
-      src.loopEnd = Math.min(we, w.loopEnd) - ws;
-      src.start(0, w.offset - ws);
-    } else {
-      src.start(0, w.offset - ws, Math.max(0, windowEnd - w.offset));
-    }
-    const p = { ...w, src, srcs: [src], which, startedAt: ctx.currentTime, windowEnd, nextAsked: false };
-    src.onended = () => {
-      if (playing === p) stop(true);
+
+// qtok_widgets/widgets/frontend/strips.js
+var F0_LOW = 50;
+var F0_HIGH = 500;
+function mergeStrips(held, msg, buffers) {
+  const { cpf, start, stop, total, n_mels: nMels } = msg;
+  let h = held;
+  if (!h || h.cpf !== cpf || h.nMels !== nMels || h.total !== total) {
+    const fresh = {
+      cpf,
+      nMels,
+      total,
+      mel: new Uint8Array(nMels * total),
+      f0: new Uint16Array(total),
+      energy: new Uint8Array(total)
     };
-    playing = p;
-    onChange(which);
-    say(`playing ${which}${w.only ? " selection" : ""}${w.loop ? " (loop)" : ""}`);
-    const tick = () => {
-      if (playing !== p) return;
-      if (!p.loop && !p.nextAsked && p.windowEnd < p.end - 1e-3 && position() > p.windowEnd - PREFETCH_S) {
-        p.nextAsked = true;
-        model.send({ type: "audio", which: p.which, at: p.windowEnd });
+    if (h && h.cpf === cpf && h.nMels === nMels) {
+      const keep = Math.min(start, h.total, total);
+      for (let b = 0; b < nMels; b++) fresh.mel.set(h.mel.subarray(b * h.total, b * h.total + keep), b * total);
+      fresh.f0.set(h.f0.subarray(0, keep));
+      fresh.energy.set(h.energy.subarray(0, keep));
+    }
+    h = fresh;
+  }
+  const w = stop - start;
+  const mel = bytesOf(buffers[0]);
+  const f0 = new Uint16Array(bytesOf(buffers[1]).buffer);
+  const energy = bytesOf(buffers[2]);
+  for (let b = 0; b < nMels; b++) h.mel.set(mel.subarray(b * w, (b + 1) * w), b * total + start);
+  h.f0.set(f0, start);
+  h.energy.set(energy, start);
+  return h;
+}
+function pitchY(hz, top, height) {
+  const t = Math.log(Math.min(F0_HIGH, Math.max(F0_LOW, hz)) / F0_LOW) / Math.log(F0_HIGH / F0_LOW);
+  return top + height - t * height;
+}
+var scratch = null;
+function drawStrips(g, { L, view, nF, strips, ink }) {
+  if (!L.stripH) return;
+  const top = L.stripY;
+  g.save();
+  g.clearRect(0, top, L.width, L.stripH);
+  g.fillStyle = ink;
+  g.font = "10px sans-serif";
+  g.textAlign = "right";
+  g.textBaseline = "middle";
+  g.fillText("mel", L.gx - 6, top + STRIP_MEL / 2);
+  g.fillText("F0", L.gx - 6, top + STRIP_MEL + STRIP_PITCH / 2);
+  g.fillText("dB", L.gx - 6, top + STRIP_MEL + STRIP_PITCH + STRIP_ENERGY / 2);
+  g.beginPath();
+  g.rect(L.gx, top, L.plotW, L.stripH);
+  g.clip();
+  const [fa, fb] = visibleFrames(L, view, nF);
+  const spec = strips.edited || strips.original;
+  if (spec && fb > fa && typeof document !== "undefined") {
+    const c0 = fa * spec.cpf;
+    const c1 = Math.min(spec.total, fb * spec.cpf);
+    const step = Math.max(1, Math.ceil((c1 - c0) / Math.max(1, L.plotW)));
+    const cols = Math.max(1, Math.ceil((c1 - c0) / step));
+    scratch = scratch || document.createElement("canvas");
+    scratch.width = cols;
+    scratch.height = spec.nMels;
+    const sg = scratch.getContext("2d");
+    const img = sg.createImageData(cols, spec.nMels);
+    for (let b = 0; b < spec.nMels; b++) {
+      const row = (spec.nMels - 1 - b) * cols;
+      for (let x = 0; x < cols; x++) {
+        const v = spec.mel[b * spec.total + c0 + x * step];
+        const o = (row + x) * 4;
+        img.data[o] = LUT[v * 3];
+        img.data[o + 1] = LUT[v * 3 + 1];
+        img.data[o + 2] = LUT[v * 3 + 2];
+        img.data[o + 3] = 255;
       }
-      onFrame();
-      requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
+    }
+    sg.putImageData(img, 0, 0);
+    g.imageSmoothingEnabled = false;
+    const x0 = xOfFrame(L, view, c0 / spec.cpf);
+    const x1 = xOfFrame(L, view, (c0 + cols * step) / spec.cpf);
+    g.drawImage(scratch, 0, 0, cols, spec.nMels, x0, top, x1 - x0, STRIP_MEL);
   }
-  function stop(keepPosition) {
-    const p = playing;
-    if (!p) return;
-    let pos = position();
-    if (!Number.isFinite(pos)) pos = 0;
-    playing = null;
-    for (const src of p.srcs) {
-      src.onended = null;
-      try {
-        src.stop();
-      } catch (_) {
+  const curve = (held, colour, values, y) => {
+    if (!held) return;
+    g.strokeStyle = colour;
+    g.lineWidth = 1.5;
+    g.beginPath();
+    let down = false;
+    const c1 = Math.min(held.total, fb * held.cpf);
+    for (let c = fa * held.cpf; c < c1; c++) {
+      const v = values(held, c);
+      if (v === null) {
+        down = false;
+        continue;
       }
-      src.disconnect();
+      const x = xOfFrame(L, view, (c + 0.5) / held.cpf);
+      if (down) g.lineTo(x, y(v));
+      else g.moveTo(x, y(v));
+      down = true;
     }
-    onChange(null);
-    if (keepPosition) onStop(pos);
-    say(`stopped at ${pos.toFixed(2)} s`);
-    onFrame();
-  }
-  function pcmArrived(which) {
-    buffers[which] = null;
-    if (pendingPlay && pendingPlay.which === which) {
-      const from = pendingPlay.from;
-      pendingPlay = null;
-      start(from);
-    } else if (playing && playing.which === which && playing.nextAsked) {
-      continueWith(playing);
-    }
-  }
-  function continueWith(p) {
-    const { ws, we } = span(p.which);
-    if (!(ws <= p.windowEnd + 1e-6 && we > p.windowEnd)) return;
-    const src = ctx.createBufferSource();
-    src.buffer = audioBuffer(p.which);
-    src.connect(ctx.destination);
-    const when = p.startedAt + (p.windowEnd - p.offset);
-    const late = Math.max(0, ctx.currentTime - when);
-    const stopAt = Math.min(p.end, we);
-    src.start(when + late, p.windowEnd - ws + late, Math.max(0, stopAt - p.windowEnd - late));
-    for (const old of p.srcs) old.onended = null;
-    src.onended = () => {
-      if (playing === p) stop(true);
-    };
-    p.srcs.push(src);
-    if (p.srcs.length > 3) p.srcs.shift();
-    p.windowEnd = stopAt;
-    p.nextAsked = false;
-  }
-  function pcmDropped(which) {
-    buffers[which] = null;
-    if (playing && playing.which === which) {
-      const pos = position();
-      stop(false);
-      start(pos);
-    }
-  }
-  return {
-    start,
-    stop,
-    position,
-    pcmArrived,
-    pcmDropped,
-    isPlaying: () => playing !== null,
-    close() {
-      stop(false);
-      if (ctx) ctx.close();
-    }
+    g.stroke();
   };
+  const pitchTop = top + STRIP_MEL;
+  const f0 = (held, c) => held.f0[c] ? held.f0[c] / 10 : null;
+  curve(strips.original, "rgba(128,128,128,0.9)", f0, (hz) => pitchY(hz, pitchTop, STRIP_PITCH));
+  curve(strips.edited, "#1f77b4", f0, (hz) => pitchY(hz, pitchTop, STRIP_PITCH));
+  const energyTop = pitchTop + STRIP_PITCH;
+  curve(
+    strips.edited || strips.original,
+    "#2ca02c",
+    (held, c) => held.energy[c],
+    (v) => energyTop + STRIP_ENERGY - v / 255 * STRIP_ENERGY
+  );
+  g.restore();
 }
 
 // qtok_widgets/widgets/frontend/toolbar.js
@@ -2124,7 +2157,10 @@ function render({ model, el: host }) {
     else if (cmd.command === "fit") fit();
     else if (cmd.command === "help") toggleHelp();
     else if (cmd.command === "next" || cmd.command === "previous") jumpToOccurrence(cmd.command === "next" ? 1 : -1);
-    else if (cmd.command === "clear") {
+    else if (cmd.command === "audition" || cmd.command === "hear_code") {
+      if (!committedSelection()) say("select a cell first, then H plays it in context", true);
+      else model.send({ type: "audition", what: cmd.command === "hear_code" ? "code" : "context" });
+    } else if (cmd.command === "clear") {
       if (help.classList.contains("qtok-open")) toggleHelp(false);
       else setSelection(null);
     }
@@ -2170,6 +2206,11 @@ function render({ model, el: host }) {
     }
   });
   function onCustom(msg, buffers) {
+    if (msg && msg.type === "audition") {
+      root.dataset.auditioning = msg.what;
+      playAudition(auditionSamples(buffers[0]), msg.sample_rate, () => delete root.dataset.auditioning);
+      return;
+    }
     if (msg && msg.type === "strips") {
       strips = { ...strips, [msg.which]: mergeStrips(strips[msg.which], msg, buffers || []) };
       drawBase();

@@ -1211,6 +1211,114 @@ class TokenEditor(anywidget.AnyWidget):
             self._original_audio = audio.resample(self.sample_rate)
         return self._original_audio
 
+    def audition_audio(self, frame: int | None = None, context_s: float = 1.0) -> Audio:
+        """One frame in context, as a listener compares it: the original, a short pause, then the edited.
+
+        Parameters
+        ----------
+        frame : int, optional
+            Frame of the current grid (default: the selection's first frame).
+        context_s : float
+            Seconds of audio before and after the frame (0.1..5).
+
+        Returns
+        -------
+        Audio
+            The original around the frame it came from (for an inserted frame, the kept frame
+            before it), 0.25 s of silence, then the edited audio around the frame.
+        """
+        grid = self._session.grid
+        if frame is None:
+            frames, _ = self._selected()
+            assert frames is not None
+            frame = frames[0]
+        if (
+            isinstance(frame, bool)
+            or not isinstance(frame, (int, np.integer))
+            or not 0 <= frame < grid.n_frames
+        ):
+            msg = f"frame {frame!r} is out of range: frames must be in 0..{grid.n_frames - 1}"
+            raise QtokError(msg)
+        context = float(context_s)
+        if not 0.1 <= context <= 5.0:
+            msg = f"context_s must be in 0.1..5 s, got {context_s!r}"
+            raise QtokError(msg)
+        origin = self._session.origin_frames()[: int(frame) + 1]
+        kept = origin[origin >= 0]
+        orig_frame = int(kept[-1]) if kept.size else 0
+        rate, spf = grid.sample_rate, grid.samples_per_frame
+
+        def around(audio: Audio, f: int) -> np.ndarray:
+            a = max(0, f * spf - round(context * rate))
+            b = min(audio.n_samples, (f + 1) * spf + round(context * rate))
+            return audio.samples[a:b]
+
+        pause = np.zeros(round(0.25 * rate), dtype=np.float32)
+        edited = self._session.render()
+        clip = np.concatenate(
+            [around(self._original_for_playback(), orig_frame), pause, around(edited, int(frame))]
+        )
+        return Audio(clip.astype(np.float32), rate, f"frame {frame} in context: original, then edited")
+
+    def code_audio(self, layer: int | None = None, code: int | None = None, seconds: float = 0.6) -> Audio:
+        """What one code carries by itself: ``code`` of ``layer`` repeated, every other layer masked.
+
+        Parameters
+        ----------
+        layer, code : int, optional
+            Default: the layer and the code of the selection's first cell.
+        seconds : float
+            Length of the sound (0.1..5 s).
+
+        Returns
+        -------
+        Audio
+            The decode of a grid of ``round(seconds * frame_rate)`` frames whose only unmasked
+            row is ``layer``, holding ``code`` throughout.
+        """
+        grid = self._session.grid
+        codec = self._session.codec
+        if codec is None:
+            msg = "hearing a code needs a codec: create the editor with one"
+            raise QtokError(msg)
+        if layer is None or code is None:
+            frames, layers = self._selected()
+            assert frames is not None and layers is not None
+            layer = layers[0] if layer is None else layer
+            code = int(grid.codes[layer, frames[0]]) if code is None else code
+        if (
+            isinstance(layer, bool)
+            or not isinstance(layer, (int, np.integer))
+            or not 0 <= layer < grid.n_layers
+        ):
+            msg = f"layer {layer!r} is out of range: layers must be in 0..{grid.n_layers - 1}"
+            raise QtokError(msg)
+        if (
+            isinstance(code, bool)
+            or not isinstance(code, (int, np.integer))
+            or not 0 <= code < grid.codebook_size
+        ):
+            msg = f"code {code!r} is out of range: codes must be in 0..{grid.codebook_size - 1}"
+            raise QtokError(msg)
+        if not 0.1 <= float(seconds) <= 5.0:
+            msg = f"seconds must be in 0.1..5, got {seconds!r}"
+            raise QtokError(msg)
+        n = max(1, round(float(seconds) * grid.frame_rate))
+        codes = np.zeros((grid.n_layers, n), dtype=grid.codes.dtype)
+        codes[layer] = code
+        mask = np.ones((grid.n_layers, n), dtype=bool)
+        mask[layer] = False
+        alone = CodeGrid(
+            codes,
+            codec=grid.codec,
+            frame_rate=grid.frame_rate,
+            sample_rate=grid.sample_rate,
+            codebook_size=grid.codebook_size,
+            mask=mask,
+        )
+        audio = codec.decode(alone)
+        return Audio(audio.samples, audio.sample_rate, f"code {code} of layer {layer} alone")
+
     def playback_audio(self) -> Audio:
         """What the play button plays for B: the edited audio, or with :attr:`listen_layers`
         set, the edited grid decoded with the other layers masked (cached; the session is
@@ -1331,6 +1439,22 @@ class TokenEditor(anywidget.AnyWidget):
                 self._color_mode_changed({"new": self.color_mode, "old": "code"})
             if self.show_waveform and not self.waveform_window_s and self._session.codec is not None:
                 self._send_waveforms()
+        elif kind == "audition":
+            what = content.get("what")
+            try:
+                audio = self.code_audio() if what == "code" else self.audition_audio()
+            except QtokError as exc:
+                self._say(f"hear: {exc}", error=True)
+                return
+            self.send(
+                {
+                    "type": "audition",
+                    "what": "code" if what == "code" else "context",
+                    "sample_rate": audio.sample_rate,
+                },
+                [_wire.pcm16(audio.samples).tobytes()],
+            )
+            self._say(audio.source or "")
         elif kind == "action":
             self._in_action = True
             try:

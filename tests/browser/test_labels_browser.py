@@ -3,7 +3,7 @@
 The notebook builds an editor with two tiers of labels on a random grid with the built-in codec
 and its acoustic strips on; the test checks the strips start where the grid does, clicks a word in its row like a user
 and reads the kernel's selection with ``kernel_exec``, then turns on colour by embedding and by
-change and jumps to the next occurrence of a code.
+change, jumps to the next occurrence of a code and auditions it.
 """
 
 from __future__ import annotations
@@ -129,4 +129,15 @@ def test_label_rows_align_with_the_grid_and_a_click_selects_the_label(
         "frames": [20, 21],
         "layers": [3, 4],
     }
+
+    # H plays that frame in context (original, then edited), Shift+H its code alone
+    page.keyboard.press("h")
+    page.wait_for_function(
+        "() => document.querySelector('.qtok-editor .qtok-message').textContent.includes('frame 20 in context')"
+    )
+    page.wait_for_selector(f"{EDITOR}[data-auditioning=context]", timeout=10_000)
+    page.keyboard.press("Shift+H")
+    page.wait_for_function(
+        "() => document.querySelector('.qtok-editor .qtok-message').textContent.includes('code 5 of layer 3 alone')"
+    )
     assert page.relevant_errors() == []

@@ -22,3 +22,9 @@ test("N and Shift+N are the widget's keys", () => {
   assert.deepEqual(key("n"), { command: "next" });
   assert.deepEqual(key("N", true), { command: "previous" });
 });
+
+test("H and Shift+H ask to hear the frame in context or its code alone", () => {
+  const key = (k, shift = false) => keyCommand({ key: k, ctrl: false, meta: false, shift, inField: false }, new Map());
+  assert.deepEqual(key("h"), { command: "audition" });
+  assert.deepEqual(key("H", true), { command: "hear_code" });
+});

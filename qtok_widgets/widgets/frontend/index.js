@@ -6,24 +6,26 @@
 //   heatmap.js  canvas painting                          playback.js Web Audio
 //   input.js    keys, pointer, wheel                     toolbar.js  toolbar from the "ops" message
 //   format.js   text of labels, info line, tooltip   labels.js   word/phone label rows
+//   strips.js   spectrogram, pitch, energy strips       occurrence.js, audition.js  N and H keys
 // Every action is sent to Python, which runs it on the EditSession and answers with a patch and
 // an "ack"; the browser never edits codes itself. docs/protocol.md describes every message and
 // the debug API (root.qtokDebug) that tests and benchmarks read.
 
+import { auditionSamples, playAudition } from "./audition.js";
 import { colourer, codeFrequencies, legendGradient, legendText } from "./colour.js";
 import { el } from "./dom.js";
 import { infoText, tooltipText } from "./format.js";
 import { createHeatmap } from "./heatmap.js";
-import { nextOccurrence } from "./occurrence.js";
-import { drawStrips, mergeStrips } from "./strips.js";
 import { bindInput, shortcutList } from "./input.js";
 import { drawLabels, labelAt, labelSelection, tierNames } from "./labels.js";
 import {
   LABEL_ROW, cellCentre, centreOn, clampView, computeLayout, followV0, frameAt, scrollBar, v0FromScroll, zoomView,
 } from "./layout.js";
 import { createRestoreBar, hidePicture } from "./notebook.js";
+import { nextOccurrence } from "./occurrence.js";
 import { createPlayer } from "./playback.js";
 import { cellAt, createState, handleMessage, startAction } from "./state.js";
+import { drawStrips, mergeStrips } from "./strips.js";
 import { createToolbar, opKeys, readParams, withParam } from "./toolbar.js";
 import { bytesOf } from "./wire.js";
 
@@ -432,6 +434,10 @@ function render({ model, el: host }) {
     else if (cmd.command === "fit") fit();
     else if (cmd.command === "help") toggleHelp();
     else if (cmd.command === "next" || cmd.command === "previous") jumpToOccurrence(cmd.command === "next" ? 1 : -1);
+    else if (cmd.command === "audition" || cmd.command === "hear_code") {
+      if (!committedSelection()) say("select a cell first, then H plays it in context", true);
+      else model.send({ type: "audition", what: cmd.command === "hear_code" ? "code" : "context" });
+    }
     else if (cmd.command === "clear") {
       if (help.classList.contains("qtok-open")) toggleHelp(false);
       else setSelection(null);
@@ -480,6 +486,11 @@ function render({ model, el: host }) {
 
   // ------------------------------------------------------------------ messages from Python
   function onCustom(msg, buffers) {
+    if (msg && msg.type === "audition") {
+      root.dataset.auditioning = msg.what;
+      playAudition(auditionSamples(buffers[0]), msg.sample_rate, () => delete root.dataset.auditioning);
+      return;
+    }
     if (msg && msg.type === "strips") {
       strips = { ...strips, [msg.which]: mergeStrips(strips[msg.which], msg, buffers || []) };
       drawBase();

@@ -10,7 +10,7 @@ import { dragSelection, fittedFrameAt, frameAt, hitTest } from "./layout.js";
  *   inField: the key went to a text or number input (then only Ctrl/Cmd+Z/Y are shortcuts)
  * @param {Map<string, {op: string, does: string}>} keys operation keys (toolbar.js opKeys())
  * @returns {object|null} {action: name}, {focus: op}, {command: "play" | "ab" | "loop" | "fit"
- *   | "clear" | "help" | "next" | "previous"}, {zoom: factor}, {scroll: fraction of the visible width}, {field: true} (a key
+ *   | "clear" | "help" | "next" | "previous" | "audition" | "hear_code"}, {zoom: factor}, {scroll: fraction of the visible width}, {field: true} (a key
  *   for the input itself: keep it from the page), or null (not ours). The widget's own keys
  *   come before the operations' keys, so an operation cannot take them.
  */
@@ -28,6 +28,7 @@ export function keyCommand(e, keys) {
   if (k === "a") return { command: "ab" };
   if (k === "l") return { command: "loop" };
   if (k === "n") return { command: e.shift ? "previous" : "next" };
+  if (k === "h") return { command: e.shift ? "hear_code" : "audition" };
   if (e.key === "+" || e.key === "=") return { zoom: 2 };
   if (e.key === "-") return { zoom: 0.5 };
   if (e.key === "0") return { command: "fit" };
@@ -45,6 +46,7 @@ export const SHORTCUTS = [
   ["A", "switch A (original) / B (edited)"],
   ["L", "loop the selection"],
   ["N / Shift+N", "next / previous frame with the selected cell's code in its layer"],
+  ["H / Shift+H", "hear the selected frame in context (original, then edited) / its code alone"],
   ["+ / −, Ctrl+wheel", "zoom in / out"],
   ["0", "fit the whole clip"],
   ["← / →, Shift+wheel", "scroll"],
