@@ -178,6 +178,19 @@ class EditSession:
         """What the last :meth:`render` decoded, or None before the first."""
         return self._renderer.last if self._renderer is not None else None
 
+    @property
+    def render_stats(self) -> dict[str, object] | None:
+        """Figures of the last :meth:`render`, or None before the first.
+
+        Keys: ``frames_decoded`` (frames run through the decoder, a chunk's left context
+        included), ``n_frames``, ``seconds`` (wall clock), ``checkpoints_used`` (decoder states
+        restored), ``checkpoints_held`` and ``checkpoint_bytes`` (what the renderer keeps),
+        ``cached`` (nothing had changed), ``decoded`` (the frame runs) and ``converged`` (frames
+        where a re-decode stopped because its output matched the previous render's).
+        """
+        info = self.last_render
+        return info.stats() if info is not None else None
+
     def __repr__(self) -> str:
         return (
             f"EditSession({self._grid!r}, ops={len(self._history.done)}, undone={len(self._history.undone)}, "
@@ -730,12 +743,15 @@ class EditSession:
         """Decoded audio of the current grid, re-decoding only what changed since the last render.
 
         The first render starts from the original's decode when :meth:`render_original` ran.
-        The codec's :meth:`~Codec.decode_chunks` that an edit touches (per
-        :meth:`~Codec.affected_frames`) are re-decoded with :meth:`~Codec.decode_range`; after
-        a length-changing edit everything from the first changed frame's chunk to the end is.
-        The result equals ``codec.decode(session.grid)`` (bit for bit on backends whose
-        chunks are independent). :attr:`last_render` says what was decoded. Renders run one
-        at a time, so a widget may call this from a background thread.
+        On a codec with decoder-state checkpoints (Qwen) the decode restarts from the
+        checkpoint before the first changed frame and stops where the output matches the
+        previous render's within 1e-4; otherwise the codec's :meth:`~Codec.decode_chunks` that
+        an edit touches (per :meth:`~Codec.affected_frames`) are re-decoded with
+        :meth:`~Codec.decode_range`. After a length-changing edit everything from the first
+        changed frame on is decoded again. The result equals ``codec.decode(session.grid)``
+        within 1e-4 at every sample (bit for bit on chunked backends without checkpoints).
+        :attr:`last_render` and :attr:`render_stats` say what was decoded. Renders run one at
+        a time, so a widget may call this from a background thread.
 
         Returns
         -------

@@ -306,3 +306,138 @@ def test_saved_pt_decodes_through_the_library_tokenizer(
 
     encoded = tokenizer.encode(np.asarray(audio.samples), sr=24000)
     np.testing.assert_array_equal(encoded.audio_codes[0].numpy().T, grid.codes)
+
+
+# ---------------------------------------------------------------------------------- streaming
+def _random_grid(codec, n_frames, seed):
+    rng = np.random.default_rng(seed)
+    return CodeGrid(
+        rng.integers(0, 2048, size=(16, n_frames)),
+        codec=codec.name,
+        frame_rate=12.5,
+        sample_rate=24000,
+        codebook_size=2048,
+        mask=rng.random((16, n_frames)) < 0.1,
+    )
+
+
+def test_streaming_equals_whole_sequence_decode(codec):
+    """Stepping the decoder with cached state gives the whole-sequence decode up to rounding.
+
+    The tolerance, 5e-5, is half of the renderer's 1e-4: the steps run the same operations on
+    shorter inputs (attention over the window instead of the masked full matrix, matrix
+    products blocked differently), and the random weights amplify last-bit differences to
+    about 2e-5 here and 4e-5 on the released architecture (docs/qwen_backend.md).
+    """
+    from qtok_widgets.codecs.qwen_stream import StreamingDecoder
+
+    grid = _random_grid(codec, 120, 3)  # past the 72-frame attention window
+    codes, keep = codec._tensors(grid)
+    stream = StreamingDecoder(codec.model.decoder)
+    with torch.inference_mode():
+        whole = codec._decode_window(codes, keep).numpy()
+        latent = codec._latent(codes, keep)
+        for step in (25, 9):
+            state = stream.initial_state()
+            pieces = [stream.step(state, latent[..., a : a + step]).numpy() for a in range(0, 120, step)]
+            got = np.concatenate(pieces)
+            assert got.shape == whole.shape
+            assert np.abs(got - whole).max() <= 5e-5, step
+            assert state.position == 120
+            assert all(k.shape[2] == 71 for k, _ in state.kv)  # bounded to the window
+
+
+def test_state_clone_restores_exactly(codec):
+    from qtok_widgets.codecs.qwen_stream import StreamingDecoder, state_nbytes
+
+    grid = _random_grid(codec, 100, 4)
+    codes, keep = codec._tensors(grid)
+    stream = StreamingDecoder(codec.model.decoder)
+    with torch.inference_mode():
+        latent = codec._latent(codes, keep)
+        state = stream.initial_state()
+        stream.step(state, latent[..., :75])
+        saved = state.clone()
+        assert saved.equals(state) and saved.nbytes == state.nbytes == state_nbytes(codec.model.decoder)
+        first = stream.step(state, latent[..., 75:100]).numpy()
+        assert not saved.equals(state) and saved.position == 75
+        restored = saved.clone()
+        again = stream.step(restored, latent[..., 75:100]).numpy()
+    np.testing.assert_array_equal(first, again)
+    assert restored.equals(state)
+
+
+def test_receptive_field_is_one_attention_hop(codec):
+    """Derived from the configuration (71 + 2 + 10 = 83 frames), and confirmed: a one-code edit
+    moves the audio by more than 1e-4 within it, never before the edit, and by less after it."""
+    assert codec.receptive_field_frames == 83
+    grid = _random_grid(codec, 200, 5)
+    codes = np.array(grid.codes)
+    codes[2, 20] = (codes[2, 20] + 999) % 2048
+    codes_t, keep = codec._tensors(grid)
+    with torch.inference_mode():
+        before = codec._decode_window(codes_t, keep).numpy().reshape(200, SPF)
+        after = codec._decode_window(torch.from_numpy(codes), keep).numpy().reshape(200, SPF)
+    per_frame = np.abs(after - before).max(axis=1)
+    assert per_frame[:20].max() == 0
+    assert per_frame[20:30].min() > 1e-4
+    assert per_frame[20 + 83 :].max() <= 1e-4
+
+
+def test_checkpoint_interval_fits_the_budget(codec):
+    size = codec.checkpoint_bytes()
+    assert codec.checkpoint_interval(3750) == 25
+    every = codec.checkpoint_interval(3750, budget_bytes=40 * size)
+    assert every % 25 == 0 and every > 25
+    _, store = codec.decode_checkpointed(_random_grid(codec, 120, 6), interval=50)
+    assert store.interval == 50 and store.count == 2  # offsets 50 and 100 of one 120-frame stream
+    assert store.states[0][0].nbytes == 0  # the empty start state
+    assert store.states[0][100].nbytes == size  # a full window of keys and values
+    assert store.nbytes == store.states[0][50].nbytes + size < 2 * size  # 50 frames: a part-filled window
+
+
+def _edit(grid, frame):
+    codes = np.array(grid.codes)
+    codes[:, frame] = (codes[:, frame] + 700) % 2048
+    return grid.with_codes(codes, mask=grid.mask)
+
+
+def test_incremental_render_stays_within_1e4_of_decode(codec):
+    """Edits at the start, a window boundary, the middle, the chunk boundary and its lead-in,
+    the end, then an insert and a delete: every render within 1e-4 of ``codec.decode`` at every
+    sample. A one-frame edit decodes at most the receptive field plus one checkpoint interval
+    and one step (the granularity of the convergence check); when an earlier early stop left
+    residual in the chunk, the budget may send it on to the chunk's end instead."""
+    from qtok_widgets import EditSession
+
+    grid = _random_grid(codec, 400, 8)  # chunks [0, 300) and [300, 400)
+    session = EditSession(grid, codec)
+    rendered = session.render()
+    reference = codec._decode_codes(grid.codes, grid.mask)
+    assert np.abs(rendered.samples - reference).max() <= 1e-4
+    assert session.render_stats["frames_decoded"] == 400 and session.render_stats["checkpoints_held"] > 0
+    bound = codec.receptive_field_frames + 25 + 25
+    fresh = {150, 300}  # the first edit in each chunk; later ones may find residual left by it
+    for frame in (150, 300, 0, 72, 290, 399):
+        session.replace([frame], list(range(16)), int((grid.codes[0, frame] + 5) % 2048))
+        rendered = session.render()
+        stats = session.render_stats
+        lo, hi = codec.affected_frames(frame, frame + 1, 400)
+        reference[lo * SPF : hi * SPF] = codec.decode_range(
+            session.grid, lo, hi
+        )  # == a full decode (tested above)
+        assert np.abs(rendered.samples - reference).max() <= 1e-4, frame
+        streams = 2 if frame == 290 else 1  # frame 290 is in the lead-in of chunk [300, 400)
+        assert stats["checkpoints_used"] == streams
+        assert 0 < stats["frames_decoded"] <= (bound if frame in fresh else 325 * streams), (frame, stats)
+        assert stats["seconds"] > 0
+    session.duplicate_frames("200:203")  # an insert of 3 frames
+    rendered = session.render()
+    assert np.abs(rendered.samples - codec.decode(session.grid).samples).max() <= 1e-4
+    session.delete_frames("50:52")
+    rendered = session.render()
+    assert np.abs(rendered.samples - codec.decode(session.grid).samples).max() <= 1e-4
+    assert session.render_stats["decoded"][0][0] <= 50
+    session.undo()
+    session.undo()
+    assert np.abs(session.render().samples - reference).max() <= 1e-4

@@ -80,6 +80,9 @@ class Codec(ABC):
 
     has_embeddings: bool = False
 
+    #: Frames after an edited frame whose audio can move by more than 1e-4; None: unknown.
+    receptive_field_frames: int | None = None
+
     @property
     def samples_per_frame(self) -> int:
         """Audio samples per code frame."""

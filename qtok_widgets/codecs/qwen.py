@@ -13,7 +13,9 @@ checkpoints for tests and benchmarks are built by :mod:`qtok_widgets.codecs.qwen
 from __future__ import annotations
 
 import json
+import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from ..errors import CodecError
 from . import QWEN_HUB_ID, is_hub_id
 from .base import Codec, ProgressCallback
 
-__all__ = ["QwenCodec", "find_local_checkpoint"]
+__all__ = ["QwenCheckpoints", "QwenCodec", "RedecodeReport", "find_local_checkpoint"]
 
 _MODEL_TYPE = "qwen3_tts_tokenizer_12hz"
 _WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
@@ -32,6 +34,8 @@ _WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_m
 #: ``Qwen3TTSTokenizerV2Decoder.chunked_decode(codes, chunk_size=300, left_context_size=25)``.
 DECODE_CHUNK_FRAMES = 300
 DECODE_CONTEXT_FRAMES = 25
+#: Frames the streaming decoder takes per step (checkpoints fall on multiples of it).
+STREAM_STEP_FRAMES = 25
 
 
 # ---------------------------------------------------------------------------------- checkpoints
@@ -129,6 +133,80 @@ def _load_model(folder: Path, device: str) -> Any:
     return model.to(device).eval()
 
 
+# ---------------------------------------------------------------------------------- checkpointed decoding
+@dataclass
+class QwenCheckpoints:
+    """Streaming decoder states kept every ``interval`` frames of each decode chunk's stream.
+
+    Made by :meth:`QwenCodec.decode_checkpointed` and updated in place by
+    :meth:`QwenCodec.redecode`; the renderer holds it next to the samples it describes.
+
+    Attributes
+    ----------
+    interval : int
+        Frames between checkpoints of one chunk's stream (a multiple of the step).
+    n_frames : int
+        Frames of the grid the checkpoints describe.
+    states : dict of int to dict of int to DecoderState
+        ``states[chunk_start][offset]``: the state after ``offset`` frames of the stream that
+        starts at ``chunk_start - context``; offset 0 (the empty state) is always there.
+    residual : numpy.ndarray
+        float32, shape ``(n_frames,)``: for each frame, the sum of the output differences
+        measured where re-decodes stopped early before it in its chunk (a bound on how far
+        the held samples may have drifted from a fresh decode, beyond streaming rounding).
+    state_bytes : int
+        Bytes of one full state (from the configuration).
+    """
+
+    interval: int
+    n_frames: int
+    states: dict[int, dict[int, Any]]
+    residual: np.ndarray
+    state_bytes: int
+
+    @property
+    def count(self) -> int:
+        """Checkpoints held (empty start states not counted)."""
+        return sum(1 for chunk in self.states.values() for offset in chunk if offset)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory the checkpoints hold, in bytes."""
+        return sum(s.nbytes for chunk in self.states.values() for s in chunk.values())
+
+    def copy(self) -> QwenCheckpoints:
+        """A copy that can be updated without touching this one (states are never mutated, so
+        they are shared)."""
+        return QwenCheckpoints(
+            self.interval,
+            self.n_frames,
+            {lo: dict(chunk) for lo, chunk in self.states.items()},
+            self.residual.copy(),
+            self.state_bytes,
+        )
+
+
+@dataclass
+class RedecodeReport:
+    """What :meth:`QwenCodec.redecode` did.
+
+    Attributes
+    ----------
+    decoded : list of tuple of int
+        Frame runs ``[(start, stop), ...]`` run through the decoder (a chunk's left context
+        included).
+    checkpoints_used : int
+        Checkpoints restored (one per re-decoded stream).
+    converged : list of int
+        Frames where a re-decode stopped because its output matched the previous output
+        within the stop tolerance (empty when every stream ran to its chunk's end).
+    """
+
+    decoded: list[tuple[int, int]]
+    checkpoints_used: int
+    converged: list[int]
+
+
 # ---------------------------------------------------------------------------------- the codec
 class QwenCodec(Codec):
     """Qwen3-TTS-Tokenizer-12Hz: 24 kHz mono <-> 16 layers x 2048 codes at 12.5 Hz.
@@ -171,6 +249,8 @@ class QwenCodec(Codec):
 
     chunk_frames = DECODE_CHUNK_FRAMES
     context_frames = DECODE_CONTEXT_FRAMES
+    #: frames per streaming step in :meth:`decode_checkpointed` and :meth:`redecode`
+    stream_step_frames = STREAM_STEP_FRAMES
 
     def __init__(
         self,
@@ -214,6 +294,7 @@ class QwenCodec(Codec):
                 "only the 12 Hz tokenizer layout is supported"
             )
             raise CodecError(msg)
+        self.receptive_field_frames = self._receptive_field()
 
     # ------------------------------------------------------------------ encoding
     def _encode_samples(self, samples: np.ndarray, progress: ProgressCallback | None = None) -> np.ndarray:
@@ -375,6 +456,228 @@ class QwenCodec(Codec):
         for block in decoder.decoder:
             wav = block(wav)
         return wav.clamp(min=-1, max=1)[0, 0]
+
+    # ------------------------------------------------------------------ checkpointed decoding
+    def _receptive_field(self) -> int:
+        """Frames after an edited frame whose audio moves by more than 1e-4: one attention hop.
+
+        From the configuration: ``sliding_window - 1`` frames of attention, ``kernel - 1`` of
+        ``pre_conv`` and the causal convolution histories after the transformer, in frames (83
+        for the released architecture). Changes reach further only through a second
+        attention hop, damped by the layer scales; measured on the released architecture with
+        random weights, audio moves by more than 1e-4 up to 80 frames after the edit and by
+        about 3e-5 after that (docs/qwen_backend.md). :meth:`redecode` checks convergence
+        rather than trusting this number.
+        """
+        from .qwen_stream import post_transformer_history_frames
+
+        decoder = self.model.decoder
+        pre = int(decoder.pre_conv.kernel_size) - 1
+        return (
+            int(decoder.config.sliding_window) - 1 + pre + math.ceil(post_transformer_history_frames(decoder))
+        )
+
+    def _stream(self) -> Any:
+        from .qwen_stream import StreamingDecoder
+
+        stream = getattr(self, "_stream_decoder", None)
+        if stream is None:
+            stream = self._stream_decoder = StreamingDecoder(self.model.decoder)
+        return stream
+
+    def checkpoint_bytes(self) -> int:
+        """Bytes of one decoder-state checkpoint (KV for one window plus convolution histories)."""
+        from .qwen_stream import state_nbytes
+
+        return state_nbytes(self.model.decoder)
+
+    def checkpoint_interval(
+        self, n_frames: int, budget_bytes: int | None = None, interval: int | None = None
+    ) -> int:
+        """Frames between checkpoints: ``interval`` (default :attr:`stream_step_frames`), raised to
+        a multiple of the step until all checkpoints of ``n_frames`` fit in ``budget_bytes``."""
+        step = self.stream_step_frames
+        every = max(step, -(-(interval or step) // step) * step)
+        if budget_bytes is None:
+            return every
+        size = self.checkpoint_bytes()
+        while every < n_frames + self.context_frames:
+            count = sum(
+                (hi - lo + self._chunk_context(lo) - 1) // every for lo, hi in self.decode_chunks(n_frames)
+            )
+            if count * size <= budget_bytes:
+                break
+            every += step
+        return every
+
+    def decode_checkpointed(
+        self, grid, *, budget_bytes: int | None = None, interval: int | None = None
+    ) -> tuple[np.ndarray, QwenCheckpoints]:
+        """Decode ``grid`` with the streaming decoder, keeping states to re-decode edits from.
+
+        Each of :meth:`decode_chunks` is decoded as qwen-tts does (with its left context), but
+        :attr:`stream_step_frames` frames at a time with cached state; a state is kept every
+        :meth:`checkpoint_interval` frames. The samples equal :meth:`decode`'s up to streaming
+        rounding (measured below 5e-5, docs/qwen_backend.md).
+
+        Returns
+        -------
+        samples : numpy.ndarray
+            float32, shape ``(n_frames * 1920,)``, clipped to [-1, 1] (untrimmed).
+        checkpoints : QwenCheckpoints
+        """
+        self.check_grid(grid)
+        n = grid.n_frames
+        every = self.checkpoint_interval(n, budget_bytes, interval)
+        store = QwenCheckpoints(every, n, {}, np.zeros(n, np.float32), self.checkpoint_bytes())
+        out = np.zeros(n * self.samples_per_frame, np.float32)
+        codes_t, keep_t = self._tensors(grid)
+        for lo, hi in self.decode_chunks(n):
+            self._run_stream(codes_t, keep_t, out, store, lo, hi, lo - self._chunk_context(lo), None)
+        return out, store
+
+    def redecode(
+        self,
+        grid,
+        base,
+        samples: np.ndarray,
+        checkpoints: QwenCheckpoints,
+        changed: list[tuple[int, int]],
+        tolerance: float = 1e-4,
+    ) -> tuple[np.ndarray, RedecodeReport]:
+        """Patch the samples of ``base`` into those of ``grid``, re-decoding from checkpoints.
+
+        For each decode chunk an edit reaches (:meth:`affected_frames`), the stream restarts
+        from the last checkpoint at or before the chunk's first changed frame and runs step by
+        step. When the grid kept its length, it stops at the first step that starts after the
+        last changed frame and whose samples all differ from the previous ones by at most
+        ``delta``, provided ``delta`` plus the residual already left in the rest of the chunk by
+        earlier early stops stays within ``tolerance / 2`` (the other half is left for the
+        streaming rounding); otherwise it runs to the chunk's end, where qwen-tts's chunking
+        makes every later chunk independent of the edit. Checkpoints passed are replaced.
+
+        Parameters
+        ----------
+        grid, base : CodeGrid
+            The grid to render and the grid ``samples`` and ``checkpoints`` describe.
+        samples : numpy.ndarray
+            float32, shape ``(base.n_frames * 1920,)``; patched in place when the length is unchanged.
+        checkpoints : QwenCheckpoints
+            Updated in place to describe ``grid``.
+        changed : list of tuple of int
+            Frame runs of ``grid`` that differ from ``base``; after a length change, one run
+            from the first changed frame to the end.
+        tolerance : float
+            Largest allowed difference from :meth:`decode`, per sample.
+
+        Returns
+        -------
+        samples : numpy.ndarray
+            float32, shape ``(grid.n_frames * 1920,)``.
+        report : RedecodeReport
+        """
+        self.check_grid(grid)
+        n, spf = grid.n_frames, self.samples_per_frame
+        changed = [(max(0, int(a)), min(int(b), n)) for a, b in changed if min(int(b), n) > max(0, int(a))]
+        same_length = base.n_frames == n
+        store = checkpoints
+        if not same_length:
+            out = np.zeros(n * spf, np.float32)
+            keep = min(base.n_frames, n) * spf
+            out[:keep] = samples[:keep]
+            residual = np.zeros(n, np.float32)
+            residual[: min(base.n_frames, n)] = store.residual[: min(base.n_frames, n)]
+            store.residual, store.n_frames = residual, n
+            valid = {lo for lo, _ in self.decode_chunks(n)}
+            store.states = {lo: chunk for lo, chunk in store.states.items() if lo in valid}
+        else:
+            out = samples
+        spans = [self.affected_frames(a, b, n) for a, b in changed]
+        report = RedecodeReport([], 0, [])
+        codes_t, keep_t = self._tensors(grid)
+        for lo, hi in self.decode_chunks(n):
+            if not any(a < hi and b > lo for a, b in spans):
+                continue
+            start = lo - self._chunk_context(lo)
+            hits = [(max(a, start), min(b, hi)) for a, b in changed if a < hi and b > start]
+            first = min(a for a, _ in hits)
+            last = max(b for _, b in hits)
+            stop_after = last if same_length else None
+            ran = self._run_stream(codes_t, keep_t, out, store, lo, hi, start, (first, stop_after, tolerance))
+            report.decoded.append(ran[0])
+            report.checkpoints_used += 1
+            if ran[1] is not None:
+                report.converged.append(ran[1])
+        return out, report
+
+    def _tensors(self, grid) -> tuple[Any, Any]:
+        import torch
+
+        codes_t = torch.from_numpy(np.asarray(grid.codes, dtype=np.int64)).to(self._torch_device)
+        keep_t = torch.from_numpy(~np.asarray(grid.mask, dtype=bool)).to(self._torch_device)
+        return codes_t, keep_t
+
+    def _run_stream(
+        self,
+        codes_t: Any,
+        keep_t: Any,
+        out: np.ndarray,
+        store: QwenCheckpoints,
+        lo: int,
+        hi: int,
+        start: int,
+        edit: tuple[int, int | None, float] | None,
+    ) -> tuple[tuple[int, int], int | None]:
+        """Stream one decode chunk ``[lo, hi)`` (from ``start``, its left context) into ``out``.
+
+        ``edit = (first, stop_after, tolerance)`` restarts from the last checkpoint at or
+        before ``first`` and may stop early after ``stop_after`` (None: never); ``edit=None``
+        decodes the whole chunk from the empty state. Returns the frames run and the frame
+        where it stopped early (or None).
+        """
+        import torch
+
+        spf, step, every = self.samples_per_frame, self.stream_step_frames, store.interval
+        stream = self._stream()
+        states = store.states.setdefault(lo, {})
+        if edit is None:
+            offset, state = 0, stream.initial_state()
+        else:
+            first = edit[0]
+            offset = max((o for o in states if o <= first - start), default=0)
+            state = states[offset].clone() if offset else stream.initial_state()
+        if 0 not in states:
+            states[0] = stream.initial_state()
+        pos = start + offset
+        carried = (
+            float(store.residual[pos]) if edit is not None and pos < store.n_frames and pos >= lo else 0.0
+        )
+        begin = pos
+        converged = None
+        with torch.inference_mode():
+            while pos < hi:
+                stop = min(pos + step, hi)
+                wav = stream.step(state, self._latent(codes_t[:, pos:stop], keep_t[:, pos:stop]))
+                new = wav.float().cpu().numpy()
+                a = max(pos, lo)
+                piece = new[(a - pos) * spf :]
+                check = edit is not None and edit[1] is not None and pos >= max(edit[1], lo)
+                delta = (
+                    float(np.abs(piece - out[a * spf : stop * spf]).max()) if check and piece.size else None
+                )
+                out[a * spf : stop * spf] = piece
+                if a < stop:
+                    store.residual[a:stop] = carried
+                if stop < hi and (stop - start) % every == 0:
+                    states[stop - start] = state.clone()
+                pos = stop
+                if delta is not None and edit is not None and pos < hi:
+                    tail = float(store.residual[pos:hi].max())
+                    if tail + delta <= edit[2] / 2:
+                        store.residual[pos:hi] += delta
+                        converged = pos
+                        break
+        return (begin, pos), converged
 
     # ------------------------------------------------------------------ embeddings
     def embeddings(self, layer: int) -> np.ndarray:
