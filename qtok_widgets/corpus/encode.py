@@ -252,6 +252,8 @@ def start_local_ray(num_cpus: int, *, attempts: int = 3) -> Any:
     import ray
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # offline: never report usage
+    # a notice on every start that token authentication is on by default (it stays on)
+    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
     for attempt in range(attempts):
         try:
             return ray.init(
@@ -276,9 +278,11 @@ def _data_context() -> Any:
         # ray.data's own DataContext sets a field it has deprecated (use_push_based_shuffle)
         warnings.simplefilter("ignore", DeprecationWarning)
         ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
+    ctx.enable_progress_bars = False  # the driver reports progress itself
     ctx.print_on_execution_start = False
     logging.getLogger("ray.data").setLevel(logging.WARNING)
+    # ...and Ray Data would warn once that we turned its bars off
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)
     return ctx
 
 
