@@ -212,14 +212,189 @@ def run(quick: bool) -> list[dict[str, Any]]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="internal: one encode case in a child process")
-    parser.add_argument(
-        "--encode-child", nargs=4, metavar=("CHECKPOINT", "SECONDS", "MODE", "OUT"), required=True
+def streaming_cases(
+    checkpoint: str | Path, seconds: float, n_edits: int, device: str = "cpu", seed: int = 0
+) -> list[dict[str, Any]]:
+    """Streaming decode, edit-then-render and checkpoint memory, side by side in one process.
+
+    Rows: qwen-tts's chunked decode and the checkpointed streaming decode of the same
+    ``seconds`` of random codes (time, real-time factor, max abs difference, SNR); then
+    ``n_edits`` one-code edits (one layer of one frame, both seeded random), each
+    followed by ``EditSession.render()`` (time and frames decoded per edit, median speed-up
+    against the library decode measured here, and the largest difference from
+    ``codec.decode`` of the final grid, which carries every edit's residual); then checkpoint
+    memory measured and extrapolated to one hour. On CUDA the peak GPU memory is reported.
+    """
+    import torch
+
+    from qtok_widgets import CodeGrid, EditSession
+    from qtok_widgets.codecs.qwen import QwenCodec
+
+    codec = QwenCodec(path=checkpoint, device=device)
+    cuda = codec.device.startswith("cuda")
+    rng = np.random.default_rng(seed)
+    n_frames = round(seconds * 12.5)
+    grid = CodeGrid(rng.integers(0, 2048, (16, n_frames)), codec=codec.name, frame_rate=12.5,
+                    sample_rate=24000, codebook_size=2048)  # fmt: skip
+
+    def timed(fn: Any) -> tuple[Any, float]:
+        if cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        out = fn()
+        if cuda:
+            torch.cuda.synchronize()
+        return out, time.perf_counter() - t0
+
+    rows: list[dict[str, Any]] = []
+    codec._decode_codes(grid.codes[:, :30], grid.mask[:, :30])  # warm-up
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    library, t_lib = timed(lambda: codec._decode_codes(grid.codes, grid.mask))
+    peak_lib = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    (stream, store), t_stream = timed(lambda: codec.decode_checkpointed(grid))
+    peak_stream = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
+    noise = float(np.sum((stream - library) ** 2))
+    rows.append(_log({
+        "case": "streaming_decode", "device": codec.device, "audio_s": seconds, "frames": n_frames,
+        "library_s": round(t_lib, 2), "library_rtf": round(t_lib / seconds, 3),
+        "stream_s": round(t_stream, 2), "stream_rtf": round(t_stream / seconds, 3),
+        "stream_vs_library": round(t_stream / t_lib, 3),
+        "max_abs_diff": float(np.abs(stream - library).max()),
+        "snr_db": round(10 * np.log10(float(np.sum(library**2)) / noise), 1) if noise > 0 else None,
+        "peak_gpu_mb_library": peak_lib, "peak_gpu_mb_stream": peak_stream,
+    }))  # fmt: skip
+
+    session = EditSession(grid, codec)
+    session._renderer._buf, session._renderer._store = (
+        stream.copy(),
+        store,
+    )  # the decode above is its first render
+    session._renderer._audio = None
+    times, frames = [], []
+    for _ in range(n_edits):
+        frame = int(rng.integers(0, n_frames))
+        layer = int(rng.integers(0, 16))
+        session.replace([frame], [layer], int((grid.codes[layer, frame] + rng.integers(1, 2048)) % 2048))
+        _, t_edit = timed(session.render)
+        stats = session.render_stats or {}
+        times.append(t_edit)
+        frames.append(int(stats.get("frames_decoded", 0)))
+        _log(
+            {
+                "case": "edit",
+                "frame": frame,
+                "render_s": round(t_edit, 2),
+                **{k: stats[k] for k in ("frames_decoded", "decoded", "converged", "checkpoints_used")},
+            }
+        )
+    final = session.render().samples
+    reference = codec.decode(session.grid).samples
+    median = float(np.median(times))
+    full_5min = t_lib * (3750 + 12 * 25) / (n_frames + 25 * (len(codec.decode_chunks(n_frames)) - 1))
+    rows.append(_log({
+        "case": "edit_render", "device": codec.device, "audio_s": seconds, "edits": n_edits,
+        "median_render_s": round(median, 2), "render_s": [round(t, 2) for t in times],
+        "frames_decoded": frames, "library_decode_s": round(t_lib, 2),
+        "speedup_measured": round(t_lib / median, 1),
+        "speedup_5min_extrapolated": round(full_5min / median, 1),
+        "speedup_5min_by_work": round((3750 + 12 * 25) / float(np.median(frames)), 1),
+        "max_abs_diff_after_all_edits": float(np.abs(final - reference).max()),
+    }))  # fmt: skip
+
+    size = codec.checkpoint_bytes()
+    hour = 45000
+    every = codec.checkpoint_interval(hour)
+    count_hour = sum(
+        (hi - lo + codec._chunk_context(lo) - 1) // every for lo, hi in codec.decode_chunks(hour)
     )
+    rows.append(_log({
+        "case": "checkpoint_memory", "bytes_per_checkpoint": size, "interval_frames": store.interval,
+        "held": store.count, "held_mb": round(store.nbytes / 2**20, 1), "audio_s": seconds,
+        "one_hour_checkpoints_at_25": count_hour,
+        "one_hour_mb_at_25": round(count_hour * size / 2**20),
+        "one_hour_interval_in_1gib": codec.checkpoint_interval(hour, budget_bytes=1 << 30),
+    }))  # fmt: skip
+    return rows
+
+
+def precision_cases(checkpoint: str | Path, frames: int = 25) -> list[dict[str, Any]]:
+    """One decode of ``frames`` random frames per CPU setting, side by side, against float32.
+
+    Settings: float32 under ``inference_mode`` (the default), under ``no_grad``, with one
+    thread, bfloat16 autocast and dynamic int8 ``Linear`` layers; each reports time and the
+    largest difference and SNR against the float32 decode.
+    """
+    import torch
+
+    from qtok_widgets import CodeGrid
+    from qtok_widgets.codecs.qwen import QwenCodec
+
+    codec = QwenCodec(path=checkpoint, device="cpu")
+    rng = np.random.default_rng(1)
+    grid = CodeGrid(rng.integers(0, 2048, (16, frames)), codec=codec.name, frame_rate=12.5,
+                    sample_rate=24000, codebook_size=2048)  # fmt: skip
+    codes, keep = codec._tensors(grid)
+    codec._decode_window(codes[:, :5], keep[:, :5])
+    threads = torch.get_num_threads()
+
+    def run(setting: str) -> Any:
+        if setting == "no_grad":
+            with torch.no_grad():
+                return codec._decode_window(codes, keep)
+        with torch.inference_mode():
+            if setting == "bf16":
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    return codec._decode_window(codes, keep).float()
+            return codec._decode_window(codes, keep)
+
+    reference = None
+    rows = []
+    for setting in ("float32", "no_grad", "1_thread", "bf16", "int8_dynamic"):
+        model = codec.model
+        if setting == "1_thread":
+            torch.set_num_threads(1)
+        if setting == "int8_dynamic":
+            codec.model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        t0 = time.perf_counter()
+        out = run(setting).detach().numpy().copy()
+        elapsed = time.perf_counter() - t0
+        torch.set_num_threads(threads)
+        codec.model = model
+        if reference is None:
+            reference = out
+        err = out - reference
+        noise = float(np.sum(err.astype(np.float64) ** 2))
+        rows.append(_log({
+            "case": "cpu_setting", "setting": setting, "frames": frames, "time_s": round(elapsed, 2),
+            "max_abs_diff": float(np.abs(err).max()) if np.all(np.isfinite(out)) else "nan",
+            "snr_db": round(10 * np.log10(float(np.sum(reference.astype(np.float64) ** 2)) / noise), 1) if noise > 0 else None,
+        }))  # fmt: skip
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Qwen benchmark cases run on their own")
+    parser.add_argument("--encode-child", nargs=4, metavar=("CHECKPOINT", "SECONDS", "MODE", "OUT"))
+    parser.add_argument("--streaming", nargs=3, metavar=("CHECKPOINT", "SECONDS", "N_EDITS"))
+    parser.add_argument("--precision", metavar="CHECKPOINT")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", metavar="OUT", help="write the rows as JSON")
     args = parser.parse_args(argv)
-    checkpoint, seconds, mode, out = args.encode_child
-    _encode_child(checkpoint, float(seconds), mode, out)
+    rows: list[dict[str, Any]] = []
+    if args.encode_child:
+        checkpoint, seconds, mode, out = args.encode_child
+        _encode_child(checkpoint, float(seconds), mode, out)
+        return 0
+    if args.streaming:
+        checkpoint, seconds, n_edits = args.streaming
+        rows += streaming_cases(checkpoint, float(seconds), int(n_edits), device=args.device)
+    if args.precision:
+        rows += precision_cases(args.precision)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
     return 0
 
 
