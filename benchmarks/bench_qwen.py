@@ -209,6 +209,9 @@ def run(quick: bool) -> list[dict[str, Any]]:
         }))  # fmt: skip
         for seconds in () if quick else (600,):
             encode(seconds, "windowed")
+
+        # -------- streaming decode, edit-then-render from checkpoints, checkpoint memory
+        rows += streaming_cases(checkpoint, 4 if quick else 24, 2 if quick else 5)
     return rows
 
 
