@@ -9,7 +9,6 @@ import math
 import os
 import pickle
 import re
-import threading
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 from numpy.lib import format as npy_format
+from test_audio import _finishes_within  # one thread-with-a-deadline helper for both loaders
 
 from qtok_widgets.errors import AudioFileNotFoundError, GridError, QtokError
 from qtok_widgets.grid import CODE_DTYPE, CodeGrid
@@ -657,24 +657,6 @@ def test_oversized_file_is_refused_from_its_size(tmp_path, suffix, cap_mb):
     assert peak_mb < 1
     with pytest.raises(GridError, match=rf"codes file is 100\.0 MB, above the limit of {cap_mb} MB"):
         CodeGrid.from_bytes(bytes(100 * 2**20), suffix)
-
-
-def _finishes_within(seconds: float, fn):
-    """Run ``fn`` in a thread; return what it raised, failing if it is still running after ``seconds``."""
-    outcome: list[BaseException | None] = []
-
-    def target():
-        try:
-            fn()
-            outcome.append(None)
-        except BaseException as exc:  # handed back to the test
-            outcome.append(exc)
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert outcome, f"still running after {seconds} s"
-    return outcome[0]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
