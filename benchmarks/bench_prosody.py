@@ -25,6 +25,12 @@ Each edit acts on the 12 middle frames (0.96 s) of the first 4 s of a clip. Meas
   ``st_err_median`` (pitch should stay put, asked 0);
 * gain: ``db_err_median``, |achieved - asked| level change of the selection (RMS, dB).
 
+Method rows (validation only) compare the shipped WORLD pitch shift with a phase-vocoder shift
+(``librosa.effects.pitch_shift``: STFT time stretch and resampling), run through the same
+render / cross-fade / re-encode / splice path: ``st_err_median`` as above and ``env_mcd_db``,
+the mel-cepstral distance between the WORLD spectral envelopes of the selection before and after
+(voiced frames; what a pitch shift should leave alone: timbre and formants).
+
 ``python -m benchmarks.run prosody`` (``--quick``: 2 clips per set, fewer settings).
 """
 
@@ -39,6 +45,7 @@ import numpy as np
 from qtok_widgets import EditSession, load_audio, load_codec
 from qtok_widgets.audio import Audio, resample
 from qtok_widgets.codecs import _world
+from qtok_widgets.prosody import CROSSFADE_S, PitchShift, _in_samples, _ramp
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "speech"
@@ -156,6 +163,74 @@ def measure_edit(codec: Any, grid: Any, name: str, amount: float, layers: str | 
     return out
 
 
+class _PhaseVocoderShift(PitchShift):
+    """The same pitch shift with a phase vocoder instead of WORLD (benchmark only, not registered)."""
+
+    def _apply(self, codec: Any, grid: Any, seg: Any) -> Any:
+        import librosa
+
+        a, b = _in_samples(grid, seg)
+        shifted = librosa.effects.pitch_shift(
+            seg.samples.astype(np.float32), sr=grid.sample_rate, n_steps=self.semitones
+        )
+        fade = _ramp(seg.samples.shape[0], a, b, round(CROSSFADE_S * grid.sample_rate))
+        samples = (seg.samples * (1.0 - fade) + shifted * fade).astype(np.float32)
+        return self._splice_same_length(grid, seg, self._encode(codec, grid, samples))
+
+
+def _envelope_mcd(before: np.ndarray, after: np.ndarray, rate: int) -> float:
+    """Mel-cepstral distance (dB) between WORLD envelopes of two equal-length signals, voiced frames."""
+    pw = _world.world()
+    x, y = before.astype(np.float64), after.astype(np.float64)
+    f0, t = pw.harvest(x, rate, f0_floor=60.0, f0_ceil=500.0, frame_period=10.0)
+    voiced = f0 > 0
+    if not voiced.any():
+        return float("nan")
+    sx = pw.cheaptrick(x, f0, t, rate)
+    sy = pw.cheaptrick(y, f0, t, rate)
+    cx = pw.code_spectral_envelope(sx, rate, 25)[voiced, 1:]
+    cy = pw.code_spectral_envelope(sy, rate, 25)[voiced, 1:]
+    return float(np.mean((10.0 / np.log(10.0)) * np.sqrt(2.0 * np.sum((cx - cy) ** 2, axis=1))))
+
+
+def _method_rows(clips: list[Path], amounts: list[float]) -> list[dict[str, Any]]:
+    """WORLD against a phase vocoder, the same selection and pipeline, on the validation clips."""
+    codec = load_codec("builtin")
+    spf, rows = codec.samples_per_frame, []
+    grids = []
+    for path in clips:
+        audio = load_audio(path, target_rate=codec.sample_rate)
+        grids.append(codec.encode(Audio(audio.samples[: int(CLIP_S * codec.sample_rate)], codec.sample_rate)))
+    for method, cls in (("world", PitchShift), ("phase_vocoder", _PhaseVocoderShift)):
+        for amount in amounts:
+            errs, mcds = [], []
+            for grid in grids:
+                n = grid.n_frames
+                if n < SEL_FRAMES + 16:
+                    continue
+                start = n // 2 - SEL_FRAMES // 2
+                stop = start + SEL_FRAMES
+                before, fb = _reference(codec, grid)
+                session = EditSession(grid, codec)
+                session.apply(cls(frames=f"{start}:{stop}", semitones=amount))
+                after = codec.decode(session.grid).samples
+                errs.append(abs(achieved_semitones(fb, after, start, stop) - amount))
+                a, b = start * spf, stop * spf
+                mcds.append(_envelope_mcd(before[a:b], after[a:b], codec.sample_rate))
+            row = {
+                "split": "validation",
+                "op": f"pitch_shift ({method})",
+                "amount": amount,
+                "clips": len(errs),
+                "err_median": round(float(np.nanmedian(errs)), 3),
+                "err_max": round(float(np.nanmax(errs)), 3),
+                "env_mcd_db_median": round(float(np.nanmedian(mcds)), 2),
+            }
+            rows.append(row)
+            print(row, flush=True)
+    return rows
+
+
 def _rows_for(
     clips: list[Path], split: str, settings: list[tuple[str, float, str | None]]
 ) -> list[dict[str, Any]]:
@@ -203,4 +278,5 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     test_settings = [("pitch_shift", a, None) for a in amounts]
     test_settings += [("gain", d, None) for d in (-6.0, 6.0)]
     test_settings += [("time_stretch", f, None) for f in (0.75, 1.25, 1.5)]
-    return _rows_for(val, "validation", val_settings) + _rows_for(test, "test", test_settings)
+    methods = _method_rows(val, [0.01, -4.0, 4.0] if quick else [0.01, *amounts])  # 0.01 st: the re-encode baseline
+    return _rows_for(val, "validation", val_settings) + methods + _rows_for(test, "test", test_settings)

@@ -133,7 +133,9 @@ class JupyterLab:
 
     def open_notebook(self, page: Any, path: str, *, timeout_s: float = 60.0) -> None:
         """Open ``path`` (relative to :attr:`root`) in ``page`` and wait for an idle kernel."""
-        page.goto(f"{self.url}lab/tree/{path}", wait_until="domcontentloaded")
+        # ?reset: a fresh workspace, so tabs that earlier tests left open are not restored
+        # (each restored notebook would start a kernel and show its own editor)
+        page.goto(f"{self.url}lab/tree/{path}?reset", wait_until="domcontentloaded")
         page.wait_for_function("() => window.jupyterapp !== undefined", timeout=timeout_s * 1000)
         page.wait_for_function(
             """(path) => {
@@ -275,6 +277,24 @@ def _safe_sessions(lab: JupyterLab) -> list[dict[str, Any]]:
         return list(lab.api("api/sessions") or [])
     except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
         return []
+
+
+@pytest.fixture(autouse=True)
+def _stop_kernels_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Shut down every kernel a test started once it ends (its page is closed first).
+
+    The server lives for the whole session; kernels that earlier tests left running (each with
+    a codec and its analysis workers) would otherwise slow every later test on this machine.
+    """
+    yield
+    if "jupyterlab" not in request.fixturenames:
+        return
+    lab = request.getfixturevalue("jupyterlab")
+    for session in _safe_sessions(lab):
+        try:
+            lab.api(f"api/sessions/{session['id']}", method="DELETE")
+        except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
+            pass
 
 
 # ---------------------------------------------------------------------------- browser

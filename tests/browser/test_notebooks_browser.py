@@ -140,9 +140,11 @@ def test_quickstart_runs_and_its_editor_works(
     try:
         run_notebook_in_lab(page, jupyterlab, path, timeout_s=240)
         _check_rendered(page, "01_quickstart", canvas_pixels)
-        # what the notebook saved is next to it
+        # what the notebook saved is in its scratch folder, nothing beside the notebook
+        scratch = Path(kernel_exec(page, "print(SCRATCH)").strip())
         for saved in ("quickstart_original.npz", "quickstart_edited.npz", "quickstart_recipe.json"):
-            assert (jupyterlab.root / "notebooks" / saved).stat().st_size > 0
+            assert (scratch / saved).stat().st_size > 0
+            assert not (jupyterlab.root / "notebooks" / saved).exists()
 
         editor = page.locator(EDITOR).first
         editor.scroll_into_view_if_needed()
