@@ -278,5 +278,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     test_settings = [("pitch_shift", a, None) for a in amounts]
     test_settings += [("gain", d, None) for d in (-6.0, 6.0)]
     test_settings += [("time_stretch", f, None) for f in (0.75, 1.25, 1.5)]
-    methods = _method_rows(val, [0.01, -4.0, 4.0] if quick else [0.01, *amounts])  # 0.01 st: the re-encode baseline
+    methods = _method_rows(
+        val, [0.01, -4.0, 4.0] if quick else [0.01, *amounts]
+    )  # 0.01 st: the re-encode baseline
     return _rows_for(val, "validation", val_settings) + methods + _rows_for(test, "test", test_settings)
