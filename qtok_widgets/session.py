@@ -121,7 +121,6 @@ class EditSession:
         self.restored_truncated = False
         if journal is not None:
             self.open_journal(journal, max_bytes=journal_max_bytes)
-        self._last_change: tuple[list[tuple[int, int]], int] = ([], grid.n_frames)
         self._labels: Labels | None = None
         self._labels_now: Labels | None = None
         if labels is not None:
@@ -255,11 +254,11 @@ class EditSession:
         grid = delta.apply(self._grid)
         self.last_selection = delta.selection
         dropped = self._history.push(Entry(named, delta))
-        self._set_grid(grid, delta)
+        change = self._set_grid(grid, delta)
         if dropped:
             self._forget_grids_of(dropped)
         self._compact_journal()
-        self._notify("reset" if isinstance(op, ops.Reset) else "apply", named, delta)
+        self._notify("reset" if isinstance(op, ops.Reset) else "apply", named, change)
         return op.result(grid, delta)
 
     def __getattr__(self, name: str) -> Any:
@@ -387,9 +386,9 @@ class EditSession:
             raise EditError(msg)
         self._journal_event("undo")
         entry, grid = self._history.undo(self._grid)
-        self._set_grid(grid, entry.delta)
+        change = self._set_grid(grid, entry.delta)
         self._compact_journal()
-        self._notify("undo", entry.op, entry.delta)
+        self._notify("undo", entry.op, change)
         return grid
 
     def redo(self) -> CodeGrid:
@@ -399,9 +398,9 @@ class EditSession:
             raise EditError(msg)
         self._journal_event("redo")
         entry, grid = self._history.redo(self._grid)
-        self._set_grid(grid, entry.delta)
+        change = self._set_grid(grid, entry.delta)
         self._compact_journal()
-        self._notify("redo", entry.op, entry.delta)
+        self._notify("redo", entry.op, change)
         return grid
 
     # ------------------------------------------------------------------ comparison
@@ -553,13 +552,18 @@ class EditSession:
         journal = self.journal
         if journal is None:
             return
-        grids = {}
-        if op is not None:
-            for name in op.refs().values():
-                if isinstance(name, str) and name != "original" and name not in self._journaled_grids:
-                    grids[name] = self._grids[name].to_dict()
+        grids = self._grids_to_embed(op, set(self._journaled_grids)) if op is not None else {}
         journal.append(kind, op.to_json() if op is not None else None, grids)
-        self._journaled_grids.update(grids)
+        self._journaled_grids.update(grids)  # only once they are on disk
+
+    def _grids_to_embed(self, op: ops.Op, embedded: set[str]) -> dict[str, Any]:
+        """The grids ``op`` names that are not in ``embedded`` yet, as dicts; adds their names to it."""
+        out = {}
+        for name in op.refs().values():
+            if isinstance(name, str) and name != "original" and name not in embedded:
+                out[name] = self._grids[name].to_dict()
+                embedded.add(name)
+        return out
 
     def _compact_journal(self) -> None:
         """Past its size bound, rewrite the journal as the history: done edits, then undone ones applied and undone."""
@@ -572,11 +576,7 @@ class EditSession:
         embedded: set[str] = set()
 
         def event(op: ops.Op) -> dict[str, Any]:
-            grids = {}
-            for name in op.refs().values():
-                if isinstance(name, str) and name != "original" and name not in embedded:
-                    grids[name] = self._grids[name].to_dict()
-                    embedded.add(name)
+            grids = self._grids_to_embed(op, embedded)
             out: dict[str, Any] = {"kind": "apply", "op": op.to_json()}
             if grids:
                 out["grids"] = grids
@@ -608,17 +608,19 @@ class EditSession:
         if callback in self._callbacks:
             self._callbacks.remove(callback)
 
-    def _set_grid(self, grid: CodeGrid, delta: Any) -> None:
+    def _set_grid(self, grid: CodeGrid, delta: Any) -> tuple[list[tuple[int, int]], int]:
+        """Make ``grid`` current; returns the frame runs ``delta`` changed in it and the frames before."""
         before = self._grid.n_frames
         if delta.changes_length or grid.n_samples != self._grid.n_samples:
             self._labels_now = None
         self._grid = grid
-        self._last_change = (delta.changed_frames(grid.n_frames), before)
+        frames = delta.changed_frames(grid.n_frames)
         if self._renderer is not None:
-            self._renderer.mark(grid, self._last_change[0])
+            self._renderer.mark(grid, frames)
+        return frames, before
 
-    def _notify(self, kind: str, op: ops.Op, delta: Any) -> None:
-        frames, before = self._last_change
+    def _notify(self, kind: str, op: ops.Op, change: tuple[list[tuple[int, int]], int]) -> None:
+        frames, before = change
         first: BaseException | None = None
         for callback in list(self._callbacks):
             event = {"kind": kind, "op": op.to_json(), "frames": list(frames), "n_frames_before": before}
