@@ -367,8 +367,16 @@ class HFCodec(Codec):
         raise NotImplementedError
 
     def library_decode(self, codes: np.ndarray) -> np.ndarray:
-        """The library's own ``decode`` of unmasked codes, for comparison: float32 ``(n_samples,)``."""
-        raise NotImplementedError
+        """The library's own ``decode`` of unmasked codes, for comparison: float32 ``(n_samples,)``.
+
+        This is ``model.decode(codes[None])`` (Mimi, X-Codec); backends whose ``decode`` takes
+        other arguments override it.
+        """
+        import torch
+
+        x = torch.from_numpy(np.asarray(codes, dtype=np.int64))[None].to(self._torch_device)
+        with torch.inference_mode():
+            return self.model.decode(x, return_dict=True).audio_values.reshape(-1).float().cpu().numpy()
 
     @staticmethod
     def _keep(emb: Any, keep_row: Any) -> Any:
@@ -572,13 +580,6 @@ class MimiCodec(HFCodec):
         emb = model.upsample(latent)
         hidden = model.decoder_transformer(emb.transpose(1, 2), return_dict=True)[0]
         return model.decoder(hidden.transpose(1, 2))
-
-    def library_decode(self, codes: np.ndarray) -> np.ndarray:
-        import torch
-
-        x = torch.from_numpy(np.asarray(codes, dtype=np.int64))[None].to(self._torch_device)
-        with torch.inference_mode():
-            return self.model.decode(x, return_dict=True).audio_values.reshape(-1).float().cpu().numpy()
 
     def embeddings(self, layer: int) -> np.ndarray:
         """Codebook of ``layer`` in its chain's space (before ``output_proj``): ``(codebook_size, dim)``."""
@@ -814,13 +815,6 @@ class XcodecCodec(HFCodec):
     def _synthesize(self, latent: Any) -> Any:
         hidden = self.model.fc2(latent.transpose(1, 2)).transpose(1, 2)
         return self.model.acoustic_decoder(hidden)
-
-    def library_decode(self, codes: np.ndarray) -> np.ndarray:
-        import torch
-
-        x = torch.from_numpy(np.asarray(codes, dtype=np.int64))[None].to(self._torch_device)
-        with torch.inference_mode():
-            return self.model.decode(x, return_dict=True).audio_values.reshape(-1).float().cpu().numpy()
 
     def embeddings(self, layer: int) -> np.ndarray:
         """Codebook of ``layer`` in the joint latent space: ``(codebook_size, dim)``."""
