@@ -39,6 +39,7 @@ import numpy as np
 
 from ..errors import CodecError
 from .base import Codec, ProgressCallback
+from .qwen_random import _MIMI_TINY as _QWEN_MIMI_TINY
 
 __all__ = [
     "DacCodec",
@@ -863,19 +864,8 @@ _TINY_HUBERT = {
 #: models have the released sample rates, frame rates, layer counts and codebook sizes but a
 #: few thousand weights per layer; ``"released"`` ones have the published architecture.
 PRESETS: dict[tuple[str, str], dict[str, Any]] = {
-    ("mimi", "tiny"): {
-        "hidden_size": 32,
-        "num_filters": 8,
-        "num_hidden_layers": 1,
-        "num_attention_heads": 2,
-        "num_key_value_heads": 2,
-        "head_dim": 16,
-        "intermediate_size": 64,
-        "upsample_groups": 32,
-        "codebook_dim": 16,
-        "vector_quantization_hidden_dimension": 16,
-        "num_quantizers": 32,
-    },
+    # the tiny Mimi of the Qwen test checkpoints (whose encoder is a Mimi), with Mimi's 32 layers
+    ("mimi", "tiny"): {**_QWEN_MIMI_TINY, "num_quantizers": 32},
     ("mimi", "released"): {},
     ("encodec", "tiny"): {"num_filters": 4, "hidden_size": 16, "num_lstm_layers": 1},
     ("encodec", "released"): {},
