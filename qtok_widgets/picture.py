@@ -128,10 +128,11 @@ def grid_png(
         height = 40
         strip = np.full((height, width, 3), 255, np.uint8)
         spf = grid.samples_per_frame
-        x = np.zeros(n_frames * spf, np.float32)
-        n = min(x.size, len(samples))
-        x[:n] = np.asarray(samples[:n], np.float32)
-        per_col = x.reshape(n_frames, spf)[cols]
+        # only the samples of the frames drawn: work bounded by the picture's width, not the clip's length
+        x = np.asarray(samples)
+        offsets = cols[:, None] * spf + np.arange(spf)[None, :]
+        inside = offsets < x.shape[0]
+        per_col = np.where(inside, x[np.minimum(offsets, x.shape[0] - 1)], 0.0).astype(np.float32)
         lo = np.clip(per_col.min(axis=1), -1, 1)
         hi = np.clip(per_col.max(axis=1), -1, 1)
         top = np.round((1 - hi) * (height - 1) / 2).astype(int)
