@@ -48,7 +48,7 @@ import numpy as np
 from .delta import Delta, plan_cells, runs
 from .errors import CodecError, EditError
 from .grid import CODE_DTYPE, CodeGrid
-from .selection import Selection, select, spec_to_json, spec_to_python
+from .selection import Selection, resolve_indices, select, spec_to_json, spec_to_python
 
 __all__ = [
     "OPS",
@@ -374,7 +374,7 @@ class Op:
                 target = other if isinstance(other, CodeGrid) else grid
             n = target.n_layers if f.name == "layers" else target.n_frames
             if f.name == "layers":
-                idx = select(target, None, values.get(f.name)).layers
+                idx = resolve_indices(values.get(f.name), target.n_layers, "layer")
             else:
                 use_seconds = seconds if f is specs[0] else None
                 idx = select(
@@ -596,9 +596,8 @@ def _resolve(op: Op, grid: CodeGrid, frames_key: str = "frames", *, of: CodeGrid
     if of is None:
         sel = select(grid, frames, layers)
         return Selection(sel.frames, sel.layers, sel.frame_rate, getattr(op, "_seconds", None))
-    sel = select(of, frames, None)
-    layer_sel = select(grid, [0], layers)
-    return Selection(sel.frames, layer_sel.layers, grid.frame_rate)
+    frame_idx = resolve_indices(frames, of.n_frames, "frame")
+    return Selection(frame_idx, resolve_indices(layers, grid.n_layers, "layer"), grid.frame_rate)
 
 
 # ---------------------------------------------------------------------------- cell operations
@@ -672,7 +671,7 @@ class ReplaceCode(Op):
     layers: Any = spec()
 
     def _plan(self, grid: CodeGrid, ctx: OpContext) -> Delta:
-        layer_idx = np.unique(select(grid, [0], self.layers).layers)
+        layer_idx = np.unique(resolve_indices(self.layers, grid.n_layers, "layer"))
         li, fi = np.nonzero(grid.codes[layer_idx] == self.old)
         cl = layer_idx[li]
         delta = plan_cells(grid, cl, fi, np.full(cl.size, self.new), grid.mask[cl, fi])

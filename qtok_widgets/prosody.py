@@ -35,7 +35,7 @@ from .delta import Delta, plan_cells, runs
 from .errors import CodecError, EditError
 from .grid import CODE_DTYPE, CodeGrid
 from .ops import Op, OpContext, _n_samples_after, number, register, spec
-from .selection import Selection, select
+from .selection import Selection, resolve_indices, select
 
 __all__ = [
     "CONTEXT_FRAMES",
@@ -161,7 +161,7 @@ class _ProsodyOp(Op):
         if layer_field is None:
             layers = default_layers(grid.codec, self.name, grid.n_layers)
         else:
-            layers = np.unique(select(grid, [0], layer_field).layers)
+            layers = np.unique(resolve_indices(layer_field, grid.n_layers, "layer"))
         lo, hi = max(0, start - CONTEXT_FRAMES), min(grid.n_frames, stop + CONTEXT_FRAMES)
         spf = grid.samples_per_frame
         window = grid.with_codes(grid.codes[:, lo:hi], grid.mask[:, lo:hi], (hi - lo) * spf)
