@@ -28,7 +28,7 @@ from qtok_widgets.codecs.hf import (
     XcodecCodec,
     build_random_checkpoint,
 )
-from qtok_widgets.errors import CodecError, QtokError
+from qtok_widgets.errors import CodecError
 from qtok_widgets.grid import CodeGrid
 from qtok_widgets.grid_io import load_grid, save_grid
 from qtok_widgets.session import EditSession
@@ -341,7 +341,7 @@ def test_editor_wire_round_trip(codecs, grids, name):
         editor._handle_custom_msg({"type": "hello"}, [])
         (content, buffers), *_ = [m for m in sent if m[0].get("type") == "grid"]
         n = grid.n_layers * grid.n_frames
-        assert content["bits"] == (12 if codec.codebook_size <= 2048 else 16)
+        assert content["bits"] == _wire.cell_bits(codec.codebook_size) == 12
         if content["bits"] == 16:
             cells = np.frombuffer(buffers[0], "<u2")[:n]
         else:
@@ -360,13 +360,23 @@ def test_editor_wire_round_trip(codecs, grids, name):
         editor.close()
 
 
-def test_editor_refuses_a_65536_code_grid_in_one_line():
+def test_the_editor_opens_a_65536_code_grid_of_32_layers():
     from qtok_widgets.widgets.editor import TokenEditor
 
-    grid = CodeGrid(np.full((8, 4), 65535), "x", 75.0, 24000, 65536)
-    with pytest.raises(QtokError) as err:
-        TokenEditor(session=EditSession(grid, None))
-    assert str(err.value) == "TokenEditor shows codebooks of up to 32768 codes, got 65536"
+    codes = np.random.default_rng(5).integers(0, 65536, (32, 12))
+    codes[31, 11] = 65535
+    grid = CodeGrid(codes, "dac-24khz", 75.0, 24000, 65536)
+    editor = TokenEditor(session=EditSession(grid, None), show_waveform=False)
+    try:
+        sent: list[tuple[dict, list[bytes]]] = []
+        editor.send = lambda content, buffers=None: sent.append((content, [bytes(b) for b in buffers or []]))
+        editor._handle_custom_msg({"type": "hello"}, [])
+        (content, buffers), *_ = [m for m in sent if m[0].get("type") == "grid"]
+        assert (content["bits"], content["n_layers"], editor.codebook_size) == (32, 32, 65536)
+        cells = np.frombuffer(buffers[0], "<u4").reshape(32, 12)
+        assert np.array_equal(cells, codes) and cells[31, 11] == 65535
+    finally:
+        editor.close()
 
 
 def test_a_65536_code_codec_encodes_and_decodes(tmp_path, speech):

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qtok_widgets import CodeGrid, EditSession, load_audio, load_codec
-from qtok_widgets.errors import QtokError
+from qtok_widgets.errors import GridError, QtokError
 from qtok_widgets.widgets import _wire, stats
 from qtok_widgets.widgets.editor import TokenEditor
 
@@ -310,17 +310,36 @@ def test_larger_codebooks_travel_as_16_bit_cells():
     assert (decode_cells(buffers[0], 16, 6) == 4000).all()
 
 
-def test_codebooks_too_large_for_the_wire_are_refused(codec):
-    big = CodeGrid(np.zeros((16, 4), int), "x", 12.5, 24000, 70000)
-    with pytest.raises(QtokError, match="32768"):
-        TokenEditor(session=EditSession(big, None))
+def test_codebooks_above_32768_codes_travel_as_32_bit_cells():
+    codes = np.array([[0, 69999, 40000], [32768, 1, 65535]])
+    big = CodeGrid(codes, "x", 75.0, 24000, 70000)
+    ed = TokenEditor(session=EditSession(big, None))
+    wire = Wire(ed)
+    browser_says(ed, {"type": "hello"})
+    (content, buffers), *_ = wire.of("grid")
+    assert content["bits"] == 32 and len(buffers[0]) == 4 * 6
+    assert np.array_equal(decode_cells(buffers[0], 32, 6).reshape(2, 3), codes)
+    ed.session.mask(frames=slice(1, 2), layers=[1])
+    (patch, buffers), *_ = wire.of("patch")
+    cells = decode_cells(buffers[0], 32, 2)
+    assert patch["bits"] == 32 and cells.tolist() == [69999, 1 | _wire.MASK_BIT_32]
+
+
+def test_a_codebook_the_wire_cannot_carry_is_refused_in_one_line():
+    with pytest.raises(GridError) as err:
+        _wire.pack_codes(np.zeros((1, 2), int), np.zeros((1, 2), bool), 2**31)
+    assert str(err.value) == "the editor's wire carries codebooks of 1..1073741824 codes, got 2147483648"
+    with pytest.raises(GridError, match=r"carries codes 0\.\.1073741823, got 1073741824"):
+        _wire.pack_codes(np.array([[2**30]]), np.zeros((1, 1), bool))
 
 
 # ---------------------------------------------------------------------------- the wire
 
 
 def decode_cells(data: bytes, bits: int, n: int) -> np.ndarray:
-    """Reference decoder of the wire format (what editor.js does), to uint16 with the mask in bit 15."""
+    """Reference decoder of the wire format: uint16 with the mask in bit 15 (12, 16 bits), or uint32 (32 bits)."""
+    if bits == 32:
+        return np.frombuffer(data, "<u4")[:n].copy()
     if bits == 16:
         return np.frombuffer(data, "<u2")[:n].copy()
     raw = np.frombuffer(data, np.uint8).reshape(-1, 3).astype(np.uint16)
@@ -342,6 +361,54 @@ def test_twelve_bit_cells_round_trip(n):
     assert len(data) == 3 * -(-2 * n // 2)
     assert np.array_equal(decode_cells(data, 12, 2 * n), packed.reshape(-1))
     assert np.array_equal(decode_cells(_wire.encode_cells(packed, 16), 16, 2 * n), packed.reshape(-1))
+
+
+def held(cells: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and mask of reference-decoded cells (:func:`decode_cells`)."""
+    if bits == 32:
+        return cells & (_wire.MASK_BIT_32 - 1), (cells & _wire.MASK_BIT_32) != 0
+    return cells & (_wire.MASK_BIT - 1), (cells & _wire.MASK_BIT) != 0
+
+
+@pytest.mark.parametrize("n_layers", [8, 16, 32])
+@pytest.mark.parametrize(("codebook_size", "bits"), [(1024, 12), (2048, 12), (65536, 32)])
+def test_the_editor_wire_round_trips_any_shape(n_layers, codebook_size, bits):
+    """Grid, then a masking patch and a length-changing patch, decode back to the session's grid."""
+    rng = np.random.default_rng(n_layers + codebook_size)
+    codes = rng.integers(0, codebook_size, (n_layers, 37))
+    codes[0, :3] = [0, codebook_size - 1, codebook_size // 2]
+    grid = CodeGrid(codes, "dac-24khz", 75.0, 24000, codebook_size)
+    ed = TokenEditor(session=EditSession(grid, None), show_waveform=False)
+    try:
+        wire = Wire(ed)
+        browser_says(ed, {"type": "hello"})
+        (content, buffers), *_ = wire.of("grid")
+        n = n_layers * 37
+        assert content["bits"] == bits and len(buffers[0]) == {12: 3 * -(-n // 2), 32: 4 * n}[bits]
+        got, masked = held(decode_cells(buffers[0], bits, n), bits)
+        assert np.array_equal(got.reshape(grid.shape), codes) and not masked.any()
+        ed.session.mask(frames=slice(4, 9), layers=range(n_layers // 2, n_layers))
+        ed.session.replace(frames=slice(0, 2), layers=[n_layers - 1], code=codebook_size - 1)
+        ed.session.delete_frames(frames=slice(30, 33))
+        held_now = np.array(codes)
+        held_mask = np.zeros(codes.shape, bool)
+        for patch, buffers in wire.of("patch"):
+            a, b = patch["start"], patch["stop"]
+            cells, mask = held(decode_cells(buffers[0], patch["bits"], n_layers * (b - a)), patch["bits"])
+            width = patch["n_frames"]
+            held_now = np.concatenate(
+                [held_now[:, :a], np.zeros((n_layers, b - a), int), held_now[:, b:width]], 1
+            )
+            held_mask = np.concatenate(
+                [held_mask[:, :a], np.zeros((n_layers, b - a), bool), held_mask[:, b:width]], 1
+            )
+            held_now[:, a:b] = cells.reshape(n_layers, b - a)
+            held_mask[:, a:b] = mask.reshape(n_layers, b - a)
+        final = ed.session.grid
+        assert final.n_frames == 34 and final.codes[n_layers - 1, 0] == codebook_size - 1
+        assert np.array_equal(held_now, final.codes) and np.array_equal(held_mask, final.mask)
+    finally:
+        ed.close()
 
 
 def test_first_view_gets_at_most_two_bytes_per_cell(editor, grid):

@@ -199,31 +199,46 @@ function createPlayer({ model, S, options, say, onChange, onStop, onFrame }) {
 }
 
 // qtok_widgets/widgets/frontend/wire.js
-var MASK_BIT = 32768;
-var CODE_BITS = 32767;
+var MASK_BIT = 1073741824;
+var CODE_BITS = 1073741823;
 function bytesOf(view) {
   if (view instanceof ArrayBuffer) return new Uint8Array(view.slice(0));
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
 }
 function decodeCells(view, bits, n) {
   const src = bytesOf(view);
+  if (bits === 32) {
+    if (src.byteLength < 4 * n) throw new RangeError(`cells: ${n} uint32 cells need ${4 * n} bytes, got ${src.byteLength}`);
+    const out2 = new Uint32Array(src.buffer, 0, n);
+    for (let i = 0; i < n; i++) if (out2[i] >= 2147483648) throw new RangeError(`cells: cell ${i} has bit 31 set`);
+    return out2;
+  }
   if (bits === 16) {
     if (src.byteLength < 2 * n) throw new RangeError(`cells: ${n} uint16 cells need ${2 * n} bytes, got ${src.byteLength}`);
-    return new Uint16Array(src.buffer, 0, n);
+    const v = new Uint16Array(src.buffer, 0, n);
+    const out2 = new Uint32Array(n);
+    for (let i = 0; i < n; i++) out2[i] = v[i] & 32767 | (v[i] & 32768) << 15;
+    return out2;
   }
-  if (bits !== 12) throw new RangeError(`cells: bits must be 12 or 16, got ${bits}`);
+  if (bits !== 12) throw new RangeError(`cells: bits must be 12, 16 or 32, got ${bits}`);
   const need = 3 * Math.ceil(n / 2);
   if (src.byteLength < need) throw new RangeError(`cells: ${n} 12-bit cells need ${need} bytes, got ${src.byteLength}`);
-  const out = new Uint16Array(n);
+  const out = new Uint32Array(n);
   for (let i = 0, j = 0; i < n; i += 2, j += 3) {
     const a = src[j] | (src[j + 1] & 15) << 8;
-    out[i] = a & 2047 | (a & 2048) << 4;
+    out[i] = a & 2047 | (a & 2048) << 19;
     if (i + 1 < n) {
       const b = src[j + 1] >> 4 | src[j + 2] << 4;
-      out[i + 1] = b & 2047 | (b & 2048) << 4;
+      out[i + 1] = b & 2047 | (b & 2048) << 19;
     }
   }
   return out;
+}
+function exportCells(cells, codebookSize) {
+  if (codebookSize > 32768) return { values: cells.slice(), maskBit: MASK_BIT };
+  const values = new Uint16Array(cells.length);
+  for (let i = 0; i < cells.length; i++) values[i] = cells[i] & 32767 | (cells[i] & MASK_BIT) >>> 15;
+  return { values, maskBit: 32768 };
 }
 function int8s(view) {
   return new Int8Array(bytesOf(view).buffer);
@@ -305,9 +320,8 @@ function codeFrequencies(cur, nL, nF, codebookSize) {
   for (let l = 0; l < nL; l++) {
     const row = l * nF;
     const base = l * codebookSize;
-    for (let f = 0; f < nF; f++) counts[base + (cur[row + f] & CODE_BITS)]++;
     let m = 0;
-    for (let c = 0; c < codebookSize; c++) m = Math.max(m, counts[base + c]);
+    for (let f = 0; f < nF; f++) m = Math.max(m, ++counts[base + (cur[row + f] & CODE_BITS)]);
     max[l] = m;
   }
   return { counts, max };
@@ -587,8 +601,8 @@ function createState() {
     nL: 0,
     nF: 0,
     nOF: 0,
-    orig: new Uint16Array(0),
-    cur: new Uint16Array(0),
+    orig: new Uint32Array(0),
+    cur: new Uint32Array(0),
     origin: null,
     version: 0,
     // counts grid and patch messages (caches of drawings derived from cur key on it)
@@ -642,7 +656,7 @@ function applyPatch(S, msg, buffers) {
   const chunk = decodeCells(buffers[0], msg.bits, nL * width);
   let cur = S.cur;
   if (nF !== S.nF || nL !== S.nL) {
-    cur = new Uint16Array(nL * nF);
+    cur = new Uint32Array(nL * nF);
     for (let l = 0; l < nL; l++) cur.set(S.cur.subarray(l * S.nF, l * S.nF + Math.min(start, S.nF)), l * nF);
     if (stop < nF) {
       for (let l = 0; l < nL; l++) cur.set(S.cur.subarray(l * S.nF + stop, (l + 1) * S.nF), l * nF + stop);
@@ -773,12 +787,12 @@ function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = geo.col
   const rgb = [0, 0, 0];
   const { cur, orig, origin, nF, nL, nOF } = S;
   const cols = geo.cols;
-  let scratch2 = new Uint16Array(16);
+  let scratch2 = new Uint32Array(16);
   for (let x = xa; x < xb; x++) {
     const [fa, fb] = columnFrames(view, geo, x);
     if (fa >= nF) break;
     const stop = Math.min(fb, nF);
-    if (stop - fa > scratch2.length) scratch2 = new Uint16Array(2 * (stop - fa));
+    if (stop - fa > scratch2.length) scratch2 = new Uint32Array(2 * (stop - fa));
     let edited = 0;
     for (let l = 0; l < nL; l++) {
       const row = l * nF;
@@ -811,12 +825,12 @@ function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = geo.col
 function fittedImage(cells, nL, nF, cols, colour) {
   const px = new Uint8ClampedArray(cols * nL * 4);
   const rgb = [0, 0, 0];
-  let scratch2 = new Uint16Array(Math.max(16, Math.ceil(nF / Math.max(1, cols)) + 2));
+  let scratch2 = new Uint32Array(Math.max(16, Math.ceil(nF / Math.max(1, cols)) + 2));
   for (let x = 0; x < cols; x++) {
     const fa = Math.floor(x * nF / cols);
     const fb = Math.max(fa + 1, Math.floor((x + 1) * nF / cols));
     if (fa >= nF) break;
-    if (fb - fa > scratch2.length) scratch2 = new Uint16Array(2 * (fb - fa));
+    if (fb - fa > scratch2.length) scratch2 = new Uint32Array(2 * (fb - fa));
     for (let l = 0; l < nL; l++) {
       const row = l * nF;
       const o = (l * cols + x) * 4;
@@ -2320,7 +2334,7 @@ function render({ model, el: host }) {
   const cellsOf = (which) => {
     const original = which === "original";
     const nFrames = original ? S.nOF : S.nF;
-    return { nLayers: S.nL, nFrames, values: (original ? S.orig : S.cur).slice() };
+    return { nLayers: S.nL, nFrames, ...exportCells(original ? S.orig : S.cur, model.get("codebook_size")) };
   };
   root.qtokDebug = Object.freeze({
     cells: (which = "edited") => cellsOf(which),

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import {
   LUT, VIRIDIS, codeFrequencies, codeIndex, colourer, frequencyIndex, legendGradient, legendText,
 } from "../../qtok_widgets/widgets/frontend/colour.js";
+import { MASK_BIT } from "../../qtok_widgets/widgets/frontend/wire.js";
 
 const rgbAt = (i) => [LUT[3 * i], LUT[3 * i + 1], LUT[3 * i + 2]];
 
@@ -31,7 +32,7 @@ test("codes map linearly onto the table; frequencies on a log scale per layer", 
 
 test("code frequencies count each layer's codes, masked cells by their kept code", () => {
   // 2 layers x 4 frames, codebook of 4
-  const cur = Uint16Array.from([1, 1, 3, 0x8000 | 1, 2, 2, 2, 0]);
+  const cur = Uint32Array.from([1, 1, 3, MASK_BIT | 1, 2, 2, 2, 0]);
   const { counts, max } = codeFrequencies(cur, 2, 4, 4);
   assert.deepEqual(Array.from(counts), [0, 3, 0, 1, 1, 0, 3, 0]);
   assert.deepEqual(Array.from(max), [3, 3]);
@@ -41,8 +42,8 @@ test("the colourer paints by code or by frequency and leaves masked cells to the
   const rgb = [0, 0, 0];
   const byCode = colourer({ mode: "code", codebookSize: 2048, freq: null });
   assert.deepEqual(byCode(0, 2047, rgb), VIRIDIS[8]);
-  assert.equal(byCode(0, 0x8000 | 2047, rgb), null);
-  const cur = Uint16Array.from([5, 5, 5, 9]);
+  assert.equal(byCode(0, MASK_BIT | 2047, rgb), null);
+  const cur = Uint32Array.from([5, 5, 5, 9]);
   const freq = codeFrequencies(cur, 1, 4, 16);
   const byFreq = colourer({ mode: "frequency", codebookSize: 16, freq });
   assert.deepEqual([...byFreq(0, 5, rgb)], VIRIDIS[8]); // the commonest code is the brightest
@@ -66,7 +67,7 @@ test("colour by embedding takes each code's colour from its layer's palette", as
   palette.set([10, 20, 30], (1 * 4 + 2) * 3); // layer 1, code 2
   const colour = make({ mode: "embedding", codebookSize: 4, freq: null, palette });
   assert.deepEqual(colour(1, 2, [0, 0, 0]), [10, 20, 30]);
-  assert.equal(colour(1, 2 | 0x8000, [0, 0, 0]), null); // masked
+  assert.equal(colour(1, 2 | MASK_BIT, [0, 0, 0]), null); // masked
   // without a palette yet, cells are coloured by code
   const plain = make({ mode: "embedding", codebookSize: 4, freq: null, palette: null });
   assert.deepEqual(plain(1, 2, [0, 0, 0]), make({ mode: "code", codebookSize: 4, freq: null })(1, 2, [0, 0, 0]));
@@ -77,7 +78,7 @@ test("colour by change: grey where a cell kept its code, brighter the farther it
   const { changeIndex, colourer: make, UNCHANGED } = await import("../../qtok_widgets/widgets/frontend/colour.js");
   // 1 layer, codebook of 3 codes at CIELAB distances 10 (0 -> 1) and 100 (0 -> 2)
   const lab = Int8Array.from([50, 0, 0, 60, 0, 0, 50, 100, 0]);
-  const S = { orig: Uint16Array.from([0, 0, 0, 0x8000]), origin: null, nOF: 4 };
+  const S = { orig: Uint32Array.from([0, 0, 0, MASK_BIT]), origin: null, nOF: 4 };
   assert.equal(changeIndex(S, lab, 3, 0, 0, 0), -1);
   assert.equal(changeIndex(S, lab, 3, 0, 1, 1), 40); // a small move still shows
   assert.equal(changeIndex(S, lab, 3, 0, 2, 2), 255);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { fmtCell, fmtTime, infoText, tooltipText } from "../../qtok_widgets/widgets/frontend/format.js";
+import { MASK_BIT } from "../../qtok_widgets/widgets/frontend/wire.js";
 
 test("time labels: seconds with the decimals the step needs, minutes past 60 s", () => {
   assert.equal(fmtTime(1.6, 0.08), "1.60s");
@@ -16,7 +17,7 @@ test("time labels: seconds with the decimals the step needs, minutes past 60 s",
 
 test("cells print their code and whether they are masked", () => {
   assert.equal(fmtCell(17), "17");
-  assert.equal(fmtCell(0x8000 | 2047), "2047 (masked)");
+  assert.equal(fmtCell(MASK_BIT | 2047), "2047 (masked)");
 });
 
 test("the info line gives size, duration, codec and the selection in frames, seconds and cells", () => {
@@ -32,7 +33,7 @@ test("the tooltip names layer, frame, time, code and original, and where an edit
   const c = { layerName: "L0 sem", frame: 12, frameRate: 12.5 };
   assert.equal(tooltipText({ ...c, value: 5, original: 5, originFrame: 12 }), "L0 sem · frame 12 · 0.960 s\ncode 5 · original 5");
   assert.equal(
-    tooltipText({ ...c, value: 0x8000 | 5, original: 7, originFrame: 14 }),
+    tooltipText({ ...c, value: MASK_BIT | 5, original: 7, originFrame: 14 }),
     "L0 sem · frame 12 · 0.960 s\ncode 5 (masked) · original 7 (frame 14)",
   );
   assert.match(tooltipText({ ...c, value: 3, original: null, originFrame: -1 }), /original — \(inserted\)$/);

@@ -7,12 +7,13 @@ import {
 } from "../../qtok_widgets/widgets/frontend/heatmap.js";
 import { computeLayout } from "../../qtok_widgets/widgets/frontend/layout.js";
 import { createState } from "../../qtok_widgets/widgets/frontend/state.js";
+import { MASK_BIT } from "../../qtok_widgets/widgets/frontend/wire.js";
 
 const L = computeLayout({ nLayers: 2, heightPx: 36, width: 1000, showWaveform: true });
 
 function grid(cur, orig, nF, nOF = nF, origin = null) {
   return Object.assign(createState(), {
-    nL: 2, nF, nOF, cur: Uint16Array.from(cur), orig: Uint16Array.from(orig), origin,
+    nL: 2, nF, nOF, cur: Uint32Array.from(cur), orig: Uint32Array.from(orig), origin,
   });
 }
 
@@ -29,7 +30,7 @@ test("zoomed in, one image column per frame; zoomed out, one per CSS pixel", () 
 test("pixels take each cell's colour, masked cells a grey checker, edited columns are flagged", () => {
   const size = 2048;
   // layer 0: 0, 2047(masked), 5 ; layer 1: 7, 7, 2047 ; original differs at frame 2 of layer 1
-  const S = grid([0, 0x8000 | 2047, 5, 7, 7, 2047], [0, 0x8000 | 2047, 5, 7, 7, 7], 3);
+  const S = grid([0, MASK_BIT | 2047, 5, 7, 7, 2047], [0, MASK_BIT | 2047, 5, 7, 7, 7], 3);
   const view = { v0: 0, cellW: 20, fitted: false };
   const geo = imageColumns(L, view, 3);
   assert.equal(geo.cols, 3);
@@ -71,8 +72,8 @@ test("after a deletion frames are compared with the original frame they came fro
 
 test("zoomed out, a column is masked when any of its frames is, and edited when any differs", () => {
   const nF = 8;
-  const cur = [0, 0, 0, 0x8000, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 9];
-  const orig = [0, 0, 0, 0x8000, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1];
+  const cur = [0, 0, 0, MASK_BIT, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 9];
+  const orig = [0, 0, 0, MASK_BIT, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1];
   const S = grid(cur, orig, nF);
   const view = { v0: 0, cellW: 0.5, fitted: false }; // two frames per column
   const geo = { f0: 0, f1: nF, perFrame: false, cols: 4 };
@@ -96,8 +97,8 @@ test("waveform columns take the min and max of the envelope bins under each pixe
 });
 
 test("a column standing for many frames shows the code that dominates them", () => {
-  const scratch = new Uint16Array(8);
-  const v = Uint16Array.from([5, 9, 9, 3, 9, 5 | 0x8000, 5, 5]);
+  const scratch = new Uint32Array(8);
+  const v = Uint32Array.from([5, 9, 9, 3, 9, 5 | MASK_BIT, 5, 5]);
   assert.equal(dominantCode(v, 0, 5, scratch), 9); // 9 three times, not the first frame's 5
   assert.equal(dominantCode(v, 5, 8, scratch), 5); // the mask bit is not part of the code
   assert.equal(dominantCode(v, 0, 2, scratch), 5); // a tie goes to the smaller code
@@ -107,7 +108,7 @@ test("a column standing for many frames shows the code that dominates them", () 
 test("a fitted long grid is painted by dominant code, not by the first frame of each column", () => {
   // 1 layer x 400 frames into 4 columns: each column is 100 frames, mostly code c, first frame 0
   const nF = 400;
-  const cells = new Uint16Array(nF);
+  const cells = new Uint32Array(nF);
   for (let x = 0; x < 4; x++) {
     for (let f = 0; f < 100; f++) cells[x * 100 + f] = f % 10 === 0 ? 0 : 100 * (x + 1);
   }
@@ -119,7 +120,7 @@ test("a fitted long grid is painted by dominant code, not by the first frame of 
     assert.deepEqual(Array.from(px.subarray(4 * x, 4 * x + 3)), rgb);
   }
   // the main view's columns too: 4000 frames in fewer pixels, every tenth frame code 0
-  const many = Uint16Array.from({ length: 4000 }, (_, f) => (f % 10 === 0 ? 0 : 100));
+  const many = Uint32Array.from({ length: 4000 }, (_, f) => (f % 10 === 0 ? 0 : 100));
   const S = { ...createState(), nL: 1, nF: 4000, nOF: 4000, cur: many, orig: many };
   const view = { v0: 0, cellW: L.plotW / 4000, fitted: true };
   const geo = imageColumns(L, view, 4000);

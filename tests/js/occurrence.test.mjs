@@ -3,9 +3,10 @@ import { test } from "node:test";
 
 import { keyCommand } from "../../qtok_widgets/widgets/frontend/input.js";
 import { nextOccurrence } from "../../qtok_widgets/widgets/frontend/occurrence.js";
+import { MASK_BIT } from "../../qtok_widgets/widgets/frontend/wire.js";
 
 // 2 layers x 6 frames; layer 1 holds code 7 at frames 0, 2 (masked there) and 4, 5
-const cur = Uint16Array.from([7, 7, 7, 7, 7, 7, 7, 3, 7 | 0x8000, 3, 7, 7]);
+const cur = Uint32Array.from([7, 7, 7, 7, 7, 7, 7, 3, 7 | MASK_BIT, 3, 7, 7]);
 
 test("next and previous occurrence of a code in its layer, wrapping, masked cells skipped", () => {
   assert.deepEqual(nextOccurrence(cur, 6, 1, 0), { frame: 4, index: 1, count: 3, code: 7 });

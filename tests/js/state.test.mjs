@@ -63,8 +63,8 @@ test("cells, origins and edits after a deletion follow the frame map", () => {
   S.nL = 1;
   S.nF = 3;
   S.nOF = 4;
-  S.orig = Uint16Array.from([10, 11, 12, 13]);
-  S.cur = Uint16Array.from([10, 13, 99]);
+  S.orig = Uint32Array.from([10, 11, 12, 13]);
+  S.cur = Uint32Array.from([10, 13, 99]);
   S.origin = Int32Array.from([0, 3, -1]);
   assert.equal(originOf(S, 1), 3);
   assert.deepEqual(cellAt(S, 0, 1), { value: 13, original: 13, originFrame: 3 });

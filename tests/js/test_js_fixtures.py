@@ -1,7 +1,8 @@
 """The fixture the front end's unit tests read: bytes made by the Python side of the wire.
 
 ``tests/js/fixtures/wire.json`` holds cells encoded by :func:`~qtok_widgets.widgets._wire.encode_cells`
-(12- and 16-bit, odd and even counts, edge codes, masks), an envelope and PCM made by
+(12-, 16- and 32-bit, odd and even counts, edge codes, masks) with the cells the browser must hold
+for them (``code | mask << 30``), an envelope and PCM made by
 :mod:`~qtok_widgets.widgets._wire`, and the custom messages a real :class:`TokenEditor` sends
 for "hello" and a few edits (grid, patches with and without a frame map, ack, and the grid of
 a second view, which differs from the original and has a frame map), with the grid
@@ -33,25 +34,33 @@ FIXTURE = Path(__file__).parent / "fixtures" / "wire.json"
 _KEPT = ("grid", "patch", "ack")
 
 
-def _cells_case(codes: np.ndarray, mask: np.ndarray, bits: int) -> dict[str, Any]:
-    packed = _wire.pack_codes(codes.reshape(1, -1), mask.reshape(1, -1))
+def held_cells(codes: np.ndarray, mask: np.ndarray) -> list[int]:
+    """The cells the browser holds for a grid whatever the wire width: ``code | mask << 30``, flat."""
+    held = np.asarray(codes, np.int64) | (np.asarray(mask, np.int64) << 30)
+    return held.reshape(-1).tolist()
+
+
+def _cells_case(codes: np.ndarray, mask: np.ndarray, bits: int, size: int) -> dict[str, Any]:
+    packed = _wire.pack_codes(codes.reshape(1, -1), mask.reshape(1, -1), size)
+    assert _wire.cell_bits(size) == bits
     return {
         "bits": bits,
+        "codebook_size": size,
         "n": int(codes.size),
         "hex": _wire.encode_cells(packed, bits).hex(),
-        "cells": packed.reshape(-1).tolist(),
+        "cells": held_cells(codes, mask),
     }
 
 
 def _cells_cases() -> list[dict[str, Any]]:
     rng = np.random.default_rng(12)
     cases = []
-    for bits, size in ((12, 2048), (16, 32768)):
+    for bits, size in ((12, 2048), (16, 32768), (32, 65536), (32, 2**20)):
         edges = np.array([0, size - 1, size - 1, 0, size // 2, 1, size - 2])
-        cases.append(_cells_case(edges, np.array([1, 0, 1, 0, 1, 1, 0], bool), bits))
+        cases.append(_cells_case(edges, np.array([1, 0, 1, 0, 1, 1, 0], bool), bits, size))
         for n in (1, 2, 5, 48):
             codes = rng.integers(0, size, n)
-            cases.append(_cells_case(codes, rng.random(n) < 0.3, bits))
+            cases.append(_cells_case(codes, rng.random(n) < 0.3, bits, size))
     return cases
 
 
@@ -84,7 +93,7 @@ def _messages() -> dict[str, Any]:
         "final": {
             "n_layers": final.n_layers,
             "n_frames": final.n_frames,
-            "cells": _wire.pack_codes(final.codes, final.mask).reshape(-1).tolist(),
+            "cells": held_cells(final.codes, final.mask),
             "origin": np.asarray(origin).tolist(),
         },
     }

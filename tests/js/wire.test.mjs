@@ -2,19 +2,21 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  CODE_BITS, MASK_BIT, byteSize, bytesOf, decodeCells, int16s, int32s, int8s,
+  CODE_BITS, MASK_BIT, byteSize, bytesOf, decodeCells, exportCells, int16s, int32s, int8s,
 } from "../../qtok_widgets/widgets/frontend/wire.js";
 import { bytesView, dataView, fixture } from "./helpers.mjs";
 
-test("12- and 16-bit cells encoded by Python decode to the packed values, odd counts included", () => {
+test("12-, 16- and 32-bit cells encoded by Python decode to the held cells, odd counts included", () => {
   const seen = new Set();
   for (const c of fixture.cells) {
     const cells = decodeCells(dataView(c.hex), c.bits, c.n);
+    assert.ok(cells instanceof Uint32Array);
     assert.equal(cells.length, c.n);
     assert.deepEqual(Array.from(cells), c.cells, `bits ${c.bits}, n ${c.n}`);
     seen.add(`${c.bits}:${c.n % 2}`);
   }
-  assert.deepEqual([...seen].sort(), ["12:0", "12:1", "16:0", "16:1"]);
+  assert.deepEqual([...seen].sort(), ["12:0", "12:1", "16:0", "16:1", "32:0", "32:1"]);
+  assert.deepEqual([...new Set(fixture.cells.map((c) => c.codebook_size))], [2048, 32768, 65536, 2 ** 20]);
 });
 
 test("the edge cases carry the largest codes and the mask bit", () => {
@@ -25,7 +27,38 @@ test("the edge cases carry the largest codes and the mask bit", () => {
   assert.equal(cells[2] & CODE_BITS, 2047);
   assert.ok(cells[2] & MASK_BIT);
   const edges16 = fixture.cells.find((c) => c.bits === 16 && c.n === 7);
-  assert.equal(decodeCells(dataView(edges16.hex), 16, 7)[1], 32767);
+  const cells16 = decodeCells(dataView(edges16.hex), 16, 7);
+  assert.equal(cells16[1], 32767);
+  assert.equal(cells16[2], MASK_BIT | 32767);
+  for (const size of [65536, 2 ** 20]) {
+    const edges32 = fixture.cells.find((c) => c.bits === 32 && c.n === 7 && c.codebook_size === size);
+    const wide = decodeCells(dataView(edges32.hex), 32, 7);
+    assert.equal(wide[0], MASK_BIT); // code 0, masked
+    assert.equal(wide[1], size - 1);
+    assert.equal(wide[2] & CODE_BITS, size - 1);
+    assert.ok(wide[2] & MASK_BIT);
+    assert.ok(wide[2] > 0 && (wide[2] | 0) === wide[2], "a held cell stays a positive int32");
+  }
+});
+
+test("32-bit cells: code | mask << 30 as little-endian uint32; bit 31 is refused", () => {
+  // 65535 (0x0000FFFF) and 65535 masked (0x4000FFFF)
+  const cells = decodeCells(bytesView([0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0x40]), 32, 2);
+  assert.deepEqual(Array.from(cells), [65535, MASK_BIT | 65535]);
+  assert.throws(() => decodeCells(bytesView([0, 0, 0, 0x80]), 32, 1), /cell 0 has bit 31 set/);
+});
+
+test("the debug API's export: 16-bit cells up to 32,768 codes, the held cells above", () => {
+  const held = Uint32Array.from([5, MASK_BIT | 2047, MASK_BIT | 32767]);
+  const small = exportCells(held, 32768);
+  assert.ok(small.values instanceof Uint16Array);
+  assert.deepEqual(Array.from(small.values), [5, 0x8000 | 2047, 0xffff]);
+  assert.equal(small.maskBit, 0x8000);
+  const big = Uint32Array.from([65535, MASK_BIT | 40000]);
+  const wide = exportCells(big, 65536);
+  assert.ok(wide.values instanceof Uint32Array && wide.values !== big);
+  assert.deepEqual(Array.from(wide.values), [65535, MASK_BIT | 40000]);
+  assert.equal(wide.maskBit, MASK_BIT);
 });
 
 test("12-bit packing: two cells in three bytes, low bits first", () => {
@@ -39,7 +72,8 @@ test("12-bit packing: two cells in three bytes, low bits first", () => {
 test("a buffer too short for the cells, or an unknown width, is refused", () => {
   assert.throws(() => decodeCells(bytesView([1, 2, 3]), 12, 3), /3 12-bit cells need 6 bytes, got 3/);
   assert.throws(() => decodeCells(bytesView([1, 2, 3]), 16, 2), /need 4 bytes/);
-  assert.throws(() => decodeCells(bytesView([1, 2]), 8, 2), /bits must be 12 or 16, got 8/);
+  assert.throws(() => decodeCells(bytesView([1, 2, 3, 4, 5, 6, 7]), 32, 2), /2 uint32 cells need 8 bytes, got 7/);
+  assert.throws(() => decodeCells(bytesView([1, 2]), 8, 2), /bits must be 12, 16 or 32, got 8/);
 });
 
 test("envelope, PCM and frame maps decode to Python's values", () => {

@@ -35,7 +35,7 @@ export function frequencyIndex(count, max) {
 
 /**
  * How often each code occurs in each layer of the current grid.
- * @param {Uint16Array} cur held cells, layer-major (nL x nF)
+ * @param {Uint32Array} cur held cells, layer-major (nL x nF)
  * @returns {{counts: Uint32Array, max: Uint32Array}} counts[l * codebookSize + code]; max[l] the
  *   count of layer l's commonest code
  */
@@ -45,9 +45,8 @@ export function codeFrequencies(cur, nL, nF, codebookSize) {
   for (let l = 0; l < nL; l++) {
     const row = l * nF;
     const base = l * codebookSize;
-    for (let f = 0; f < nF; f++) counts[base + (cur[row + f] & CODE_BITS)]++;
-    let m = 0;
-    for (let c = 0; c < codebookSize; c++) m = Math.max(m, counts[base + c]);
+    let m = 0; // the commonest code's count, found while counting (no pass over the codebook)
+    for (let f = 0; f < nF; f++) m = Math.max(m, ++counts[base + (cur[row + f] & CODE_BITS)]);
     max[l] = m;
   }
   return { counts, max };

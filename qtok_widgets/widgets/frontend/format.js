@@ -37,7 +37,7 @@ export function infoText({ nLayers, nFrames, frameRate, codecName, selection }) 
  * The tooltip of one cell: layer name, frame, time, code and the original code.
  * @param {{layerName: string, frame: number, frameRate: number, value: number,
  *   original: number|null, originFrame: number}} c value and original are held cells
- *   (code | mask << 15); original is null for an inserted frame
+ *   (code | mask << 30); original is null for an inserted frame
  */
 export function tooltipText({ layerName, frame, frameRate, value, original, originFrame }) {
   const moved = originFrame >= 0 && originFrame !== frame ? ` (frame ${originFrame})` : "";

@@ -39,8 +39,8 @@ export function columnFrames(view, geo, x) {
  * The commonest code among `values[a..b)` (held cells; the mask bit is ignored), the smaller
  * code on a tie. A column of a fitted long grid stands for many frames: it shows the code that
  * dominates them, not whichever frame happens to come first (which looks like noise).
- * @param {Uint16Array} values held cells
- * @param {Uint16Array} scratch at least b - a entries
+ * @param {Uint32Array} values held cells
+ * @param {Uint32Array} scratch at least b - a entries
  */
 export function dominantCode(values, a, b, scratch) {
   const n = b - a;
@@ -83,12 +83,12 @@ export function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = 
   const rgb = [0, 0, 0];
   const { cur, orig, origin, nF, nL, nOF } = S;
   const cols = geo.cols;
-  let scratch = new Uint16Array(16);
+  let scratch = new Uint32Array(16);
   for (let x = xa; x < xb; x++) {
     const [fa, fb] = columnFrames(view, geo, x);
     if (fa >= nF) break;
     const stop = Math.min(fb, nF);
-    if (stop - fa > scratch.length) scratch = new Uint16Array(2 * (stop - fa));
+    if (stop - fa > scratch.length) scratch = new Uint32Array(2 * (stop - fa));
     let edited = 0;
     for (let l = 0; l < nL; l++) {
       const row = l * nF;
@@ -127,12 +127,12 @@ export function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = 
 export function fittedImage(cells, nL, nF, cols, colour) {
   const px = new Uint8ClampedArray(cols * nL * 4);
   const rgb = [0, 0, 0];
-  let scratch = new Uint16Array(Math.max(16, Math.ceil(nF / Math.max(1, cols)) + 2));
+  let scratch = new Uint32Array(Math.max(16, Math.ceil(nF / Math.max(1, cols)) + 2));
   for (let x = 0; x < cols; x++) {
     const fa = Math.floor((x * nF) / cols);
     const fb = Math.max(fa + 1, Math.floor(((x + 1) * nF) / cols));
     if (fa >= nF) break;
-    if (fb - fa > scratch.length) scratch = new Uint16Array(2 * (fb - fa));
+    if (fb - fa > scratch.length) scratch = new Uint32Array(2 * (fb - fa));
     for (let l = 0; l < nL; l++) {
       const row = l * nF;
       const o = (l * cols + x) * 4;

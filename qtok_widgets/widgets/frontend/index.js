@@ -27,7 +27,7 @@ import { createPlayer } from "./playback.js";
 import { cellAt, createState, handleMessage, startAction } from "./state.js";
 import { drawStrips, mergeStrips } from "./strips.js";
 import { createToolbar, opKeys, readParams, withParam } from "./toolbar.js";
-import { bytesOf } from "./wire.js";
+import { bytesOf, exportCells } from "./wire.js";
 
 function render({ model, el: host }) {
   // ------------------------------------------------------------------ DOM
@@ -591,7 +591,7 @@ function render({ model, el: host }) {
   const cellsOf = (which) => {
     const original = which === "original";
     const nFrames = original ? S.nOF : S.nF;
-    return { nLayers: S.nL, nFrames, values: (original ? S.orig : S.cur).slice() };
+    return { nLayers: S.nL, nFrames, ...exportCells(original ? S.orig : S.cur, model.get("codebook_size")) };
   };
   root.qtokDebug = Object.freeze({
     cells: (which = "edited") => cellsOf(which),

@@ -6,7 +6,7 @@ import { CODE_BITS, MASK_BIT } from "./wire.js";
 /**
  * The next (step 1) or previous (step -1) unmasked cell of `layer` holding the same code as
  * frame `frame`, wrapping around the clip.
- * @param {Uint16Array} cur held cells, layer-major (nL x nF), code | mask << 15
+ * @param {Uint32Array} cur held cells, layer-major (nL x nF), code | mask << 30
  * @returns {{frame: number, index: number, count: number, code: number}|null} the frame found,
  *   its rank (0-based) among the code's unmasked frames in that layer and how many there are;
  *   null for a masked cell

@@ -10,7 +10,7 @@ import { byteSize, decodeCells, int8s, int16s, int32s } from "./wire.js";
 /**
  * A fresh, empty state.
  * @returns {object} nL, nF (layers and frames of the current grid), nOF (frames of the original),
- *   orig, cur (Uint16Array cells, layer-major, code | mask << 15), origin (Int32Array: original
+ *   orig, cur (Uint32Array cells, layer-major, code | mask << 30), origin (Int32Array: original
  *   frame of each current frame, -1 = inserted; null while no edit changed the length),
  *   version, src (the second clip's {nL, nF, cells} or null), env / pcm ({original, edited}),
  *   ops (OpSpec list), counters.
@@ -20,8 +20,8 @@ export function createState() {
     nL: 0,
     nF: 0,
     nOF: 0,
-    orig: new Uint16Array(0),
-    cur: new Uint16Array(0),
+    orig: new Uint32Array(0),
+    cur: new Uint32Array(0),
     origin: null,
     version: 0, // counts grid and patch messages (caches of drawings derived from cur key on it)
     src: null, // the second clip: {nL, nF, cells}, or null
@@ -56,7 +56,7 @@ export function isEdited(S, l, f) {
 /**
  * What the browser holds for one cell.
  * @returns {{value: number, original: number|null, originFrame: number}} held cells (code |
- *   mask << 15); `original` is null for an inserted frame.
+ *   mask << 30); `original` is null for an inserted frame.
  */
 export function cellAt(S, layer, frame) {
   const originFrame = originOf(S, frame);
@@ -91,7 +91,7 @@ export function applyPatch(S, msg, buffers) {
   const chunk = decodeCells(buffers[0], msg.bits, nL * width);
   let cur = S.cur;
   if (nF !== S.nF || nL !== S.nL) {
-    cur = new Uint16Array(nL * nF);
+    cur = new Uint32Array(nL * nF);
     for (let l = 0; l < nL; l++) cur.set(S.cur.subarray(l * S.nF, l * S.nF + Math.min(start, S.nF)), l * nF);
     if (stop < nF) {
       // frames after the patch kept their codes (same count, shifted nowhere)
