@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -243,3 +246,24 @@ def test_long_encodes_share_one_worker_pool_from_any_thread(monkeypatch, codec, 
     assert set(_world.pool_processes()) >= set(workers)  # the same processes, still running
     monkeypatch.setenv("QTOK_BUILTIN_WORKERS", "1")  # one worker: analysed in this process
     assert codec.encode(clip) == first
+
+
+SPLIT = Path(__file__).resolve().parent.parent / "benchmarks" / "builtin_speech_split.csv"
+
+
+def test_training_and_validation_speakers_are_disjoint():
+    """The real-speech split the model is trained and chosen on (benchmarks/builtin_speech_split.csv)."""
+    with open(SPLIT, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    sides: dict[str, set[tuple[str, str]]] = {"train": set(), "validation": set()}
+    for row in rows:
+        sides[row["side"]].add((row["dataset"], row["speaker"]))
+    assert sides["train"] and sides["validation"]
+    assert not sides["train"] & sides["validation"]
+    # the test clips' speakers are never trained on
+    assert not {speaker for _, speaker in sides["train"]} & {"1320", "3575", "p240", "aew", "bdl"}
+    # one evaluation clip per validation speaker
+    evals = [(r["dataset"], r["speaker"]) for r in rows if r["eval"] == "1"]
+    assert sorted(evals) == sorted(sides["validation"])
+    files = [r["file"] for r in rows]
+    assert len(files) == len(set(files))
