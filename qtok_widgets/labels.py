@@ -11,7 +11,9 @@ Timing edits (deleting and duplicating frames, inserting a splice) change where 
 :meth:`Labels.remap` moves and stretches labels through an edit given, for every frame after
 it, the frame before it that it came from (``-1`` for an inserted frame); inserted frames
 belong to the frame before them, so duplicating a frame inside a word stretches the word and
-deleting frames shrinks it (a label whose frames are all deleted is dropped).
+deleting frames shrinks it (a label whose frames are all deleted is dropped); deleted frames that
+inserted ones replace (a time stretch) map proportionally onto them. :func:`time_map` is that
+mapping, which the editor also uses to lay the original's strips under the edited audio.
 :meth:`Labels.follow` does this for one :class:`~qtok_widgets.delta.Delta`, and
 :attr:`EditSession.labels <qtok_widgets.session.EditSession.labels>` for the whole history.
 """
@@ -31,7 +33,7 @@ import numpy as np
 
 from .errors import QtokError
 
-__all__ = ["LABEL_FORMATS", "Interval", "Labels", "LabelsError", "label_format", "load_labels"]
+__all__ = ["LABEL_FORMATS", "Interval", "Labels", "LabelsError", "label_format", "load_labels", "time_map"]
 
 #: A labelled span: ``(start_s, end_s, text)``, seconds, ``0 <= start_s <= end_s``.
 Interval = tuple[float, float, str]
@@ -147,32 +149,18 @@ class Labels:
         Returns
         -------
         Labels
-            A time ``t`` inside kept frame ``j`` (``t = (j + u) / frame_rate``) moves to where
-            ``j`` now starts plus ``u`` of the frame and its inserted followers; a time inside a
-            deleted frame moves to the start of the next kept frame. Intervals left empty are dropped.
+            Times move as :func:`time_map` says (a time in a kept frame moves with the frame and
+            its inserted followers, one in deleted frames that inserted frames replace, as a
+            stretch does, moves proportionally across them, one in other deleted frames to the
+            start of the next kept frame). Intervals left empty are dropped.
         """
         origin = np.asarray(origin, dtype=np.int64)
-        n_after = origin.size
-        kept = np.flatnonzero(origin >= 0)
-        n_before = int(origin[kept].max()) + 1 if kept.size else 0
-        n_before = max(n_before, math.ceil(self.end_s * frame_rate - 1e-6))
-        pos = np.full(n_before + 1, -1, dtype=np.int64)
-        pos[origin[kept]] = kept
-        # each kept frame owns itself and the inserted frames after it
-        following = np.append(kept[1:], n_after)
-        span = np.zeros(n_before + 1, dtype=np.int64)
-        span[origin[kept]] = following - kept
-        # start of the next kept frame at or after each frame (n_after past the last)
-        nxt = np.where(pos >= 0, pos, n_after)
-        nxt = np.minimum.accumulate(nxt[::-1])[::-1]
-        end = n_after / frame_rate if duration_s is None else float(duration_s)
+        kept = origin[origin >= 0]
+        n_before = max(int(kept.max()) + 1 if kept.size else 0, math.ceil(self.end_s * frame_rate - 1e-6))
+        end = origin.size / frame_rate if duration_s is None else float(duration_s)
 
         def move(t: np.ndarray) -> np.ndarray:
-            x = t * frame_rate
-            j = np.clip(np.floor(x + 1e-6).astype(np.int64), 0, n_before)
-            u = np.clip(x - j, 0.0, 1.0)
-            frames = np.where(pos[j] >= 0, pos[j] + u * span[j], nxt[j])
-            return np.minimum(frames / frame_rate, end)
+            return np.minimum(time_map(origin, t * frame_rate, n_before) / frame_rate, end)
 
         tiers: dict[str, list[Interval]] = {}
         for name, intervals in self.tiers.items():
@@ -508,3 +496,62 @@ def _checked(tiers: dict[str, list[Interval]]) -> Labels:
                     f"tier {name!r}: label {t!r} has times {s:g}..{e:g}; need 0 <= start_s <= end_s"
                 )
     return Labels({k: tuple(v) for k, v in tiers.items()})
+
+
+def time_map(origin: np.ndarray, frames: Any, n_before: int | None = None) -> np.ndarray:
+    """Where positions on the timeline before timing edits are after them, in (fractional) frames.
+
+    This one mapping moves the labels (:meth:`Labels.remap`) and lays the original recording's
+    strips under the edited audio in the editor, so both follow an edit alike.
+
+    Parameters
+    ----------
+    origin : numpy.ndarray
+        int, shape ``(n_after,)``: for each frame after the edits, the frame before them it came
+        from, or -1 for an inserted frame (:meth:`EditSession.origin_frames
+        <qtok_widgets.session.EditSession.origin_frames>`). Kept frames appear in increasing order.
+    frames : array_like of float
+        Positions before the edits, in frames (``seconds * frame_rate``).
+    n_before : int, optional
+        Frames before the edits (default: one past the last kept frame); frames deleted at the
+        end count only when it is given.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, the shape of ``frames``: positions after the edits, in frames, non-decreasing
+        in ``frames``. A position ``j + u`` in kept frame ``j`` (``0 <= u < 1``) moves to where
+        ``j`` is now plus ``u`` times the frame and the inserted frames that follow it. A run of
+        deleted frames followed, before the next kept frame, by inserted frames (what a stretch
+        or a splice of another length leaves) maps linearly onto those inserted frames, and
+        the frame before the run keeps its own length. A run of deleted frames with nothing
+        inserted moves to the start of the next kept frame. Positions past ``n_before`` go to
+        the end (``n_after``).
+    """
+    origin = np.asarray(origin, dtype=np.int64)
+    n_after = origin.size
+    new_kept = np.flatnonzero(origin >= 0)
+    old_kept = origin[new_kept]
+    n_old = int(old_kept.max()) + 1 if old_kept.size else 0
+    n_old = max(n_old, 0 if n_before is None else int(n_before))
+    # the kept frames, with a frame before the first and one at the end as bounds
+    ko = np.concatenate([[-1], old_kept, [n_old]])
+    kn = np.concatenate([[-1], new_kept, [n_after]])
+    deleted = ko[1:] - ko[:-1] - 1  # frames deleted after each bound
+    inserted = kn[1:] - kn[:-1] - 1  # frames inserted after each bound
+    replaced = (deleted > 0) & (inserted > 0)
+    start = np.full(n_old + 1, float(n_after))  # where each frame before starts after the edits
+    width = np.zeros(n_old + 1)  # and how many frames after it spans
+    start[old_kept] = new_kept
+    width[old_kept] = np.where(replaced[1:], 1, inserted[1:] + 1)
+    gone = np.ones(n_old, dtype=bool)
+    gone[old_kept] = False
+    d = np.flatnonzero(gone)  # deleted frames, each in the gap after bound i
+    i = np.searchsorted(ko, d, side="right") - 1
+    step = inserted[i] / np.maximum(deleted[i], 1)
+    start[d] = np.where(replaced[i], kn[i] + 1 + (d - ko[i] - 1) * step, kn[i + 1])
+    width[d] = np.where(replaced[i], step, 0.0)
+    x = np.asarray(frames, dtype=np.float64)
+    j = np.clip(np.floor(x + 1e-6).astype(np.int64), 0, n_old)
+    u = np.clip(x - j, 0.0, 1.0)
+    return start[j] + u * width[j]

@@ -280,3 +280,36 @@ def test_editor_selects_a_label_and_shows_labels_that_follow_edits() -> None:
             editor.select(label="cat")
     finally:
         editor.close()
+
+
+def test_time_map_moves_kept_frames_and_spreads_a_stretch() -> None:
+    from qtok_widgets.labels import time_map
+
+    # frames 3..5 replaced by four new ones (a stretch by 4/3): they spread across the four
+    origin = np.array([0, 1, 2, -1, -1, -1, -1, 6, 7])
+    assert np.allclose(time_map(origin, [0.0, 2.5, 3.0, 4.5, 6.0, 7.5, 8.0]), [0, 2.5, 3, 5, 7, 8.5, 9])
+    # frame 1 duplicated: it spans two frames; deleting frames 2..3 sends them to the next kept frame
+    assert np.allclose(time_map(np.array([0, 1, -1, 2]), [1.5, 2.0, 2.5, 3.0], 3), [2.0, 3.0, 3.5, 4.0])
+    assert np.allclose(time_map(np.array([0, 1, 4]), [1.0, 2.0, 3.5, 4.5]), [1.0, 2.0, 2.0, 2.5])
+
+
+def test_labels_follow_a_time_stretch_proportionally() -> None:
+    from qtok_widgets import load_audio, load_codec
+
+    codec = load_codec("builtin")
+    grid = codec.encode(load_audio(EXAMPLES_DIR / "arctic_a0009.wav"))
+    labels = load_labels(EXAMPLES_DIR / "arctic_a0009.TextGrid")
+    session = EditSession(grid, codec, labels=labels)
+    words = labels.tier("words")
+    start, end, _ = words[2]
+    fa, fb = round(start * grid.frame_rate), round(end * grid.frame_rate)
+    session.time_stretch(frames=f"{fa}:{fb}", factor=1.5)
+    k_new = max(1, round((fb - fa) * 1.5))
+    after = session.labels.tier("words")
+    assert [w[2] for w in after] == [w[2] for w in words]  # no word lost inside the stretch
+    stretched = after[2]
+    # the word's frames now last k_new frames instead of fb - fa; the parts outside keep their length
+    expected = (end - start) + (k_new - (fb - fa)) / grid.frame_rate
+    assert stretched[1] - stretched[0] == pytest.approx(expected, abs=1.5 / grid.frame_rate)
+    shift = (k_new - (fb - fa)) / grid.frame_rate
+    assert after[-1][:2] == pytest.approx((words[-1][0] + shift, words[-1][1] + shift), abs=1e-6)
