@@ -468,7 +468,8 @@ function computeLayout({
   const axisY = gy + gridH;
   const waveY = axisY + AXIS;
   const stripY = waveY + (showWaveform ? WAVE : 0);
-  const stripH = strips ? STRIPS : 0;
+  const melH = strips ? STRIP_MEL * (strips === 2 ? 2 : 1) : 0;
+  const stripH = strips ? STRIPS - STRIP_MEL + melH : 0;
   const trackY = stripY + stripH;
   const trackH = source ? TRACK : 0;
   const miniY = trackY + trackH + (source ? 2 : 0);
@@ -488,7 +489,8 @@ function computeLayout({
     height,
     labelH,
     stripY,
-    stripH
+    stripH,
+    melH
   };
 }
 function fitCellWidth(L, nF) {
@@ -1460,21 +1462,46 @@ function nextOccurrence(cur, nF, layer, frame, step = 1) {
 }
 
 // qtok_widgets/widgets/frontend/strips.js
-var F0_LOW = 50;
-var F0_HIGH = 500;
+var DB_LOW = -90;
+var F0_RANGE = [50, 500];
+var DIFF_DB = 24;
+var SPECTROGRAM_VIEWS = ["edited", "original", "both", "difference"];
+function piece({ cpf, fpc, start, stop, total, nMels, f0Range }) {
+  const n = stop - start;
+  return {
+    cpf,
+    fpc,
+    start,
+    stop,
+    total,
+    nMels,
+    f0Range,
+    mel: new Uint8Array(nMels * n),
+    f0: new Uint16Array(n),
+    energy: new Uint8Array(n)
+  };
+}
 function mergeStrips(held, msg, buffers) {
   const { cpf, start, stop, total, n_mels: nMels } = msg;
-  let h = held;
-  if (!h || h.cpf !== cpf || h.nMels !== nMels || h.total !== total) {
-    const fresh = {
-      cpf,
-      nMels,
-      total,
-      mel: new Uint8Array(nMels * total),
-      f0: new Uint16Array(total),
-      energy: new Uint8Array(total)
-    };
-    if (h && h.cpf === cpf && h.nMels === nMels) {
+  const fpc = msg.fpc || 1;
+  const f0Range = msg.f0_range || F0_RANGE;
+  const out = { base: held ? held.base : null, window: held ? held.window : null };
+  const w = stop - start;
+  const mel = bytesOf(buffers[0]);
+  const f0 = new Uint16Array(bytesOf(buffers[1]).slice().buffer);
+  const energy = bytesOf(buffers[2]);
+  if (msg.level === "window") {
+    const p = piece({ cpf, fpc, start, stop, total, nMels, f0Range });
+    p.mel.set(mel.subarray(0, nMels * w));
+    p.f0.set(f0);
+    p.energy.set(energy);
+    out.window = p;
+    return out;
+  }
+  let h = out.base;
+  if (!h || h.cpf !== cpf || h.fpc !== fpc || h.nMels !== nMels || h.total !== total) {
+    const fresh = piece({ cpf, fpc, start: 0, stop: total, total, nMels, f0Range });
+    if (h && h.cpf === cpf && h.fpc === fpc && h.nMels === nMels) {
       const keep = Math.min(start, h.total, total);
       for (let b = 0; b < nMels; b++) fresh.mel.set(h.mel.subarray(b * h.total, b * h.total + keep), b * total);
       fresh.f0.set(h.f0.subarray(0, keep));
@@ -1482,96 +1509,195 @@ function mergeStrips(held, msg, buffers) {
     }
     h = fresh;
   }
-  const w = stop - start;
-  const mel = bytesOf(buffers[0]);
-  const f0 = new Uint16Array(bytesOf(buffers[1]).buffer);
-  const energy = bytesOf(buffers[2]);
+  h.f0Range = f0Range;
   for (let b = 0; b < nMels; b++) h.mel.set(mel.subarray(b * w, (b + 1) * w), b * total + start);
   h.f0.set(f0, start);
   h.energy.set(energy, start);
-  return h;
+  out.base = h;
+  return out;
 }
-function pitchY(hz, top, height) {
-  const t = Math.log(Math.min(F0_HIGH, Math.max(F0_LOW, hz)) / F0_LOW) / Math.log(F0_HIGH / F0_LOW);
+function pitchY(hz, top, height, units = "semitones", range = F0_RANGE) {
+  const [lo, hi] = range;
+  const f = Math.min(hi, Math.max(lo, hz));
+  const t = units === "Hz" ? (f - lo) / (hi - lo) : Math.log(f / lo) / Math.log(hi / lo);
   return top + height - t * height;
 }
+function semitones(hz) {
+  return 12 * Math.log2(hz / 100);
+}
+function pitchTicks(units, range = F0_RANGE) {
+  const [lo, hi] = range;
+  const out = [];
+  if (units === "Hz") {
+    const step = hi - lo > 200 ? 100 : 50;
+    for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) out.push({ value: v, text: String(v) });
+  } else {
+    const s0 = semitones(lo);
+    const s1 = semitones(hi);
+    const step = s1 - s0 > 18 ? 12 : 6;
+    for (let s = Math.ceil(s0 / step) * step; s <= s1; s += step) out.push({ value: 100 * 2 ** (s / 12), text: `${s > 0 ? "+" : ""}${s}` });
+  }
+  return out;
+}
+function diffColour(d) {
+  const t = Math.max(-1, Math.min(1, d / DIFF_DB));
+  const a = Math.abs(t);
+  const fade = Math.round(255 * (1 - a));
+  return t >= 0 ? [255, fade + Math.round(40 * a), fade + Math.round(40 * a)] : [fade + Math.round(40 * a), fade + Math.round(80 * a), 255];
+}
 var scratch = null;
-function drawStrips(g, { L, view, nF, strips, ink }) {
+function paintSpec(g, { L, view, fa, fb, p, y, h, pixel }) {
+  const k = p.cpf / p.fpc;
+  const c0 = Math.max(p.start, Math.floor(fa * k));
+  const c1 = Math.min(p.stop, Math.ceil(fb * k));
+  if (c1 <= c0 || typeof document === "undefined") return;
+  const step = Math.max(1, Math.ceil((c1 - c0) / Math.max(1, L.plotW)));
+  const cols = Math.max(1, Math.ceil((c1 - c0) / step));
+  scratch = scratch || document.createElement("canvas");
+  scratch.width = cols;
+  scratch.height = p.nMels;
+  const sg = scratch.getContext("2d");
+  const img = sg.createImageData(cols, p.nMels);
+  const n = p.stop - p.start;
+  for (let band = 0; band < p.nMels; band++) {
+    const row = (p.nMels - 1 - band) * cols;
+    for (let x = 0; x < cols; x++) {
+      const rgb = pixel(band * n + c0 - p.start + x * step);
+      const o = (row + x) * 4;
+      img.data[o] = rgb[0];
+      img.data[o + 1] = rgb[1];
+      img.data[o + 2] = rgb[2];
+      img.data[o + 3] = 255;
+    }
+  }
+  sg.putImageData(img, 0, 0);
+  g.imageSmoothingEnabled = false;
+  const x0 = xOfFrame(L, view, c0 / k);
+  const x1 = xOfFrame(L, view, (c0 + cols * step) / k);
+  g.drawImage(scratch, 0, 0, cols, p.nMels, x0, y, x1 - x0, h);
+}
+var levelPixel = (p) => (i) => {
+  const v = p.mel[i];
+  return [LUT[v * 3], LUT[v * 3 + 1], LUT[v * 3 + 2]];
+};
+var diffPixel = (o, e) => (i) => diffColour((e.mel[i] - o.mel[i]) * -DB_LOW / 255);
+var levels = (v) => v ? [v.base, v.window].filter(Boolean) : [];
+function drawStrips(g, { L, view, nF, strips, ink, spectrogram = "edited", units = "semitones" }) {
   if (!L.stripH) return;
   const top = L.stripY;
+  const melH = L.melH || STRIP_MEL;
+  const both = spectrogram === "both" && melH >= 2 * STRIP_MEL;
+  const pitchTop = top + melH;
+  const energyTop = pitchTop + STRIP_PITCH;
+  const orig = strips.original;
+  const edit = strips.edited;
+  const ref = edit && edit.base || orig && orig.base || null;
+  const range = ref && ref.f0Range || F0_RANGE;
   g.save();
   g.clearRect(0, top, L.width, L.stripH);
   g.fillStyle = ink;
   g.font = "10px sans-serif";
   g.textAlign = "right";
   g.textBaseline = "middle";
-  g.fillText("mel", L.gx - 6, top + STRIP_MEL / 2);
-  g.fillText("F0", L.gx - 6, top + STRIP_MEL + STRIP_PITCH / 2);
-  g.fillText("dB", L.gx - 6, top + STRIP_MEL + STRIP_PITCH + STRIP_ENERGY / 2);
+  if (both) {
+    g.fillText("orig", L.gx - 6, top + STRIP_MEL / 2);
+    g.fillText("edit", L.gx - 6, top + STRIP_MEL * 1.5);
+  } else if (spectrogram === "difference") {
+    const bar = g.createLinearGradient(0, top + 4, 0, top + melH - 4);
+    for (let k = 0; k <= 4; k++) {
+      const [r, gg, b] = diffColour(DIFF_DB * (1 - k / 2));
+      bar.addColorStop(k / 4, `rgb(${r},${gg},${b})`);
+    }
+    g.fillStyle = bar;
+    g.fillRect(L.gx - 10, top + 4, 6, melH - 8);
+    g.fillStyle = ink;
+    g.fillText(`+${DIFF_DB}`, L.gx - 12, top + 8);
+    g.fillText("Δ dB", L.gx - 12, top + melH / 2);
+    g.fillText(`−${DIFF_DB}`, L.gx - 12, top + melH - 8);
+  } else {
+    g.fillText(spectrogram === "original" ? "mel orig" : "mel", L.gx - 6, top + melH / 2);
+  }
+  g.fillText(units === "Hz" ? "F0 Hz" : "F0 st", L.gx - 22, pitchTop + STRIP_PITCH / 2);
+  for (const tick of pitchTicks(units, range)) {
+    const y = pitchY(tick.value, pitchTop, STRIP_PITCH, units, range);
+    if (y > pitchTop + 4 && y < pitchTop + STRIP_PITCH - 4) g.fillText(tick.text, L.gx - 3, y);
+  }
+  g.fillText("dB", L.gx - 6, energyTop + STRIP_ENERGY / 2);
   g.beginPath();
   g.rect(L.gx, top, L.plotW, L.stripH);
   g.clip();
   const [fa, fb] = visibleFrames(L, view, nF);
-  const spec = strips.edited || strips.original;
-  if (spec && fb > fa && typeof document !== "undefined") {
-    const c0 = fa * spec.cpf;
-    const c1 = Math.min(spec.total, fb * spec.cpf);
-    const step = Math.max(1, Math.ceil((c1 - c0) / Math.max(1, L.plotW)));
-    const cols = Math.max(1, Math.ceil((c1 - c0) / step));
-    scratch = scratch || document.createElement("canvas");
-    scratch.width = cols;
-    scratch.height = spec.nMels;
-    const sg = scratch.getContext("2d");
-    const img = sg.createImageData(cols, spec.nMels);
-    for (let b = 0; b < spec.nMels; b++) {
-      const row = (spec.nMels - 1 - b) * cols;
-      for (let x = 0; x < cols; x++) {
-        const v = spec.mel[b * spec.total + c0 + x * step];
-        const o = (row + x) * 4;
-        img.data[o] = LUT[v * 3];
-        img.data[o + 1] = LUT[v * 3 + 1];
-        img.data[o + 2] = LUT[v * 3 + 2];
-        img.data[o + 3] = 255;
+  if (fb > fa) {
+    const specRow = (y, h, choose) => {
+      for (const lev of ["base", "window"]) {
+        const o = orig && orig[lev];
+        const e = edit && edit[lev];
+        const got = choose(o, e);
+        if (got) paintSpec(g, { L, view, fa, fb, y, h, ...got });
       }
+    };
+    const one = (which) => (o, e) => {
+      const p = which === "original" ? o : e || o;
+      return p ? { p, pixel: levelPixel(p) } : null;
+    };
+    if (both) {
+      specRow(top, STRIP_MEL, one("original"));
+      specRow(top + STRIP_MEL, STRIP_MEL, one("edited"));
+    } else if (spectrogram === "difference") {
+      specRow(top, melH, (o, e) => o && e && o.stop - o.start === e.stop - e.start && o.start === e.start ? { p: e, pixel: diffPixel(o, e) } : null);
+    } else {
+      specRow(top, melH, one(spectrogram === "original" ? "original" : "edited"));
     }
-    sg.putImageData(img, 0, 0);
-    g.imageSmoothingEnabled = false;
-    const x0 = xOfFrame(L, view, c0 / spec.cpf);
-    const x1 = xOfFrame(L, view, (c0 + cols * step) / spec.cpf);
-    g.drawImage(scratch, 0, 0, cols, spec.nMels, x0, top, x1 - x0, STRIP_MEL);
   }
-  const curve = (held, colour, values, y) => {
-    if (!held) return;
-    g.strokeStyle = colour;
-    g.lineWidth = 1.5;
-    g.beginPath();
-    let down = false;
-    const c1 = Math.min(held.total, fb * held.cpf);
-    for (let c = fa * held.cpf; c < c1; c++) {
-      const v = values(held, c);
-      if (v === null) {
-        down = false;
-        continue;
+  const curve = (version, colour, value, y) => {
+    if (!version) return;
+    const win = version.window;
+    const covered = win ? [win.start * win.fpc / win.cpf, win.stop * win.fpc / win.cpf] : null;
+    for (const p of levels(version)) {
+      const k = p.cpf / p.fpc;
+      const skip = p === version.base ? covered : null;
+      g.strokeStyle = colour;
+      g.lineWidth = 1.5;
+      g.beginPath();
+      let down = false;
+      const c1 = Math.min(p.stop, Math.ceil(fb * k));
+      for (let c = Math.max(p.start, Math.floor(fa * k)); c < c1; c++) {
+        const f = (c + 0.5) / k;
+        const v = skip && f >= skip[0] && f < skip[1] ? null : value(p, c - p.start);
+        if (v === null) {
+          down = false;
+          continue;
+        }
+        const x = xOfFrame(L, view, f);
+        if (down) g.lineTo(x, y(v));
+        else g.moveTo(x, y(v));
+        down = true;
       }
-      const x = xOfFrame(L, view, (c + 0.5) / held.cpf);
-      if (down) g.lineTo(x, y(v));
-      else g.moveTo(x, y(v));
-      down = true;
+      g.stroke();
     }
-    g.stroke();
   };
-  const pitchTop = top + STRIP_MEL;
-  const f0 = (held, c) => held.f0[c] ? held.f0[c] / 10 : null;
-  curve(strips.original, "rgba(128,128,128,0.9)", f0, (hz) => pitchY(hz, pitchTop, STRIP_PITCH));
-  curve(strips.edited, "#1f77b4", f0, (hz) => pitchY(hz, pitchTop, STRIP_PITCH));
-  const energyTop = pitchTop + STRIP_PITCH;
-  curve(
-    strips.edited || strips.original,
-    "#2ca02c",
-    (held, c) => held.energy[c],
-    (v) => energyTop + STRIP_ENERGY - v / 255 * STRIP_ENERGY
-  );
+  const f0 = (p, i) => p.f0[i] ? p.f0[i] / 10 : null;
+  const py = (hz) => pitchY(hz, pitchTop, STRIP_PITCH, units, range);
+  curve(orig, "rgba(128,128,128,0.9)", f0, py);
+  curve(edit, "#1f77b4", f0, py);
+  curve(edit || orig, "#2ca02c", (p, i) => p.energy[i], (v) => energyTop + STRIP_ENERGY - v / 255 * STRIP_ENERGY);
   g.restore();
+}
+function windowRequest({ L, view, nF, frameRate, windowS, dpr = 1, held = null }) {
+  if (!windowS || !nF || !view.cellW) return null;
+  const visible = L.plotW / view.cellW;
+  if (visible / frameRate > windowS) return null;
+  const span = Math.max(1, Math.min(nF, Math.floor(windowS * frameRate)));
+  const start = Math.max(0, Math.min(nF - span, Math.floor(view.v0 - (span - visible) / 2)));
+  const stop = Math.min(nF, start + span);
+  const px = view.cellW * dpr;
+  const w = held && held.window;
+  if (w) {
+    const k = w.cpf / w.fpc;
+    const covers = w.start / k <= view.v0 + 1e-9 && w.stop / k >= Math.min(nF, view.v0 + visible) - 1e-9;
+    if (covers && k >= Math.min(8, px) / 2) return null;
+  }
+  return { start, stop, px_per_frame: px };
 }
 
 // qtok_widgets/widgets/frontend/toolbar.js
@@ -1800,6 +1926,16 @@ function render({ model, el: host }) {
     legendBar,
     legendHigh
   ]);
+  const specSelect = el(
+    "select",
+    { class: "qtok-spectrogram", title: "Spectrogram strip: which audio, or edited minus original" },
+    SPECTROGRAM_VIEWS.map((v) => el("option", { value: v, text: `spectrogram: ${v === "both" ? "side by side" : v}` }))
+  );
+  const unitsSelect = el("select", { class: "qtok-pitch-units", title: "Pitch strip's axis" }, [
+    el("option", { value: "Hz", text: "F0: Hz" }),
+    el("option", { value: "semitones", text: "F0: semitones" })
+  ]);
+  const stripControls = el("span", { class: "qtok-group qtok-strip-controls" }, [specSelect, unitsSelect]);
   const helpBtn = el("button", { class: "qtok-btn qtok-help-btn", title: "Keyboard shortcuts (?)", text: "?" });
   const info = el("span", { class: "qtok-info" });
   const playBar = el("div", { class: "qtok-toolbar qtok-play-bar" }, [
@@ -1817,6 +1953,7 @@ function render({ model, el: host }) {
       el("label", { class: "qtok-check", title: "Scroll with the playhead while playing" }, [followBox, " follow"])
     ),
     group(colourSelect, legend),
+    stripControls,
     helpBtn,
     info
   ]);
@@ -1841,7 +1978,7 @@ function render({ model, el: host }) {
   let strips = { original: null, edited: null };
   let draftSel = null;
   let opKeyMap = /* @__PURE__ */ new Map();
-  const timings = { paintMs: null, firstPaintMs: null };
+  const timings = { paintMs: null, firstPaintMs: null, stripMessages: 0, stripsPaintedAt: null };
   const frameRate = () => model.get("frame_rate");
   const setTrait = (name, value) => {
     model.set(name, value);
@@ -1864,7 +2001,7 @@ function render({ model, el: host }) {
       showWaveform: model.get("show_waveform"),
       source: !!S.src,
       labelRows: tierNames(model.get("label_tiers")).length,
-      strips: model.get("show_strips")
+      strips: model.get("show_strips") ? model.get("spectrogram_view") === "both" ? 2 : 1 : 0
     });
     view = clampView(view, L, S.nF);
     const bar = scrollBar(view, L, S.nF);
@@ -1899,9 +2036,23 @@ function render({ model, el: host }) {
     heatmap.drawBase(scene(), dirty);
     const ink = getComputedStyle(root).color || "#333";
     drawLabels(base.getContext("2d"), { L, view, tiers: model.get("label_tiers"), frameRate: frameRate(), ink });
-    drawStrips(base.getContext("2d"), { L, view, nF: S.nF, strips, ink });
+    paintStrips(ink);
     timings.paintMs = performance.now() - t0;
-    if (!dirty) scheduleWaveform();
+    if (!dirty) {
+      scheduleWaveform();
+      scheduleStrips();
+    }
+  }
+  function paintStrips(ink = getComputedStyle(root).color || "#333") {
+    drawStrips(base.getContext("2d"), {
+      L,
+      view,
+      nF: S.nF,
+      strips,
+      ink,
+      spectrogram: model.get("spectrogram_view"),
+      units: model.get("pitch_units")
+    });
   }
   function drawOverlay() {
     const sc = scene();
@@ -1948,6 +2099,24 @@ function render({ model, el: host }) {
     if (!windowS()) return;
     clearTimeout(waveTimer);
     waveTimer = setTimeout(() => askWaveform(editedOnly), 150);
+  }
+  let stripTimer = null;
+  function scheduleStrips(again = false) {
+    const w = model.get("waveform_window_s") || 0;
+    if (!model.get("show_strips") || !w) return;
+    clearTimeout(stripTimer);
+    stripTimer = setTimeout(() => {
+      const req = windowRequest({
+        L,
+        view,
+        nF: S.nF,
+        frameRate: frameRate(),
+        windowS: w,
+        dpr: window.devicePixelRatio || 1,
+        held: again ? null : strips.edited
+      });
+      if (req) model.send({ type: "strips_window", ...req });
+    }, 150);
   }
   let draftSource = null;
   const sourceSelection = () => {
@@ -2226,8 +2395,14 @@ function render({ model, el: host }) {
       return;
     }
     if (msg && msg.type === "strips") {
-      strips = { ...strips, [msg.which]: mergeStrips(strips[msg.which], msg, buffers || []) };
-      drawBase();
+      for (const which of msg.which === "both" ? ["original", "edited"] : [msg.which]) {
+        strips = { ...strips, [which]: mergeStrips(strips[which], msg, buffers || []) };
+      }
+      timings.stripMessages += 1;
+      if (L.stripH) paintStrips();
+      else drawBase();
+      timings.stripsPaintedAt = performance.now();
+      root.dataset.strips = String(timings.stripMessages);
       return;
     }
     if (msg && msg.type === "palette") {
@@ -2252,6 +2427,7 @@ function render({ model, el: host }) {
         S.env.edited = null;
         scheduleWaveform(true);
       }
+      scheduleStrips(true);
       drawOverlay();
       updateInfo();
     } else if (fx.kind === "ack") {
@@ -2292,8 +2468,13 @@ function render({ model, el: host }) {
     restoreBar.sync(model.get("restore_offer"));
     syncListen();
     syncLegend();
+    specSelect.value = model.get("spectrogram_view");
+    unitsSelect.value = model.get("pitch_units");
+    stripControls.style.display = model.get("show_strips") ? "" : "none";
   }
   colourSelect.addEventListener("change", () => setTrait("color_mode", colourSelect.value));
+  specSelect.addEventListener("change", () => setTrait("spectrogram_view", specSelect.value));
+  unitsSelect.addEventListener("change", () => setTrait("pitch_units", unitsSelect.value));
   loopBox.addEventListener("change", () => setTrait("loop", loopBox.checked));
   const traitHandlers = [
     ["change:selection", () => {
@@ -2319,6 +2500,10 @@ function render({ model, el: host }) {
       drawOverlay();
     }],
     ["change:height_px change:show_waveform change:waveform_window_s change:layer_names change:label_tiers change:show_strips", redraw],
+    ["change:spectrogram_view change:pitch_units change:show_strips", () => {
+      syncControls();
+      redraw();
+    }],
     [
       "change:message change:message_kind change:history_labels change:can_undo change:can_redo change:op_params change:paste_mode change:loop change:ab change:source_info change:restore_offer",
       syncControls
@@ -2351,6 +2536,13 @@ function render({ model, el: host }) {
     ops: () => S.ops.map((o) => o.name),
     source: () => S.src ? { nLayers: S.src.nL, nFrames: S.src.nF } : null,
     waveformWindow: () => waveAsked ? waveAsked.slice() : null,
+    // the strips held: per version, the levels ("base", "window") with their columns
+    strips: () => Object.fromEntries(["original", "edited"].map((v) => [v, strips[v] && Object.fromEntries(
+      ["base", "window"].filter((k) => strips[v][k]).map((k) => {
+        const p = strips[v][k];
+        return [k, { cpf: p.cpf, fpc: p.fpc, start: p.start, stop: p.stop, total: p.total }];
+      })
+    )])),
     // the PCM this view holds for a version: its rate, length and loudest sample in [t0, t1) s
     pcm: (which = "edited", t0 = 0, t1 = Infinity) => {
       const pcm = S.pcm[which];
@@ -2367,6 +2559,7 @@ function render({ model, el: host }) {
     showPicture();
     player.close();
     clearTimeout(waveTimer);
+    clearTimeout(stripTimer);
     resize.disconnect();
     unbindInput();
     for (const [ev, fn] of traitHandlers) model.off(ev, fn);

@@ -302,9 +302,23 @@ class TokenEditor(anywidget.AnyWidget):
     show_strips = t.Bool(
         False,
         help=(
-            "Draw the acoustic strips under the waveform: log-mel spectrogram of the edited audio, pitch of "
-            "the original and the edited audio, energy; computed in the kernel (needs the whole waveform strip)."
+            "Draw the acoustic strips under the waveform: log-mel spectrogram, pitch of the original and the "
+            "edited audio, energy; computed in the kernel. A short clip needs the waveform strip on; a long "
+            "one gets an overview of the whole clip and the visible window in detail when zoomed in."
         ),
+    ).tag(sync=True)
+    spectrogram_view = t.Enum(
+        ["edited", "original", "both", "difference"],
+        "edited",
+        help=(
+            "What the spectrogram strip shows: the edited audio, the original (laid under the edited "
+            "audio through timing edits), both stacked, or the difference edited minus original in dB."
+        ),
+    ).tag(sync=True)
+    pitch_units = t.Enum(
+        ["Hz", "semitones"],
+        "semitones",
+        help="Axis of the pitch strip: hertz on a linear scale, or semitones relative to 100 Hz.",
     ).tag(sync=True)
     label_tiers = t.Dict(
         help="Labels as the timing edits moved them: tier name -> [[start_s, end_s, text], ...] (read-only)."
@@ -365,7 +379,7 @@ class TokenEditor(anywidget.AnyWidget):
         self._clipboard: tuple[CodeGrid, list[int], list[int]] | None = None
         self._source_grid: CodeGrid | None = None
         self._palette: tuple[bytes, bytes] | None = None  # embedding colours: RGB uint8, CIELAB int8
-        self._strip_params: tuple[int, tuple[float, float]] | None = None  # columns per frame, F0 range
+        self._strip_feed: Any = None  # the strips sent to the views (_strips.StripFeed), once shown
         self._saved = saved
         self._picture: Any = None  # the DisplayHandle of the static picture, once displayed
         self._picture_sent = 0.0
@@ -1041,6 +1055,8 @@ class TokenEditor(anywidget.AnyWidget):
         frames = event.get("frames", [])
         before = event.get("n_frames_before", self.n_frames)
         self._send_patch(frames, before)
+        if self._strip_feed is not None:
+            self._strip_feed.note_change(frames, before)
         if before != self.n_frames:
             self._audio_span = (0, self.n_frames)
         elif frames:
@@ -1059,6 +1075,8 @@ class TokenEditor(anywidget.AnyWidget):
         if not self._audio_stale:
             return
         self._audio_stale = False
+        if self.waveform_window_s and self._strip_feed is not None and self._session.codec is not None:
+            self._strip_feed.flush(self._session.codec.affected_frames)  # a long clip's overview
         whole_strip = self.show_waveform and not self.waveform_window_s
         shown = whole_strip or "edited" in self._pcm_sent  # PCM held by a view is patched too
         if shown and self._sent_frames is not None and self._session.codec is not None:
@@ -1439,6 +1457,22 @@ class TokenEditor(anywidget.AnyWidget):
                 self._color_mode_changed({"new": self.color_mode, "old": "code"})
             if self.show_waveform and not self.waveform_window_s and self._session.codec is not None:
                 self._send_waveforms()
+            elif self.show_strips and self.waveform_window_s and self._session.codec is not None:
+                self._strips_feed().start()
+        elif kind == "strips_window":
+            start, stop, px = content.get("start"), content.get("stop"), content.get("px_per_frame")
+            if (
+                self.show_strips
+                and self._strip_feed is not None
+                and isinstance(start, int)
+                and isinstance(stop, int)
+            ):
+                span = int(np.ceil(self.waveform_window_s * self.frame_rate)) + 1
+                px = float(px) if isinstance(px, (int, float)) and not isinstance(px, bool) else 1.0
+                try:
+                    self._strip_feed.window(start, min(stop, start + span), px)
+                except QtokError as exc:
+                    self._say(f"strips: {exc}", error=True)
         elif kind == "audition":
             what = content.get("what")
             try:
@@ -1555,41 +1589,42 @@ class TokenEditor(anywidget.AnyWidget):
     @t.observe("show_strips")
     def _show_strips_changed(self, change: dict[str, Any]) -> None:
         if change["new"] and hasattr(self, "_session") and self._sent_frames is not None:
-            self._send_waveforms()
+            if self.waveform_window_s:
+                if self._session.codec is not None:
+                    self._strips_feed().start()
+            else:
+                self._send_waveforms()
+
+    def _strips_feed(self) -> Any:
+        if self._strip_feed is None:
+            from ._strips import StripFeed
+
+            self._strip_feed = StripFeed(
+                self._session, self.send, self._strip_audio, long=bool(self.waveform_window_s)
+            )
+        return self._strip_feed
+
+    def _strip_audio(self, version: str, start: int, stop: int) -> Audio:
+        """Audio of frames ``[start, stop)`` of ``"original"`` or ``"edited"``, decoded for them alone."""
+        grid = self._session.original if version == "original" else self._session.grid
+        spf = grid.samples_per_frame
+        if version == "original" and self._input_audio is not None:
+            samples = self._original_for_playback().samples[start * spf : stop * spf]
+        else:
+            samples = self._decode_frames(grid, start, stop)
+        return Audio(samples, grid.sample_rate)
 
     def _send_strips(
         self, which: str, audio: Audio, n_frames: int, start: int = 0, stop: int | None = None
     ) -> None:
         """Send the acoustic strips of frames ``[start, stop)`` (message ``strips``) when they are shown."""
-        codec = self._session.codec
-        if not self.show_strips or codec is None or self._sent_frames is None:
+        if not self.show_strips or self._session.codec is None or self._sent_frames is None:
             return
-        from . import _strips
-
-        spf = self._session.grid.samples_per_frame
-        if self._strip_params is None:
-            from ..analysis import pitch_range
-
-            f0_range = pitch_range(self._original_for_playback())
-            cpf = _strips.columns_per_frame(max(n_frames, self._session.original.n_frames), spf)
-            self._strip_params = (cpf, f0_range)
-        cpf, f0_range = self._strip_params
-        stop = n_frames if stop is None else min(stop, n_frames)
-        if stop <= start:
-            return
-        part = _strips.strip_span(audio, spf, cpf, start, stop, f0_range)
-        self.send(
-            {
-                "type": "strips",
-                "which": which,
-                "cpf": cpf,
-                "start": part.start,
-                "stop": part.stop,
-                "total": n_frames * cpf,
-                "n_mels": part.mel.shape[0],
-            },
-            [part.mel.tobytes(), part.f0.astype("<u2").tobytes(), part.energy.tobytes()],
-        )
+        feed = self._strips_feed()
+        if which == "original":
+            feed.whole_original(audio)
+        else:
+            feed.edited(audio, n_frames, start, stop)
 
     # ------------------------------------------------------------------ statistics
     def figures(self) -> dict[str, Any]:
@@ -1617,6 +1652,8 @@ class TokenEditor(anywidget.AnyWidget):
         session = getattr(self, "_session", None)
         if session is not None:
             session.off_change(self._listener)
+        if getattr(self, "_strip_feed", None) is not None:
+            self._strip_feed.close()
         super().close()
 
     # ------------------------------------------------------------------ static picture

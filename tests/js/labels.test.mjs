@@ -42,22 +42,6 @@ test("a click finds the label under it and selects its frames in all layers; shi
   assert.deepEqual(labelSelection(fox, 12.5, 48, 16, prev, true), { frames: [2, 20], layers: [0, 16] });
 });
 
-test("strips merge: a patch replaces its columns, a length change keeps the columns before it", async () => {
-  const { mergeStrips, pitchY } = await import("../../qtok_widgets/widgets/frontend/strips.js");
-  const msg = (start, stop, total) => ({ cpf: 2, start, stop, total, n_mels: 2 });
-  const bufs = (w, v) => [new Uint8Array(2 * w).fill(v), new Uint16Array(w).fill(v * 10), new Uint8Array(w).fill(v)];
-  let h = mergeStrips(null, msg(0, 4, 4), bufs(4, 1));
-  assert.deepEqual(Array.from(h.mel), [1, 1, 1, 1, 1, 1, 1, 1]);
-  h = mergeStrips(h, msg(2, 4, 4), bufs(2, 9));
-  assert.deepEqual(Array.from(h.mel), [1, 1, 9, 9, 1, 1, 9, 9]); // band-major: each band's columns 2, 3
-  assert.deepEqual(Array.from(h.f0), [10, 10, 90, 90]);
-  h = mergeStrips(h, msg(2, 6, 6), bufs(4, 5)); // frames inserted: total grows, columns 0, 1 kept
-  assert.deepEqual(Array.from(h.energy), [1, 1, 5, 5, 5, 5]);
-  assert.deepEqual(Array.from(h.mel.subarray(0, 6)), [1, 1, 5, 5, 5, 5]);
-  assert.ok(pitchY(100, 0, 36) > pitchY(200, 0, 36)); // higher pitch drawn higher
-  assert.equal(pitchY(50, 0, 36), 36);
-});
-
 test("the strips sit between the waveform and the second clip's track", async () => {
   const { STRIPS, WAVE } = await import("../../qtok_widgets/widgets/frontend/layout.js");
   const L = computeLayout({ nLayers: 16, heightPx: 288, width: 1000, showWaveform: true, strips: true });

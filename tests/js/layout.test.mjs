@@ -15,7 +15,7 @@ test("the layout stacks edit lane, grid, time axis and waveform strip", () => {
   assert.deepEqual(L, {
     rowH: 18, width: 1000, plotW: 1000 - GUTTER - 8, gx: GUTTER, gy: EDIT_LANE,
     gridH: 288, axisY: EDIT_LANE + 288, waveY: EDIT_LANE + 288 + AXIS, trackY, trackH: 0,
-    miniY: trackY, height: trackY + MINI, labelH: 0, stripY: trackY, stripH: 0,
+    miniY: trackY, height: trackY + MINI, labelH: 0, stripY: trackY, stripH: 0, melH: 0,
   });
   const noWave = computeLayout({ nLayers: 16, heightPx: 288, width: 1000, showWaveform: false });
   assert.equal(noWave.height, noWave.waveY + MINI);

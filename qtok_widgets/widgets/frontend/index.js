@@ -25,7 +25,7 @@ import { createRestoreBar, hidePicture } from "./notebook.js";
 import { nextOccurrence } from "./occurrence.js";
 import { createPlayer } from "./playback.js";
 import { cellAt, createState, handleMessage, startAction } from "./state.js";
-import { drawStrips, mergeStrips } from "./strips.js";
+import { SPECTROGRAM_VIEWS, drawStrips, mergeStrips, windowRequest } from "./strips.js";
 import { createToolbar, opKeys, readParams, withParam } from "./toolbar.js";
 import { bytesOf, exportCells } from "./wire.js";
 
@@ -57,6 +57,12 @@ function render({ model, el: host }) {
   const legend = el("span", { class: "qtok-legend" }, [
     legendLow, legendBar, legendHigh,
   ]);
+  const specSelect = el("select", { class: "qtok-spectrogram", title: "Spectrogram strip: which audio, or edited minus original" },
+    SPECTROGRAM_VIEWS.map((v) => el("option", { value: v, text: `spectrogram: ${v === "both" ? "side by side" : v}` })));
+  const unitsSelect = el("select", { class: "qtok-pitch-units", title: "Pitch strip's axis" }, [
+    el("option", { value: "Hz", text: "F0: Hz" }), el("option", { value: "semitones", text: "F0: semitones" }),
+  ]);
+  const stripControls = el("span", { class: "qtok-group qtok-strip-controls" }, [specSelect, unitsSelect]);
   const helpBtn = el("button", { class: "qtok-btn qtok-help-btn", title: "Keyboard shortcuts (?)", text: "?" });
   const info = el("span", { class: "qtok-info" });
   const playBar = el("div", { class: "qtok-toolbar qtok-play-bar" }, [
@@ -66,7 +72,7 @@ function render({ model, el: host }) {
       listenSelect),
     group(zoomOut, zoomIn, zoomFit,
       el("label", { class: "qtok-check", title: "Scroll with the playhead while playing" }, [followBox, " follow"])),
-    group(colourSelect, legend), helpBtn, info,
+    group(colourSelect, legend), stripControls, helpBtn, info,
   ]);
   const help = el("div", { class: "qtok-help", role: "dialog", "aria-label": "Keyboard shortcuts" });
   const base = el("canvas", { class: "qtok-base" });
@@ -91,7 +97,7 @@ function render({ model, el: host }) {
   let strips = { original: null, edited: null }; // acoustic strips held (strips.js mergeStrips())
   let draftSel = null; // selection being dragged, not yet committed
   let opKeyMap = new Map();
-  const timings = { paintMs: null, firstPaintMs: null };
+  const timings = { paintMs: null, firstPaintMs: null, stripMessages: 0, stripsPaintedAt: null };
   const frameRate = () => model.get("frame_rate");
   const setTrait = (name, value) => {
     model.set(name, value);
@@ -118,7 +124,7 @@ function render({ model, el: host }) {
       showWaveform: model.get("show_waveform"),
       source: !!S.src,
       labelRows: tierNames(model.get("label_tiers")).length,
-      strips: model.get("show_strips"),
+      strips: model.get("show_strips") ? (model.get("spectrogram_view") === "both" ? 2 : 1) : 0,
     });
     view = clampView(view, L, S.nF);
     const bar = scrollBar(view, L, S.nF);
@@ -152,9 +158,18 @@ function render({ model, el: host }) {
     heatmap.drawBase(scene(), dirty);
     const ink = getComputedStyle(root).color || "#333";
     drawLabels(base.getContext("2d"), { L, view, tiers: model.get("label_tiers"), frameRate: frameRate(), ink });
-    drawStrips(base.getContext("2d"), { L, view, nF: S.nF, strips, ink });
+    paintStrips(ink);
     timings.paintMs = performance.now() - t0;
-    if (!dirty) scheduleWaveform();
+    if (!dirty) {
+      scheduleWaveform();
+      scheduleStrips();
+    }
+  }
+  // the strips alone (their band of the base canvas), as a "strips" message needs
+  function paintStrips(ink = getComputedStyle(root).color || "#333") {
+    drawStrips(base.getContext("2d"), {
+      L, view, nF: S.nF, strips, ink, spectrogram: model.get("spectrogram_view"), units: model.get("pitch_units"),
+    });
   }
   function drawOverlay() {
     const sc = scene();
@@ -201,6 +216,19 @@ function render({ model, el: host }) {
     if (!windowS()) return;
     clearTimeout(waveTimer);
     waveTimer = setTimeout(() => askWaveform(editedOnly), 150);
+  }
+  // a long clip's strips: an overview of the whole clip, and the view's window in detail (strips.js)
+  let stripTimer = null;
+  function scheduleStrips(again = false) {
+    const w = model.get("waveform_window_s") || 0;
+    if (!model.get("show_strips") || !w) return;
+    clearTimeout(stripTimer);
+    stripTimer = setTimeout(() => {
+      const req = windowRequest({
+        L, view, nF: S.nF, frameRate: frameRate(), windowS: w, dpr: window.devicePixelRatio || 1, held: again ? null : strips.edited,
+      });
+      if (req) model.send({ type: "strips_window", ...req });
+    }, 150);
   }
 
   // ------------------------------------------------------------------ listening view, 2nd clip
@@ -492,8 +520,14 @@ function render({ model, el: host }) {
       return;
     }
     if (msg && msg.type === "strips") {
-      strips = { ...strips, [msg.which]: mergeStrips(strips[msg.which], msg, buffers || []) };
-      drawBase();
+      for (const which of msg.which === "both" ? ["original", "edited"] : [msg.which]) {
+        strips = { ...strips, [which]: mergeStrips(strips[which], msg, buffers || []) };
+      }
+      timings.stripMessages += 1;
+      if (L.stripH) paintStrips();
+      else drawBase();
+      timings.stripsPaintedAt = performance.now();
+      root.dataset.strips = String(timings.stripMessages);
       return;
     }
     if (msg && msg.type === "palette") {
@@ -518,6 +552,7 @@ function render({ model, el: host }) {
         S.env.edited = null; // the edited window is stale: ask for it again
         scheduleWaveform(true);
       }
+      scheduleStrips(true);
       drawOverlay();
       updateInfo();
     } else if (fx.kind === "ack") {
@@ -560,8 +595,13 @@ function render({ model, el: host }) {
     restoreBar.sync(model.get("restore_offer"));
     syncListen();
     syncLegend();
+    specSelect.value = model.get("spectrogram_view");
+    unitsSelect.value = model.get("pitch_units");
+    stripControls.style.display = model.get("show_strips") ? "" : "none";
   }
   colourSelect.addEventListener("change", () => setTrait("color_mode", colourSelect.value));
+  specSelect.addEventListener("change", () => setTrait("spectrogram_view", specSelect.value));
+  unitsSelect.addEventListener("change", () => setTrait("pitch_units", unitsSelect.value));
   loopBox.addEventListener("change", () => setTrait("loop", loopBox.checked));
 
   const traitHandlers = [
@@ -571,6 +611,7 @@ function render({ model, el: host }) {
     ["change:listen_layers", () => { drawBase(); syncListen(); }],
     ["change:source_selection", () => { draftSource = null; drawOverlay(); }],
     ["change:height_px change:show_waveform change:waveform_window_s change:layer_names change:label_tiers change:show_strips", redraw],
+    ["change:spectrogram_view change:pitch_units change:show_strips", () => { syncControls(); redraw(); }],
     [
       "change:message change:message_kind change:history_labels change:can_undo change:can_redo " +
         "change:op_params change:paste_mode change:loop change:ab change:source_info change:restore_offer",
@@ -608,6 +649,12 @@ function render({ model, el: host }) {
     ops: () => S.ops.map((o) => o.name),
     source: () => (S.src ? { nLayers: S.src.nL, nFrames: S.src.nF } : null),
     waveformWindow: () => (waveAsked ? waveAsked.slice() : null),
+    // the strips held: per version, the levels ("base", "window") with their columns
+    strips: () => Object.fromEntries(["original", "edited"].map((v) => [v, strips[v] && Object.fromEntries(
+      ["base", "window"].filter((k) => strips[v][k]).map((k) => {
+        const p = strips[v][k];
+        return [k, { cpf: p.cpf, fpc: p.fpc, start: p.start, stop: p.stop, total: p.total }];
+      }))])),
     // the PCM this view holds for a version: its rate, length and loudest sample in [t0, t1) s
     pcm: (which = "edited", t0 = 0, t1 = Infinity) => {
       const pcm = S.pcm[which];
@@ -625,6 +672,7 @@ function render({ model, el: host }) {
     showPicture();
     player.close();
     clearTimeout(waveTimer);
+    clearTimeout(stripTimer);
     resize.disconnect();
     unbindInput();
     for (const [ev, fn] of traitHandlers) model.off(ev, fn);

@@ -26,13 +26,14 @@ export const STRIPS = STRIP_MEL + STRIP_PITCH + STRIP_ENERGY;
  *   heightPx: wanted height of the heatmap; width: the stage's width (at least 200 is used);
  *   source: a second clip is loaded (its track is drawn under the waveform); labelRows: tiers
  *   of labels drawn above the edit lane (LABEL_ROW each); strips: the acoustic strips (STRIPS
- *   high) are drawn under the waveform
- * @returns {{rowH, width, plotW, gx, gy, gridH, axisY, waveY, trackY, trackH, miniY, height, labelH, stripY, stripH}}
+ *   high) are drawn under the waveform; 2: with two spectrogram rows (original and edited)
+ * @returns {{rowH, width, plotW, gx, gy, gridH, axisY, waveY, trackY, trackH, miniY, height, labelH, stripY, stripH, melH}}
  *   rowH: one layer's row height; gx, gy: top left corner of the grid; plotW: width of the plot
  *   right of the labels; axisY, waveY, trackY, miniY: tops of the time axis, the waveform strip,
  *   the second clip's track (trackH high, 0 without one) and the overview strip (MINI high);
  *   height: of the whole canvas; labelH: height of the label rows at the top (0 without labels);
- *   stripY, stripH: top and height of the acoustic strips (stripH 0 without them)
+ *   stripY, stripH: top and height of the acoustic strips (stripH 0 without them); melH: of
+ *   their spectrogram rows
  */
 export function computeLayout({
   nLayers, heightPx, width, showWaveform, source = false, labelRows = 0, strips = false,
@@ -46,13 +47,14 @@ export function computeLayout({
   const axisY = gy + gridH;
   const waveY = axisY + AXIS;
   const stripY = waveY + (showWaveform ? WAVE : 0);
-  const stripH = strips ? STRIPS : 0;
+  const melH = strips ? STRIP_MEL * (strips === 2 ? 2 : 1) : 0;
+  const stripH = strips ? STRIPS - STRIP_MEL + melH : 0;
   const trackY = stripY + stripH;
   const trackH = source ? TRACK : 0;
   const miniY = trackY + trackH + (source ? 2 : 0);
   const height = miniY + MINI;
   return {
-    rowH, width: w, plotW, gx: GUTTER, gy, gridH, axisY, waveY, trackY, trackH, miniY, height, labelH, stripY, stripH,
+    rowH, width: w, plotW, gx: GUTTER, gy, gridH, axisY, waveY, trackY, trackH, miniY, height, labelH, stripY, stripH, melH,
   };
 }
 
