@@ -523,9 +523,9 @@ def editor_masked_cells(page: Any) -> int:
     return int(
         page.evaluate(
             """() => {
-                const v = document.querySelector('.qtok-editor').qtokDebug.cells().values;
+                const { values: v, maskBit } = document.querySelector('.qtok-editor').qtokDebug.cells();
                 let n = 0;
-                for (let i = 0; i < v.length; i++) if (v[i] & 0x8000) n++;
+                for (let i = 0; i < v.length; i++) if (v[i] & maskBit) n++;
                 return n;
             }"""
         )
