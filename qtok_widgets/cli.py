@@ -121,9 +121,19 @@ def _say_preview(out: _Reporter, preview: dict[str, list[list[int]]]) -> None:
 
 # ---------------------------------------------------------------------------- shared steps
 def _load_codec(args: argparse.Namespace):
+    """The codec to encode with: ``--codec``, with ``--layers K`` as ``load_codec(n_layers=K)``."""
     from .codecs import load_codec
 
-    return load_codec(args.codec, device=args.device)
+    layers = getattr(args, "layers", None)
+    if layers is None:
+        return load_codec(args.codec, device=args.device)
+    try:
+        k = int(layers)
+    except ValueError:
+        msg = f"--layers takes a whole number of layers, got {layers!r}"
+        raise UsageError(msg) from None
+    # the codec names its valid choices for a K it cannot run with
+    return load_codec(args.codec, device=args.device, n_layers=k)
 
 
 def _codec_for_grid(args: argparse.Namespace, grid: Any):
@@ -730,6 +740,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=tuple(suffix.lstrip(".") for suffix in CODES_SUFFIXES),
         help="format of the files written into a folder (default pt)",
     )
+    p.add_argument(
+        "--layers",
+        metavar="K",
+        help="encode with the first K quantizer layers, for codecs that can run with fewer (DAC, "
+        "Mimi, EnCodec and X-Codec bandwidths; an invalid K names the choices); default all",
+    )
     p.set_defaults(func=cmd_encode)
 
     p = sub.add_parser("decode", parents=[common], help="codes -> audio")
@@ -746,6 +762,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="decoded audio (.wav/.flac/.ogg) for one input; a folder for several (<stem>.wav each)",
     )
     p.add_argument("--no-pesq", action="store_true", help="skip PESQ-WB (about 2 s per minute of audio)")
+    p.add_argument(
+        "--layers",
+        metavar="K",
+        help="encode with the first K quantizer layers, for codecs that can run with fewer (DAC, "
+        "Mimi, EnCodec and X-Codec bandwidths; an invalid K names the choices); default all",
+    )
     p.set_defaults(func=cmd_roundtrip)
 
     p = sub.add_parser("info", parents=[common], help="shape, duration, bitrate, mask and code usage")

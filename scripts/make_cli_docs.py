@@ -3,8 +3,10 @@
 Each example block in docs/cli.md sits between ``<!-- cli-example: NAME -->`` and
 ``<!-- /cli-example -->``; this script runs the commands of :data:`EXAMPLES` with the
 built-in codec, in an empty folder holding copies of the clips shipped in
-``qtok_widgets/data/examples``, and writes what they print (stdout and stderr, in order)
-into those blocks. The prose around them is left alone.
+``qtok_widgets/data/examples`` and the seeded tiny random-weight checkpoints of
+:data:`CHECKPOINTS` (for ``--layers``, which the built-in codec does not take), and writes
+what they print (stdout and stderr, in order) into those blocks. The prose around them is
+left alone.
 
     python scripts/make_cli_docs.py           # rewrite docs/cli.md
     python scripts/make_cli_docs.py --check   # exit 1 and show a diff when it is out of date
@@ -35,6 +37,10 @@ CLIPS = ("arctic_a0007", "arctic_a0009", "fox_take_b")
 SHOWN_WORK, SHOWN_ROOT = "~/work", "~/qtok_widgets"
 SHOWN_PYTHON = f"{SHOWN_ROOT}/.venv/bin/python"
 
+#: checkpoint folder in the scratch folder -> (backend, preset) of
+#: :func:`qtok_widgets.codecs.hf.build_random_checkpoint`, seed 0: a tiny DAC 24 kHz (32 layers)
+CHECKPOINTS = {"dac24": ("dac", "tiny")}
+
 #: example name -> the commands it shows, run in order in one scratch folder ("recipe" is the
 #: recipe file written by ``write_recipe``). Commands under "errors" must exit 2, all others 0.
 EXAMPLES: dict[str, list[str]] = {
@@ -43,22 +49,26 @@ EXAMPLES: dict[str, list[str]] = {
     "decode": ["qtok decode a0007.pt -o a0007_decoded.wav"],
     "roundtrip": ["qtok roundtrip arctic_a0007.wav -o a0007_roundtrip.wav --codec builtin"],
     "roundtrip-json": ["qtok roundtrip arctic_a0007.wav --codec builtin --json"],
+    "layers": ["qtok encode arctic_a0007.wav -o a0007_dac8.pt --codec dac24 --layers 8"],
     "info": ["qtok info a0007.pt"],
     "recipe": [],
     "edit": [
         "qtok edit a0007.pt --recipe recipe.json -o a0007_edited.pt",
         "qtok edit a0007.pt --recipe recipe.json -o a0007_edited.wav -q",
     ],
+    "codecs": ["qtok codecs"],
     "lab": ["qtok lab --dry-run", "qtok lab my.ipynb --no-browser --dry-run -- --port 9999"],
     "errors": [
         "qtok encode missing.wav",
         "qtok info arctic_a0007.wav",
         "qtok decode a0007.pt -o out.mp3",
         "qtok roundtrip arctic_a0007.wav --codec qwen",
+        "qtok encode arctic_a0007.wav --codec dac24 --layers 40",
+        "qtok encode arctic_a0007.wav --codec builtin --layers 8",
     ],
 }
 #: examples whose per-layer code lines are shown as one "..." line, to keep them short
-ELIDE_CODES = {"encode-many"}
+ELIDE_CODES = {"encode-many", "layers"}
 
 BLOCK = re.compile(r"(<!-- cli-example: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /cli-example -->)", re.S)
 ROOT_LINE = "qtok: running as root, so JupyterLab gets --allow-root"
@@ -122,6 +132,10 @@ def generate() -> dict[str, str]:
 
         for name in CLIPS:
             shutil.copy(example_path(name), work / f"{name}.wav")
+        from qtok_widgets.codecs.hf import build_random_checkpoint
+
+        for folder, (backend, preset) in CHECKPOINTS.items():
+            build_random_checkpoint(work / folder, backend, preset, seed=0)
         (work / "my.ipynb").write_text(
             json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8"
         )

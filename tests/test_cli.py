@@ -436,3 +436,59 @@ def test_help_and_version():
         assert command in proc.stdout
     assert ok(qtok("--version")).stdout.startswith("qtok_widgets ")
     assert "--json" in ok(qtok("roundtrip", "--help")).stdout
+
+
+# ---------------------------------------------------------------------------- --layers
+
+
+@pytest.fixture(scope="module")
+def tiny_dac(tmp_path_factory) -> Path:
+    """A tiny seeded random-weight DAC 24 kHz checkpoint (32 layers x 1024 codes, 75 Hz)."""
+    pytest.importorskip("transformers")
+    from qtok_widgets.codecs.hf import build_random_checkpoint
+
+    return build_random_checkpoint(tmp_path_factory.mktemp("cli_dac") / "dac24", "dac", "tiny", seed=0)
+
+
+def test_layers_encodes_what_load_codec_with_n_layers_encodes(tiny_dac, speech_path, tmp_path):
+    from qtok_widgets.codecs import load_codec
+
+    out = tmp_path / "dac8.npz"
+    data = one_json_object(
+        qtok("encode", speech_path, "-o", out, "--codec", tiny_dac, "--layers", 8, "--json")
+    )
+    assert data["shape"] == [8, 300] and len(data["first_codes"]) == 8
+    expected = load_codec(tiny_dac, device="cpu", n_layers=8).encode(load_audio(speech_path))
+    got = CodeGrid.load(out)
+    assert got.n_layers == 8 and np.array_equal(got.codes, expected.codes)
+    # all 32 layers without --layers: the first 8 are the same codes (residual quantizers)
+    full = one_json_object(qtok("encode", speech_path, "--codec", tiny_dac, "--json"))
+    assert full["shape"] == [32, 300] and full["first_codes"][:8] == data["first_codes"]
+    # roundtrip encodes and decodes with the same K
+    trip = one_json_object(
+        qtok("roundtrip", speech_path, "--codec", tiny_dac, "--layers", 2, "--no-pesq", "--json")
+    )
+    assert trip["shape"] == [2, 300] and trip["output_duration_s"] == 4.0
+
+
+@pytest.mark.parametrize(
+    ("codec", "layers", "line"),
+    [
+        ("dac", "40", "n_layers=40 is not available for dac-24khz: use one of 1..32"),
+        ("dac", "0", "n_layers=0 is not available for dac-24khz: use one of 1..32"),
+        ("dac", "eight", "--layers takes a whole number of layers, got 'eight'"),
+        ("builtin", "8", "codec 'builtin' has a fixed number of layers (16): n_layers must be 16, got 8"),
+    ],
+)
+def test_an_invalid_layer_count_exits_2_naming_the_choices(tiny_dac, speech_path, codec, layers, line):
+    name = tiny_dac if codec == "dac" else codec
+    for command in ("encode", "roundtrip"):
+        proc = qtok(command, speech_path, "--codec", name, "--layers", layers)
+        assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+        assert proc.stderr.strip().splitlines()[-1] == f"qtok: error: {line}"
+        assert "Traceback" not in proc.stderr
+
+
+def test_layers_equal_to_a_fixed_count_is_accepted(builtin_available, speech_path):
+    data = one_json_object(qtok("encode", speech_path, "--codec", "builtin", "--layers", 16, "--json"))
+    assert data["shape"] == [16, 50]

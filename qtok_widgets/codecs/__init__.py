@@ -298,7 +298,8 @@ def load_codec(
         ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default CUDA when available (Qwen), CPU otherwise.
     n_layers : int, optional
         Quantizer layers to use, for codecs that can run with fewer (EnCodec and X-Codec
-        bandwidths, DAC, Mimi); the error lists the choices. Default: all.
+        bandwidths, DAC, Mimi); the error lists the choices. A codec with a fixed number of
+        layers (built-in, Qwen) takes only that number. Default: all.
 
     Returns
     -------
@@ -341,10 +342,13 @@ def load_codec(
             else factory(path=path, device=device, **options)
         )
     except TypeError as exc:
-        if options and "n_layers" in str(exc):
-            msg = f"codec {text!r} has a fixed number of layers; n_layers cannot be chosen"
+        if not (options and "n_layers" in str(exc)):
+            raise
+        # a backend without the option: its own count is the one valid choice
+        codec = factory(device=device) if path is None else factory(path=path, device=device)
+        if codec.n_layers != n_layers:
+            msg = f"codec {text!r} has a fixed number of layers ({codec.n_layers}): n_layers must be {codec.n_layers}, got {n_layers!r}"
             raise CodecError(msg) from None
-        raise
     codec.load_reason = reason
     log.info("qtok: codec %s on %s (%s)", codec.name, codec.device, reason)
     return codec
