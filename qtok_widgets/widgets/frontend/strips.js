@@ -210,7 +210,9 @@ export function drawStrips(g, { L, view, nF, strips, ink, spectrogram = "edited"
   } else {
     g.fillText(spectrogram === "original" ? "mel orig" : "mel", L.gx - 6, top + melH / 2);
   }
-  g.fillText(units === "Hz" ? "F0 Hz" : "F0 st", L.gx - 22, pitchTop + STRIP_PITCH / 2);
+  g.textAlign = "left";
+  g.fillText(units === "Hz" ? "F0 Hz" : "F0 st", 4, pitchTop + STRIP_PITCH / 2);
+  g.textAlign = "right";
   for (const tick of pitchTicks(units, range)) {
     const y = pitchY(tick.value, pitchTop, STRIP_PITCH, units, range);
     if (y > pitchTop + 4 && y < pitchTop + STRIP_PITCH - 4) g.fillText(tick.text, L.gx - 3, y);
