@@ -11,12 +11,26 @@ single-frame edit of a 5-minute clip with ``affected_frames`` + ``decode_range``
 Beam rows: the 16-layer medians when the encoder keeps 1-8 paths instead of its default, a
 measure of how much the scores move under a small change that is not a better model.
 
-``$QTOK_BENCH_BUILTIN_MODEL`` may name another model file (as written by
+Sets. ``tests/data`` (5 clips, 5 speakers) is always measured. The **validation** set is the
+evaluation clip (at most 10 s) of every validation speaker of the speaker split
+``benchmarks/builtin_speech_split.csv`` (``scripts/split_builtin_speech.py``), read from the
+speech folder given by ``--speech DIR`` or ``$QTOK_BENCH_SPEECH`` (the project's shared corpus,
+``../shared/speech``); the model's settings are chosen there, never on ``tests/data``. Each set
+gets its per-clip rows, the median and the worst speaker (lowest PESQ-WB), and the same
+figures for the reference codecs of :mod:`benchmarks.reference_codecs` on the same clips:
+Codec2 at 3.2 and 2.4 kbit/s (when ``pycodec2`` is installed) and Opus at 6 kbit/s.
+
+``$QTOK_BENCH_BUILTIN_MODEL`` (or ``--model``) may name another model file (as written by
 ``scripts/train_builtin_codec.py``) to benchmark instead of the shipped one.
+
+    nice -n 5 python -m benchmarks.bench_builtin --speech ../shared/speech
+    QTOK_BENCH_SPEECH=../shared/speech nice -n 5 python -m benchmarks.run builtin
 """
 
 from __future__ import annotations
 
+import argparse
+import csv
 import os
 import statistics
 import time
@@ -31,7 +45,65 @@ from qtok_widgets.codecs.builtin import ENCODE_BEAM, BuiltinCodec
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 CLIPS = sorted(p for p in DATA.iterdir() if p.suffix in {".wav", ".mp3"})
+SPLIT = Path(__file__).resolve().parent / "builtin_speech_split.csv"
 LAYER_COUNTS = (1, 2, 4, 8, 12, 16)
+#: Validation clips are cut to this many seconds.
+EVAL_MAX_S = 10.0
+
+
+def validation_clips(speech_dir: Path) -> list[tuple[str, Path]]:
+    """``(speaker, path)`` of each validation speaker's evaluation clip in ``speech_dir``."""
+    with open(SPLIT, newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["side"] == "validation" and r["eval"] == "1"]
+    out = [(f"{r['dataset']} {r['speaker']}", Path(speech_dir) / r["file"]) for r in rows]
+    missing = [str(p) for _, p in out if not p.is_file()]
+    if missing:
+        msg = f"{missing[0]}: no such file ({len(missing)} validation clips missing; --speech names the speech folder)"
+        raise FileNotFoundError(msg)
+    return out
+
+
+def test_clips() -> list[tuple[str, Path]]:
+    """``(clip name, path)`` of the clips in ``tests/data``."""
+    return [(p.name, p) for p in CLIPS]
+
+
+def load_clip(path: Path, rate: int = 24000):
+    """The clip at ``rate``, cut to :data:`EVAL_MAX_S` seconds."""
+    audio = load_audio(path, target_rate=rate)
+    limit = int(EVAL_MAX_S * rate)
+    return audio if audio.n_samples <= limit else load_audio(audio.samples[:limit], sample_rate=rate)
+
+
+def summary_rows(set_name: str, system: str, per_clip: list[tuple[str, dict[str, float]]]) -> list[dict]:
+    """Median over the clips and the worst speaker (lowest PESQ-WB) of one system on one set."""
+    row = {"case": f"{set_name}: {system}, median over {len(per_clip)} speakers"}
+    for key in ("stoi", "pesq_wb", "lsd_db", "mcd_db"):
+        vals = [s[key] for _, s in per_clip if s.get(key) is not None]
+        if vals:
+            row[key] = statistics.median(vals)
+    worst_name, worst = min(per_clip, key=lambda item: item[1]["pesq_wb"])
+    worst_row = {"case": f"{set_name}: {system}, worst speaker ({worst_name})"}
+    worst_row.update({k: worst[k] for k in ("stoi", "pesq_wb") if k in worst})
+    return [row, worst_row]
+
+
+def reference_rows(set_name: str, clips: list[tuple[str, Path]]) -> list[dict]:
+    """Codec2 (3.2 and 2.4 kbit/s) and Opus (6 kbit/s) on the same clips: median and worst."""
+    from benchmarks import reference_codecs as ref
+
+    systems = {"Opus 6 kbit/s": lambda x: ref.opus_roundtrip(x, 6000)}
+    rows = []
+    if ref.codec2_available():
+        systems["Codec2 3.2 kbit/s"] = lambda x: ref.codec2_roundtrip(x, 3200)
+        systems["Codec2 2.4 kbit/s"] = lambda x: ref.codec2_roundtrip(x, 2400)
+    else:
+        rows.append({"case": f"{set_name}: Codec2 not measured (pip install pycodec2)"})
+    audios = [(name, load_clip(path).samples) for name, path in clips]
+    for system, roundtrip in systems.items():
+        per_clip = [(name, _scores(x, roundtrip(x), 24000)) for name, x in audios]
+        rows.extend(summary_rows(set_name, system, per_clip))
+    return rows
 
 
 def _scores(ref, est, rate) -> dict[str, float]:
@@ -43,14 +115,16 @@ def _scores(ref, est, rate) -> dict[str, float]:
     }
 
 
-def quality_rows(codec, clips) -> list[dict]:
-    """One row per clip, then one row per kept-layer count (medians)."""
+def quality_rows(codec, clips: list[tuple[str, Path]], set_name: str = "tests/data") -> list[dict]:
+    """One row per clip, the median and worst speaker, then one row per kept-layer count (medians)."""
     from qtok_widgets.codecs import _world
 
     rows = []
     per_k: dict[int, list[dict[str, float]]] = {k: [] for k in LAYER_COUNTS}
-    for path in clips:
-        audio = load_audio(path, target_rate=codec.sample_rate)
+    full: list[tuple[str, dict[str, float]]] = []
+    ceilings: list[tuple[str, dict[str, float]]] = []
+    for name, path in clips:
+        audio = load_clip(path, codec.sample_rate)
         ref = audio.samples
         grid = codec.encode(audio)
         for k in LAYER_COUNTS:
@@ -59,15 +133,19 @@ def quality_rows(codec, clips) -> list[dict]:
             out = codec.decode(grid.with_codes(grid.codes, mask=mask)).samples
             per_k[k].append(_scores(ref, out, codec.sample_rate))
         model = codec.model
-        feats = _world.analyze(ref, grid.n_frames, model.n_sp)
+        feats = _world.analyze(ref, grid.n_frames, model.n_sp, f0_method=model.f0_method)
         ceiling = _world.synthesize(model.from_latent(model.to_latent(feats)), model.n_sp)[: ref.shape[0]]
         ceil = _scores(ref, ceiling.astype(np.float32), codec.sample_rate)
-        row = {"case": f"quality {path.name}", "duration_s": round(audio.duration, 2)}
+        row = {"case": f"{set_name}: quality {name}", "duration_s": round(audio.duration, 2)}
         row.update(per_k[16][-1])
         row.update({f"ceiling_{k}": v for k, v in ceil.items() if k in ("stoi", "pesq_wb")})
         rows.append(row)
+        full.append((name, per_k[16][-1]))
+        ceilings.append((name, ceil))
+    rows += summary_rows(set_name, "builtin 16 layers", full)
+    rows += summary_rows(set_name, "builtin unquantised ceiling", ceilings)
     for k in LAYER_COUNTS:
-        row = {"case": f"layers 0..{k - 1} (k={k}), median"}
+        row = {"case": f"{set_name}: layers 0..{k - 1} (k={k}), median"}
         for key in ("stoi", "pesq_wb", "lsd_db", "mcd_db"):
             vals = [s[key] for s in per_k[k] if s[key] is not None]
             row[key] = statistics.median(vals) if vals else None
@@ -94,10 +172,10 @@ def layer_content_rows(codec, clips) -> list[dict]:
     sums = {
         k: {g: 0.0 for g in groups} | {"voicing_errors": 0.0, "f0_error_cents": 0.0} for k in LAYER_COUNTS
     }
-    for path in clips:
-        audio = load_audio(path, target_rate=codec.sample_rate)
+    for _, path in clips:
+        audio = load_clip(path, codec.sample_rate)
         n_frames = -(-audio.n_samples // codec.samples_per_frame)
-        feats = _world.analyze(audio.samples, n_frames, n_sp)
+        feats = _world.analyze(audio.samples, n_frames, n_sp, f0_method=model.f0_method)
         latent = model.to_latent(feats)
         codes, _ = codec.quantize_beam(latent)
         sub = _world.SUBFRAMES
@@ -125,9 +203,56 @@ def layer_content_rows(codec, clips) -> list[dict]:
     return rows
 
 
+def loss_rows(codec, clips: list[tuple[str, Path]], set_name: str) -> list[dict]:
+    """Where the quality goes: medians of whole-clip WORLD syntheses of the analysed features,
+    (a) as analysed (the vocoder's own ceiling), (b) through the model's weighting and PCA
+    (the unquantised ceiling), (c) quantised with all 16 layers (smoothed as the decoder
+    does), and (d) quantised with one feature group put back to its true values."""
+    from qtok_widgets.codecs import _world
+    from qtok_widgets.codecs.builtin import _smooth
+
+    model = codec.model
+    n_sp = model.n_sp
+    groups = {
+        "pitch and voicing": [0, 1],
+        "envelope c0-c9": list(range(2, 12)),
+        "envelope c10 up": list(range(12, 2 + n_sp)),
+        "aperiodicity": list(range(2 + n_sp, model.n_feat)),
+    }
+    cases: dict[str, list[dict[str, float]]] = {}
+    for _, path in clips:
+        ref = load_clip(path, codec.sample_rate).samples
+        n_frames = -(-ref.shape[0] // codec.samples_per_frame)
+        feats = _world.analyze(ref, n_frames, n_sp, f0_method=model.f0_method)
+        latent = model.to_latent(feats)
+        codes, _ = codec.quantize_beam(latent)
+        quant = _smooth(
+            model.from_latent(codec._latent_of(codes, np.zeros_like(codes, bool), 0, n_frames)), n_sp
+        )
+        variants = {
+            "vocoder (analysed features)": feats,
+            "unquantised latent": model.from_latent(latent),
+            "quantised 16 layers": quant,
+        }
+        for group, cols in groups.items():
+            swapped = quant.copy()
+            swapped[:, cols] = feats[:, cols]
+            variants[f"quantised, true {group}"] = swapped
+        for case, values in variants.items():
+            out = _world.synthesize(values, n_sp)[: ref.shape[0]].astype(np.float32)
+            cases.setdefault(case, []).append(_scores(ref, out, codec.sample_rate))
+    rows = []
+    for case, scores in cases.items():
+        row = {"case": f"{set_name}: loss, {case}, median"}
+        for key in ("stoi", "pesq_wb"):
+            row[key] = statistics.median(s[key] for s in scores if s[key] is not None)
+        rows.append(row)
+    return rows
+
+
 def beam_rows(codec, clips, beams=(1, 2, 3, 4, 6, 8)) -> list[dict]:
     """16-layer medians of STOI, PESQ-WB and LSD for several encoder beam widths."""
-    audios = [load_audio(p, target_rate=codec.sample_rate) for p in clips]
+    audios = [load_clip(p, codec.sample_rate) for _, p in clips]
     grids = [codec.encode(a) for a in audios]
     latents = [codec.latents(a.samples) for a in audios]
     rows = []
@@ -223,14 +348,53 @@ def speed_rows(codec, clips, duration_s: float, edit_minutes: float) -> list[dic
     return rows
 
 
-def run(quick: bool) -> list[dict]:
-    model = os.environ.get("QTOK_BENCH_BUILTIN_MODEL")
+def run(quick: bool, speech: str | None = None, model: str | None = None) -> list[dict]:
+    model = model or os.environ.get("QTOK_BENCH_BUILTIN_MODEL")
+    speech = speech or os.environ.get("QTOK_BENCH_SPEECH")
     codec = BuiltinCodec(model_path=model) if model else load_codec("builtin")
     t0 = time.perf_counter()
-    clips = CLIPS[:2] if quick else CLIPS
-    rows = quality_rows(codec, clips)
-    rows += layer_content_rows(codec, clips)
-    rows += beam_rows(codec, clips, beams=(2, 4) if quick else (1, 2, 3, 4, 6, 8))
+    tests = test_clips()[:2] if quick else test_clips()
+    sets = [("tests/data", tests)]
+    if speech:
+        val = validation_clips(Path(speech))
+        sets.insert(0, ("validation", val[:4] if quick else val))
+    rows = []
+    if not speech:
+        rows.append(
+            {"case": "validation not measured (--speech DIR or $QTOK_BENCH_SPEECH names the speech folder)"}
+        )
+    for set_name, clips in sets:
+        rows += quality_rows(codec, clips, set_name)
+        rows += reference_rows(set_name, clips)
+    choice = sets[0][1]  # validation when given: where settings are chosen
+    rows += loss_rows(codec, choice, sets[0][0])
+    rows += layer_content_rows(codec, choice)
+    rows += beam_rows(codec, choice, beams=(2, 4) if quick else (1, 2, 4, 8))
     rows += speed_rows(codec, CLIPS, duration_s=10.0 if quick else 60.0, edit_minutes=1 if quick else 5)
     rows.append({"case": "total wall time", "median_s": time.perf_counter() - t0})
     return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--speech", type=Path, default=None, help="speech folder of the split (../shared/speech)"
+    )
+    parser.add_argument("--model", type=Path, default=None, help="model file (default: the shipped one)")
+    parser.add_argument("--quick", action="store_true", help="a few clips, short speed runs")
+    args = parser.parse_args()
+    if args.speech is not None and not (args.speech / "manifest.csv").is_file():
+        parser.exit(2, f"{args.speech}: not a speech folder (no manifest.csv)\n")
+    if args.model is not None and not args.model.is_file():
+        parser.exit(2, f"{args.model}: no such model file\n")
+    from benchmarks.harness import report
+
+    rows = run(args.quick, str(args.speech) if args.speech else None, str(args.model) if args.model else None)
+    command = "python -m benchmarks.bench_builtin" + (f" --speech {args.speech}" if args.speech else "")
+    command += f" --model {args.model}" if args.model else ""
+    report("builtin", rows, command=command + (" --quick" if args.quick else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -24,6 +24,7 @@ Usage (the shipped model; corpus, times and how the options were chosen: docs/bu
 from __future__ import annotations
 
 import argparse
+import csv
 import time
 import zlib
 from multiprocessing import get_context
@@ -50,16 +51,16 @@ def _warp(env: np.ndarray, alpha: float) -> np.ndarray:
     return env[:, lo] * (1 - frac) + env[:, hi] * frac
 
 
-def features_of(args: tuple[str, int, int, int]) -> list[np.ndarray]:
+def features_of(args: tuple[str, int, int, int, str]) -> list[np.ndarray]:
     """Sub-frame features of one file: the original plus ``n_aug`` augmented copies."""
-    path, n_aug, n_sp, seed = args
+    path, n_aug, n_sp, seed, f0_method = args
     audio = load_audio(path, target_rate=_world.SAMPLE_RATE)
     samples = audio.samples
     peak = float(np.max(np.abs(samples)))
     if peak > 0:
         samples = samples * (0.5 / peak)
     n_frames = -(-samples.shape[0] // _world.SAMPLES_PER_FRAME)
-    f0, sp, ap = _world.analyze_raw(samples, n_frames)
+    f0, sp, ap = _world.analyze_raw(samples, n_frames, f0_method)
     out = [_world.pack(f0, sp, ap, n_sp)]
     rng = np.random.default_rng([seed, zlib.crc32(Path(path).name.encode())])
     for _ in range(n_aug):
@@ -264,6 +265,15 @@ def main() -> None:
         metavar="GROUP=W",
         help=f"override a feature group's weight (groups and defaults: {GROUP_WEIGHTS})",
     )
+    parser.add_argument(
+        "--split",
+        type=Path,
+        default=None,
+        help="speaker split CSV (benchmarks/builtin_speech_split.csv): train on its training side of --corpus",
+    )
+    parser.add_argument("--extra-corpus", type=Path, default=None, help="also train on this folder's WAVs")
+    parser.add_argument("--extra-files", type=int, default=0, help="how many of --extra-corpus (0 = all)")
+    parser.add_argument("--f0-method", choices=_world.F0_METHODS, default=_world.F0_METHOD)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--features-cache", type=Path, default=None, help="reuse/write stacked features here (.npy)"
@@ -290,12 +300,23 @@ def main() -> None:
         data = np.load(args.features_cache, allow_pickle=False)
         print(f"loaded {data.shape} features from {args.features_cache}")
     else:
-        files = sorted(args.corpus.glob("*.wav"))
+        if args.split is not None:
+            # real speech: the training side of a speaker split (scripts/split_builtin_speech.py)
+            with open(args.split, newline="") as fh:
+                files = [args.corpus / r["file"] for r in csv.DictReader(fh) if r["side"] == "train"]
+        else:
+            files = sorted(args.corpus.glob("*.wav"))
+        files += (
+            sorted(args.extra_corpus.glob("*.wav"))[: args.extra_files or None] if args.extra_corpus else []
+        )
         if args.max_files:
             files = files[: args.max_files]
         if not files:
             raise SystemExit(f"no WAV files in {args.corpus}: run scripts/make_builtin_corpus.py first")
-        jobs = [(str(f), args.augment, args.n_sp, args.seed) for f in files]
+        missing = [f for f in files if not f.is_file()]
+        if missing:
+            raise SystemExit(f"{missing[0]}: no such file ({len(missing)} of the split's files are missing)")
+        jobs = [(str(f), args.augment, args.n_sp, args.seed, args.f0_method) for f in files]
         frames = []
         with get_context("fork").Pool(args.jobs) as pool:
             for i, feats in enumerate(pool.imap(features_of, jobs, chunksize=2)):
@@ -355,6 +376,7 @@ def main() -> None:
         scale=scale.astype(np.float32),
         components=components.astype(np.float32),
         codebooks=codebooks.astype(np.float16),
+        f0_method=np.str_(args.f0_method),
         info_vectors=np.int64(data.shape[0]),
         info_seed=np.int64(args.seed),
     )

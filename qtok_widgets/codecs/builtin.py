@@ -83,6 +83,9 @@ class BuiltinModel:
     ----------
     n_sp : int
         Dimensions of the coded spectral envelope per sub-frame.
+    f0_method : str
+        Pitch tracker of the analysis, one of ``_world.F0_METHODS`` (stored as ``f0_method``;
+        ``"harvest"`` when the file has none).
     mean, scale : numpy.ndarray
         float64, shape ``(8 * n_feat,)``: a frame's stacked features ``x`` map to the weighted
         vector ``(x - mean) * scale``.
@@ -113,6 +116,11 @@ class BuiltinModel:
         self.codebooks.flags.writeable = False
         self.sq_norms = np.einsum("lcd,lcd->lc", self.codebooks, self.codebooks)
         self.info = {k: arrays[k].tolist() for k in arrays if k.startswith("info_")}
+        # the pitch tracker the model was trained with (files without the entry: Harvest)
+        self.f0_method = str(arrays["f0_method"]) if "f0_method" in arrays else "harvest"
+        if self.f0_method not in _world.F0_METHODS:
+            msg = f"{path}: unknown F0 method {self.f0_method!r} (want one of {', '.join(_world.F0_METHODS)})"
+            raise CodecError(msg)
         n_feat = 2 + self.n_sp + 3
         if self.mean.shape != (_world.SUBFRAMES * n_feat,) or self.components.shape[1] != self.mean.shape[0]:
             msg = f"{path}: built-in codec data has inconsistent shapes"
@@ -247,7 +255,7 @@ class BuiltinCodec(Codec):
             raise CodecError(msg)
         n_frames = -(-samples.shape[0] // self.samples_per_frame)
         model = self.model
-        features = _world.analyze(samples, n_frames, model.n_sp)
+        features = _world.analyze(samples, n_frames, model.n_sp, f0_method=model.f0_method)
         return model.to_latent(features)
 
     def quantize(self, latent: np.ndarray, layers: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
