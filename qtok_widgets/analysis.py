@@ -120,6 +120,28 @@ def _mel_filterbank(n_mels: int, n_fft: int, sample_rate: int, fmin_hz: float, f
     return np.maximum(0.0, np.minimum(lower, upper)).astype(np.float32)
 
 
+def _sparse_rows(fb: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """Each filter as (first bin, weights over its non-zero bins): a triangle spans few bins."""
+    rows = []
+    for row in fb:
+        nz = np.flatnonzero(row)
+        lo, hi = (int(nz[0]), int(nz[-1]) + 1) if nz.size else (0, 0)
+        rows.append((lo, row[lo:hi].astype(np.float64)))
+    return rows
+
+
+def _apply_filterbank(rows: list[tuple[int, np.ndarray]], power: np.ndarray) -> np.ndarray:
+    """Band powers, shape (n_mels, n_frames), of ``power`` (n_frames, n_bins).
+
+    Sums over each filter's own bins (a few each) instead of a dense product: no BLAS call, whose
+    threads can cost tens of milliseconds on a small block when the machine is busy.
+    """
+    out = np.empty((len(rows), power.shape[0]), dtype=np.float32)
+    for b, (lo, w) in enumerate(rows):
+        out[b] = (power[:, lo : lo + w.size] * w).sum(axis=1) if w.size else 0.0
+    return out
+
+
 def spectrogram(
     audio: Any,
     *,
@@ -166,7 +188,7 @@ def spectrogram(
     fmin = _positive(fmin_hz, "fmin_hz", 0.0, fmax - 1.0, "Hz")
     n_fft = 1 << (win - 1).bit_length()
     window = np.hanning(win + 1)[:-1].astype(np.float32)
-    fb = _mel_filterbank(int(n_mels), n_fft, sr, fmin, fmax)
+    fb_rows = _sparse_rows(_mel_filterbank(int(n_mels), n_fft, sr, fmin, fmax))
     # a full-scale sine gives |X|^2 = (sum(w) / 2)^2 at its bin: that power reads 0 dB
     scale = 1.0 / (float(window.sum()) / 2.0) ** 2
     n_times = _n_frames(audio.n_samples, hop)
@@ -175,7 +197,7 @@ def spectrogram(
         stop = min(n_times, start + _BLOCK_FRAMES)
         frames = _frames(audio.samples, start, stop, hop, win) * window
         power = np.abs(np.fft.rfft(frames, n_fft, axis=1)) ** 2
-        bands = (fb @ power.T.astype(np.float32)) * scale
+        bands = _apply_filterbank(fb_rows, power) * scale
         out[:, start:stop] = np.maximum(10.0 * np.log10(np.maximum(bands, 1e-30)), FLOOR_DB)
     return _frame_times(n_times, hop, sr), mel_frequencies(int(n_mels), fmin, fmax), out
 

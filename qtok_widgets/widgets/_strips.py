@@ -505,12 +505,17 @@ class StripFeed:
         )
 
     def _job(self) -> None:
-        try:
-            while not self.closed and self._step():
-                pass
-        except BaseException as exc:  # a thread: keep the error for whoever asks, never raise
-            self.error = exc
-            log.exception("qtok: computing the strips overview failed")
+        while not self.closed:
+            version = self.version
+            try:
+                if not self._step():
+                    return
+            except Exception as exc:  # a thread: keep the error for whoever asks, never raise
+                if self.version != version:
+                    continue  # an edit changed the grid under the block: the next step redoes it
+                self.error = exc
+                log.exception("qtok: computing the strips overview failed")
+                return
 
     def _step(self) -> bool:
         """Compute and send one block of the overview; False when there is nothing left."""
