@@ -169,8 +169,8 @@ def test_quickstart_runs_and_its_editor_works(
         assert history[-1] == {"op": "mask", "frames": "30:40", "layers": "0:4"}
         assert int(kernel_exec(page, "print(editor.grid.n_masked)")) == masked_before + 40
         page.wait_for_function(
-            "(n) => { const v = document.querySelector('.qtok-editor').qtokDebug.cells().values; let m = 0;"
-            " for (let i = 0; i < v.length; i++) if (v[i] & 0x8000) m++; return m === n; }",
+            "(n) => { const { values: v, maskBit } = document.querySelector('.qtok-editor').qtokDebug.cells();"
+            " let m = 0; for (let i = 0; i < v.length; i++) if (v[i] & maskBit) m++; return m === n; }",
             arg=masked_before + 40,
             timeout=20_000,
         )
