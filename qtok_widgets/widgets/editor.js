@@ -763,11 +763,11 @@ function columnFrames(view, geo, x) {
   const fa = Math.floor(view.v0 + x / view.cellW);
   return [fa, Math.max(fa + 1, Math.floor(view.v0 + (x + 1) / view.cellW))];
 }
-function dominantCode(values, a, b, scratch2) {
+function dominantCode(values, a, b, scratch) {
   const n = b - a;
   if (n <= 1) return values[a] & CODE_BITS;
-  for (let i = 0; i < n; i++) scratch2[i] = values[a + i] & CODE_BITS;
-  const run = scratch2.subarray(0, n).sort();
+  for (let i = 0; i < n; i++) scratch[i] = values[a + i] & CODE_BITS;
+  const run = scratch.subarray(0, n).sort();
   let best = run[0];
   let bestCount = 0;
   for (let i = 0; i < n; ) {
@@ -789,12 +789,12 @@ function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = geo.col
   const rgb = [0, 0, 0];
   const { cur, orig, origin, nF, nL, nOF } = S;
   const cols = geo.cols;
-  let scratch2 = new Uint32Array(16);
+  let scratch = new Uint32Array(16);
   for (let x = xa; x < xb; x++) {
     const [fa, fb] = columnFrames(view, geo, x);
     if (fa >= nF) break;
     const stop = Math.min(fb, nF);
-    if (stop - fa > scratch2.length) scratch2 = new Uint32Array(2 * (stop - fa));
+    if (stop - fa > scratch.length) scratch = new Uint32Array(2 * (stop - fa));
     let edited = 0;
     for (let l = 0; l < nL; l++) {
       const row = l * nF;
@@ -813,7 +813,7 @@ function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = geo.col
         const dark = (fa + l & 1) === 0;
         px[o] = px[o + 1] = px[o + 2] = dark ? 34 : 58;
       } else {
-        const code = stop - fa > 1 ? dominantCode(cur, row + fa, row + stop, scratch2) : cur[row + fa];
+        const code = stop - fa > 1 ? dominantCode(cur, row + fa, row + stop, scratch) : cur[row + fa];
         colour(l, code, rgb, fa);
         px[o] = rgb[0];
         px[o + 1] = rgb[1];
@@ -827,12 +827,12 @@ function paintColumns(px, editedCols, S, view, geo, colour, xa = 0, xb = geo.col
 function fittedImage(cells, nL, nF, cols, colour) {
   const px = new Uint8ClampedArray(cols * nL * 4);
   const rgb = [0, 0, 0];
-  let scratch2 = new Uint32Array(Math.max(16, Math.ceil(nF / Math.max(1, cols)) + 2));
+  let scratch = new Uint32Array(Math.max(16, Math.ceil(nF / Math.max(1, cols)) + 2));
   for (let x = 0; x < cols; x++) {
     const fa = Math.floor(x * nF / cols);
     const fb = Math.max(fa + 1, Math.floor((x + 1) * nF / cols));
     if (fa >= nF) break;
-    if (fb - fa > scratch2.length) scratch2 = new Uint32Array(2 * (fb - fa));
+    if (fb - fa > scratch.length) scratch = new Uint32Array(2 * (fb - fa));
     for (let l = 0; l < nL; l++) {
       const row = l * nF;
       const o = (l * cols + x) * 4;
@@ -841,7 +841,7 @@ function fittedImage(cells, nL, nF, cols, colour) {
       if (masked) {
         px[o] = px[o + 1] = px[o + 2] = (fa + l & 1) === 0 ? 34 : 58;
       } else {
-        colour(l, dominantCode(cells, row + fa, row + fb, scratch2), rgb);
+        colour(l, dominantCode(cells, row + fa, row + fb, scratch), rgb);
         px[o] = rgb[0];
         px[o + 1] = rgb[1];
         px[o + 2] = rgb[2];
@@ -871,7 +871,7 @@ function envelopeColumns(env, L, view) {
   return out;
 }
 function createHeatmap({ base, overlay, stage }) {
-  const scratch2 = document.createElement("canvas");
+  const scratch = document.createElement("canvas");
   let cache = null;
   const dpr = () => window.devicePixelRatio || 1;
   function sizeCanvases(L) {
@@ -900,15 +900,15 @@ function createHeatmap({ base, overlay, stage }) {
     const { f0, f1, perFrame, cols } = geo;
     const reuse = dirty && cache && cache.v0 === view.v0 && cache.cellW === view.cellW && cache.cols === cols && cache.nF === S.nF && cache.nL === S.nL && scene.colourMode === "code";
     if (!reuse) {
-      scratch2.width = cols;
-      scratch2.height = S.nL;
+      scratch.width = cols;
+      scratch.height = S.nL;
       cache = {
         v0: view.v0,
         cellW: view.cellW,
         cols,
         nF: S.nF,
         nL: S.nL,
-        img: scratch2.getContext("2d").createImageData(cols, S.nL),
+        img: scratch.getContext("2d").createImageData(cols, S.nL),
         editedCols: new Uint8Array(cols)
       };
     }
@@ -921,19 +921,19 @@ function createHeatmap({ base, overlay, stage }) {
       xb = Math.min(cols, xb);
     }
     paintColumns(cache.img.data, cache.editedCols, S, view, geo, scene.colour, xa, xb);
-    if (scratch2.width !== cols || scratch2.height !== S.nL) {
-      scratch2.width = cols;
-      scratch2.height = S.nL;
+    if (scratch.width !== cols || scratch.height !== S.nL) {
+      scratch.width = cols;
+      scratch.height = S.nL;
     }
-    scratch2.getContext("2d").putImageData(cache.img, 0, 0);
+    scratch.getContext("2d").putImageData(cache.img, 0, 0);
     const x = (f) => xOfFrame(L, view, f);
     g.imageSmoothingEnabled = false;
     g.save();
     g.beginPath();
     g.rect(L.gx, 0, L.plotW, L.height);
     g.clip();
-    if (perFrame) g.drawImage(scratch2, 0, 0, cols, S.nL, x(f0), L.gy, cols * view.cellW, L.gridH);
-    else g.drawImage(scratch2, 0, 0, cols, S.nL, L.gx, L.gy, cols, L.gridH);
+    if (perFrame) g.drawImage(scratch, 0, 0, cols, S.nL, x(f0), L.gy, cols * view.cellW, L.gridH);
+    else g.drawImage(scratch, 0, 0, cols, S.nL, L.gx, L.gy, cols, L.gridH);
     g.fillStyle = EDIT_COLOUR;
     for (let c = 0; c < cols; c++) {
       if (!cache.editedCols[c]) continue;
@@ -1510,6 +1510,7 @@ function mergeStrips(held, msg, buffers) {
     h = fresh;
   }
   h.f0Range = f0Range;
+  h.rev = (h.rev || 0) + 1;
   for (let b = 0; b < nMels; b++) h.mel.set(mel.subarray(b * w, (b + 1) * w), b * total + start);
   h.f0.set(f0, start);
   h.energy.set(energy, start);
@@ -1545,32 +1546,39 @@ function diffColour(d) {
   const fade = Math.round(255 * (1 - a));
   return t >= 0 ? [255, fade + Math.round(40 * a), fade + Math.round(40 * a)] : [fade + Math.round(40 * a), fade + Math.round(80 * a), 255];
 }
-var scratch = null;
-function paintSpec(g, { L, view, fa, fb, p, y, h, pixel }) {
+var painted = /* @__PURE__ */ new WeakMap();
+function paintSpec(g, { L, view, fa, fb, p, y, h, pixel, key }) {
   const k = p.cpf / p.fpc;
   const c0 = Math.max(p.start, Math.floor(fa * k));
   const c1 = Math.min(p.stop, Math.ceil(fb * k));
   if (c1 <= c0 || typeof document === "undefined") return;
   const step = Math.max(1, Math.ceil((c1 - c0) / Math.max(1, L.plotW)));
   const cols = Math.max(1, Math.ceil((c1 - c0) / step));
-  scratch = scratch || document.createElement("canvas");
-  scratch.width = cols;
-  scratch.height = p.nMels;
-  const sg = scratch.getContext("2d");
-  const img = sg.createImageData(cols, p.nMels);
-  const n = p.stop - p.start;
-  for (let band = 0; band < p.nMels; band++) {
-    const row = (p.nMels - 1 - band) * cols;
-    for (let x = 0; x < cols; x++) {
-      const rgb = pixel(band * n + c0 - p.start + x * step);
-      const o = (row + x) * 4;
-      img.data[o] = rgb[0];
-      img.data[o + 1] = rgb[1];
-      img.data[o + 2] = rgb[2];
-      img.data[o + 3] = 255;
+  const tag = `${key}|${p.rev || 0}|${c0}|${step}|${cols}`;
+  let hit = painted.get(p);
+  if (!hit || hit.tag !== tag) {
+    const canvas = hit ? hit.canvas : document.createElement("canvas");
+    canvas.width = cols;
+    canvas.height = p.nMels;
+    const sg = canvas.getContext("2d");
+    const img = sg.createImageData(cols, p.nMels);
+    const n = p.stop - p.start;
+    for (let band = 0; band < p.nMels; band++) {
+      const row = (p.nMels - 1 - band) * cols;
+      for (let x = 0; x < cols; x++) {
+        const rgb = pixel(band * n + c0 - p.start + x * step);
+        const o = (row + x) * 4;
+        img.data[o] = rgb[0];
+        img.data[o + 1] = rgb[1];
+        img.data[o + 2] = rgb[2];
+        img.data[o + 3] = 255;
+      }
     }
+    sg.putImageData(img, 0, 0);
+    hit = { tag, canvas };
+    painted.set(p, hit);
   }
-  sg.putImageData(img, 0, 0);
+  const scratch = hit.canvas;
   g.imageSmoothingEnabled = false;
   const x0 = xOfFrame(L, view, c0 / k);
   const x1 = xOfFrame(L, view, (c0 + cols * step) / k);
@@ -1640,13 +1648,13 @@ function drawStrips(g, { L, view, nF, strips, ink, spectrogram = "edited", units
     };
     const one = (which) => (o, e) => {
       const p = which === "original" ? o : e || o;
-      return p ? { p, pixel: levelPixel(p) } : null;
+      return p ? { p, pixel: levelPixel(p), key: "level" } : null;
     };
     if (both) {
       specRow(top, STRIP_MEL, one("original"));
       specRow(top + STRIP_MEL, STRIP_MEL, one("edited"));
     } else if (spectrogram === "difference") {
-      specRow(top, melH, (o, e) => o && e && o.stop - o.start === e.stop - e.start && o.start === e.start ? { p: e, pixel: diffPixel(o, e) } : null);
+      specRow(top, melH, (o, e) => o && e && o.stop - o.start === e.stop - e.start && o.start === e.start ? { p: e, pixel: diffPixel(o, e), key: `diff|${o.rev || 0}` } : null);
     } else {
       specRow(top, melH, one(spectrogram === "original" ? "original" : "edited"));
     }

@@ -69,6 +69,7 @@ export function mergeStrips(held, msg, buffers) {
     h = fresh;
   }
   h.f0Range = f0Range;
+  h.rev = (h.rev || 0) + 1; // what the spectrogram's painted image was made from
   for (let b = 0; b < nMels; b++) h.mel.set(mel.subarray(b * w, (b + 1) * w), b * total + start);
   h.f0.set(f0, start);
   h.energy.set(energy, start);
@@ -123,37 +124,46 @@ export function diffColour(d) {
   return t >= 0 ? [255, fade + Math.round(40 * a), fade + Math.round(40 * a)] : [fade + Math.round(40 * a), fade + Math.round(80 * a), 255];
 }
 
-let scratch = null;
+// the image last made of each piece, reused while the piece, the columns and the view choice are
+// the same (an edit's repaint of the grid repaints the strips from it)
+const painted = new WeakMap();
 
 /**
  * Paint one spectrogram row (h high at y) of piece `p`'s columns over frames [fa, fb);
- * `pixel(i)` gives the [r, g, b] of index i of p.mel (band-major).
+ * `pixel(i)` gives the [r, g, b] of index i of p.mel (band-major); `key` names what `pixel` shows.
  */
-function paintSpec(g, { L, view, fa, fb, p, y, h, pixel }) {
+function paintSpec(g, { L, view, fa, fb, p, y, h, pixel, key }) {
   const k = p.cpf / p.fpc; // columns per frame
   const c0 = Math.max(p.start, Math.floor(fa * k));
   const c1 = Math.min(p.stop, Math.ceil(fb * k));
   if (c1 <= c0 || typeof document === "undefined") return;
   const step = Math.max(1, Math.ceil((c1 - c0) / Math.max(1, L.plotW)));
   const cols = Math.max(1, Math.ceil((c1 - c0) / step));
-  scratch = scratch || document.createElement("canvas");
-  scratch.width = cols;
-  scratch.height = p.nMels;
-  const sg = scratch.getContext("2d");
-  const img = sg.createImageData(cols, p.nMels);
-  const n = p.stop - p.start;
-  for (let band = 0; band < p.nMels; band++) {
-    const row = (p.nMels - 1 - band) * cols; // low bands at the bottom
-    for (let x = 0; x < cols; x++) {
-      const rgb = pixel(band * n + c0 - p.start + x * step);
-      const o = (row + x) * 4;
-      img.data[o] = rgb[0];
-      img.data[o + 1] = rgb[1];
-      img.data[o + 2] = rgb[2];
-      img.data[o + 3] = 255;
+  const tag = `${key}|${p.rev || 0}|${c0}|${step}|${cols}`;
+  let hit = painted.get(p);
+  if (!hit || hit.tag !== tag) {
+    const canvas = hit ? hit.canvas : document.createElement("canvas");
+    canvas.width = cols;
+    canvas.height = p.nMels;
+    const sg = canvas.getContext("2d");
+    const img = sg.createImageData(cols, p.nMels);
+    const n = p.stop - p.start;
+    for (let band = 0; band < p.nMels; band++) {
+      const row = (p.nMels - 1 - band) * cols; // low bands at the bottom
+      for (let x = 0; x < cols; x++) {
+        const rgb = pixel(band * n + c0 - p.start + x * step);
+        const o = (row + x) * 4;
+        img.data[o] = rgb[0];
+        img.data[o + 1] = rgb[1];
+        img.data[o + 2] = rgb[2];
+        img.data[o + 3] = 255;
+      }
     }
+    sg.putImageData(img, 0, 0);
+    hit = { tag, canvas };
+    painted.set(p, hit);
   }
-  sg.putImageData(img, 0, 0);
+  const scratch = hit.canvas;
   g.imageSmoothingEnabled = false;
   const x0 = xOfFrame(L, view, c0 / k);
   const x1 = xOfFrame(L, view, (c0 + cols * step) / k);
@@ -233,14 +243,14 @@ export function drawStrips(g, { L, view, nF, strips, ink, spectrogram = "edited"
     };
     const one = (which) => (o, e) => {
       const p = which === "original" ? o : e || o;
-      return p ? { p, pixel: levelPixel(p) } : null;
+      return p ? { p, pixel: levelPixel(p), key: "level" } : null;
     };
     if (both) {
       specRow(top, STRIP_MEL, one("original"));
       specRow(top + STRIP_MEL, STRIP_MEL, one("edited"));
     } else if (spectrogram === "difference") {
       specRow(top, melH, (o, e) => (o && e && o.stop - o.start === e.stop - e.start && o.start === e.start
-        ? { p: e, pixel: diffPixel(o, e) } : null));
+        ? { p: e, pixel: diffPixel(o, e), key: `diff|${o.rev || 0}` } : null));
     } else {
       specRow(top, melH, one(spectrogram === "original" ? "original" : "edited"));
     }
