@@ -237,6 +237,14 @@ def test_a_long_recording_gets_an_overview_and_a_window_of_detail() -> None:
         mel = np.concatenate([np.frombuffer(b[0], np.uint8).reshape(N_MELS, -1) for _, b in overview], axis=1)
         assert np.mean(np.abs(mel.astype(int) - whole.mel)) < 1.0
 
+        # a second view gets the whole overview too, without the original being analysed again
+        sent.clear()
+        editor._on_front_end_msg(editor, {"type": "hello"}, [])
+        editor._strip_feed.wait(120)
+        again = _strip_messages(sent)
+        assert [c["start"] for c, _ in again] == [c["start"] for c, _ in overview]
+        assert all(np.array_equal(a[1][0], b[1][0]) for a, b in zip(again, overview, strict=True))
+
         # a mask sends the overview columns it touched, of the edited audio only
         sent.clear()
         editor.select(frames=[4000, 4100])

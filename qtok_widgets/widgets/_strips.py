@@ -543,8 +543,11 @@ class StripFeed:
                     held.mel[:, c0:c1] = part.mel
                     held.f0[c0:c1] = part.f0
                     held.energy[c0:c1] = part.energy
-                    self.done = max(self.done, c1)
+                    if held is self.original:
+                        self.done = max(self.done, c1)
             with self.lock:
+                if held is not self.original or self.original_sent != c0:
+                    return True  # a view opened meanwhile and the overview started again
                 part = Strips(1, c0, c1, held.mel[:, c0:c1], held.f0[c0:c1], held.energy[c0:c1], fpc)
                 n_orig_cols = held.stop
                 both = self.edited_next == c0 and self._unchanged(c0 * fpc, c1 * fpc)
