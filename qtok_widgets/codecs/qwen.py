@@ -3,9 +3,13 @@
 :class:`QwenCodec` wraps the qwen-tts 12 Hz tokenizer (a Mimi-style causal encoder and a
 causal transformer + convolutional decoder). It encodes through the library's own
 ``Qwen3TTSTokenizerV2Model.encode``, in overlapping windows for long inputs so memory stays
-bounded, and decodes through the library's decoder modules with the per-layer code embeddings
-summed here, so masked cells can be left out and any run of the library's 300-frame decode
-chunks can be re-decoded alone, bit-identical to a full decode. :func:`find_local_checkpoint`
+bounded. It decodes the library's 300-frame chunks (each with its 25 frames of left context)
+with the library's decoder modules run a few frames at a time with cached causal state
+(:mod:`qtok_widgets.codecs.qwen_stream`), the per-layer code embeddings summed here so masked
+cells can be left out; any run of chunks, or any part of a chunk from a stored state, can then
+be re-decoded alone, bit-identical to a full decode. :meth:`QwenCodec.library_decode` is
+qwen-tts's own one-call-per-chunk decode, which differs from it by float rounding (at most
+about 4e-5 on the released architecture, docs/qwen_backend.md). :func:`find_local_checkpoint`
 finds an already-downloaded checkpoint without touching the network. Seeded random
 checkpoints for tests and benchmarks are built by :mod:`qtok_widgets.codecs.qwen_random`.
 """
@@ -34,8 +38,12 @@ _WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_m
 #: ``Qwen3TTSTokenizerV2Decoder.chunked_decode(codes, chunk_size=300, left_context_size=25)``.
 DECODE_CHUNK_FRAMES = 300
 DECODE_CONTEXT_FRAMES = 25
-#: Frames the streaming decoder takes per step (checkpoints fall on multiples of it).
-STREAM_STEP_FRAMES = 25
+#: Frames the streaming decoder takes per step: :meth:`QwenCodec.decode` steps each chunk's
+#: stream this many frames at a time (its output depends on it, at the rounding level), and
+#: checkpoints fall on multiples of it.
+STREAM_STEP_FRAMES = 5
+#: Default frames between checkpoints of one chunk's stream.
+CHECKPOINT_INTERVAL_FRAMES = 5
 
 
 # ---------------------------------------------------------------------------------- checkpoints
@@ -147,15 +155,16 @@ class QwenCheckpoints:
         Frames between checkpoints of one chunk's stream (a multiple of the step).
     n_frames : int
         Frames of the grid the checkpoints describe.
-    states : dict of int to dict of int to DecoderState
+    states : dict of int to dict of int to StateSnapshot
         ``states[chunk_start][offset]``: the state after ``offset`` frames of the stream that
         starts at ``chunk_start - context``; offset 0 (the empty state) is always there.
+        Consecutive snapshots share their keys and values (:class:`~.qwen_stream.StateSnapshot`).
     residual : numpy.ndarray
         float32, shape ``(n_frames,)``: for each frame, the sum of the output differences
-        measured where re-decodes stopped early before it in its chunk (a bound on how far
-        the held samples may have drifted from a fresh decode, beyond streaming rounding).
+        measured where re-decodes stopped early before it in its chunk (how far the held
+        samples may have drifted from a fresh decode of the grid).
     state_bytes : int
-        Bytes of one full state (from the configuration).
+        Bytes one checkpoint adds at this interval (from the configuration).
     """
 
     interval: int
@@ -171,8 +180,13 @@ class QwenCheckpoints:
 
     @property
     def nbytes(self) -> int:
-        """Memory the checkpoints hold, in bytes."""
-        return sum(s.nbytes for chunk in self.states.values() for s in chunk.values())
+        """Memory the checkpoints hold, in bytes (tensors shared between snapshots counted once)."""
+        seen: dict[int, int] = {}
+        for chunk in self.states.values():
+            for snap in chunk.values():
+                for t in snap.tensors():
+                    seen[id(t)] = t.numel() * t.element_size()
+        return sum(seen.values())
 
     def copy(self) -> QwenCheckpoints:
         """A copy that can be updated without touching this one (states are never mutated, so
@@ -233,6 +247,13 @@ class QwenCodec(Codec):
     padded with zeros to a whole frame (the library does the same). Decoding gives whole frames
     of 1920 samples; :meth:`Codec.decode` trims to the grid's ``n_samples``.
 
+    :meth:`decode` runs the library's chunking (300 frames, 25 of left context) through the
+    streaming decoder, :attr:`stream_step_frames` frames per step, so that an edit can be
+    re-decoded from a stored state bit for bit; :meth:`library_decode` is qwen-tts's own
+    decode (one call per chunk), equal to it within float rounding (max abs difference 3-4e-5,
+    SNR about 86 dB on the released architecture with random weights). Both use the torch
+    thread count in force: the last bits depend on it, so keep it fixed while editing.
+
     Layer 0 is the semantic codebook (``decoder.quantizer.rvq_first``), layers 1-15 a residual
     chain (``rvq_rest``); each group's per-layer embeddings add up in one 256-d space (codebook
     ``dim = codebook_dim // 2`` of the checkpoint) before the group's ``output_proj``, a 1x1
@@ -249,7 +270,8 @@ class QwenCodec(Codec):
 
     chunk_frames = DECODE_CHUNK_FRAMES
     context_frames = DECODE_CONTEXT_FRAMES
-    #: frames per streaming step in :meth:`decode_checkpointed` and :meth:`redecode`
+    #: frames per streaming step in every decode (:meth:`decode`, :meth:`decode_range`,
+    #: :meth:`decode_checkpointed`, :meth:`redecode`)
     stream_step_frames = STREAM_STEP_FRAMES
 
     def __init__(
@@ -342,9 +364,39 @@ class QwenCodec(Codec):
 
     # ------------------------------------------------------------------ decoding
     def _decode_codes(self, codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Decode ``(16, n_frames)`` codes, masked cells left out, to ``(n_frames * 1920,)`` float32."""
+        """Decode ``(16, n_frames)`` codes, masked cells left out, to ``(n_frames * 1920,)`` float32.
+
+        Each of :meth:`decode_chunks` is streamed from its left context,
+        :attr:`stream_step_frames` frames at a time.
+        """
         n_frames = int(codes.shape[1])
-        return self._decode_chunks(codes, mask, 0, n_frames)
+        return self._stream_chunks(codes, mask, 0, n_frames)
+
+    def library_decode(self, codes: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """qwen-tts's own decode, one decoder call per chunk: float32 ``(n_frames * 1920,)``.
+
+        Unmasked, bit-identical to ``Qwen3TTSTokenizerV2Model.decode`` (its
+        ``chunked_decode(chunk_size=300, left_context_size=25)``); masked cells are left out as
+        in :meth:`decode`. :meth:`decode` equals it within float rounding.
+
+        Parameters
+        ----------
+        codes : numpy.ndarray
+            int, shape ``(16, n_frames)``.
+        mask : numpy.ndarray, optional
+            bool, shape ``(16, n_frames)``; True cells are left out.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(n_frames * 1920,)``, clipped to [-1, 1] (untrimmed).
+        """
+        codes = np.asarray(codes)
+        if codes.ndim != 2 or codes.shape[0] != self.n_layers:
+            msg = f"codes must have shape ({self.n_layers}, n_frames), got {codes.shape}"
+            raise CodecError(msg)
+        mask = np.zeros(codes.shape, bool) if mask is None else np.asarray(mask, dtype=bool)
+        return self._decode_chunks(codes, mask, 0, int(codes.shape[1]))
 
     def decode_chunks(self, n_frames: int) -> list[tuple[int, int]]:
         """The library's decode chunks: ``[(0, 300), (300, 600), ...]``, the last one shorter.
@@ -401,9 +453,27 @@ class QwenCodec(Codec):
                 f"(multiples of {self.chunk_frames} or {grid.n_frames}), got [{start}, {stop})"
             )
             raise CodecError(msg)
-        return self._decode_chunks(grid.codes, grid.mask, start, stop)
+        return self._stream_chunks(grid.codes, grid.mask, start, stop)
+
+    def _stream_chunks(self, codes: np.ndarray, mask: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """Streamed samples of the chunks ``[start, stop)`` (chunk boundaries), untrimmed."""
+        n = int(np.asarray(codes).shape[1])
+        spf = self.samples_per_frame
+        out = np.zeros(n * spf, np.float32)
+        codes_t = self._as_tensor(np.asarray(codes, dtype=np.int64))
+        keep_t = self._as_tensor(~np.asarray(mask, dtype=bool))
+        for lo, hi in self.decode_chunks(n):
+            if lo < stop and hi > start:
+                self._run_stream(codes_t, keep_t, out, None, lo, hi, lo - self._chunk_context(lo), None)
+        return out[start * spf : stop * spf].copy() if (start, stop) != (0, n) else out
+
+    def _as_tensor(self, array: np.ndarray) -> Any:
+        import torch
+
+        return torch.from_numpy(array).to(self._torch_device)
 
     def _decode_chunks(self, codes: np.ndarray, mask: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """The library's decode of the chunks ``[start, stop)``: one decoder call per chunk."""
         import torch
 
         spf = self.samples_per_frame
@@ -485,27 +555,30 @@ class QwenCodec(Codec):
             stream = self._stream_decoder = StreamingDecoder(self.model.decoder)
         return stream
 
-    def checkpoint_bytes(self) -> int:
-        """Bytes of one decoder-state checkpoint (KV for one window plus convolution histories)."""
-        from .qwen_stream import state_nbytes
+    def checkpoint_bytes(self, interval: int | None = None) -> int:
+        """Bytes one checkpoint adds when they are ``interval`` frames apart (default
+        :data:`CHECKPOINT_INTERVAL_FRAMES`): the convolution histories plus the keys and values
+        of the frames since the previous checkpoint (the rest of the window is shared), at
+        most one window's; from the configuration."""
+        from .qwen_stream import snapshot_nbytes
 
-        return state_nbytes(self.model.decoder)
+        return snapshot_nbytes(self.model.decoder, interval or CHECKPOINT_INTERVAL_FRAMES)
 
     def checkpoint_interval(
         self, n_frames: int, budget_bytes: int | None = None, interval: int | None = None
     ) -> int:
-        """Frames between checkpoints: ``interval`` (default :attr:`stream_step_frames`), raised to
-        a multiple of the step until all checkpoints of ``n_frames`` fit in ``budget_bytes``."""
+        """Frames between checkpoints: ``interval`` (default :data:`CHECKPOINT_INTERVAL_FRAMES`)
+        as a multiple of :attr:`stream_step_frames`, raised a step at a time until all the
+        checkpoints of ``n_frames`` fit in ``budget_bytes``."""
         step = self.stream_step_frames
-        every = max(step, -(-(interval or step) // step) * step)
+        every = max(step, -(-(interval or CHECKPOINT_INTERVAL_FRAMES) // step) * step)
         if budget_bytes is None:
             return every
-        size = self.checkpoint_bytes()
         while every < n_frames + self.context_frames:
             count = sum(
                 (hi - lo + self._chunk_context(lo) - 1) // every for lo, hi in self.decode_chunks(n_frames)
             )
-            if count * size <= budget_bytes:
+            if count * self.checkpoint_bytes(every) <= budget_bytes:
                 break
             every += step
         return every
@@ -513,12 +586,10 @@ class QwenCodec(Codec):
     def decode_checkpointed(
         self, grid, *, budget_bytes: int | None = None, interval: int | None = None
     ) -> tuple[np.ndarray, QwenCheckpoints]:
-        """Decode ``grid`` with the streaming decoder, keeping states to re-decode edits from.
+        """Decode ``grid`` as :meth:`decode` does, keeping states to re-decode edits from.
 
-        Each of :meth:`decode_chunks` is decoded as qwen-tts does (with its left context), but
-        :attr:`stream_step_frames` frames at a time with cached state; a state is kept every
-        :meth:`checkpoint_interval` frames. The samples equal :meth:`decode`'s up to streaming
-        rounding (measured below 5e-5, docs/qwen_backend.md).
+        A snapshot of each chunk's stream is kept every :meth:`checkpoint_interval` frames.
+        The samples are bit-identical to :meth:`decode`'s.
 
         Returns
         -------
@@ -529,7 +600,7 @@ class QwenCodec(Codec):
         self.check_grid(grid)
         n = grid.n_frames
         every = self.checkpoint_interval(n, budget_bytes, interval)
-        store = QwenCheckpoints(every, n, {}, np.zeros(n, np.float32), self.checkpoint_bytes())
+        store = QwenCheckpoints(every, n, {}, np.zeros(n, np.float32), self.checkpoint_bytes(every))
         out = np.zeros(n * self.samples_per_frame, np.float32)
         codes_t, keep_t = self._tensors(grid)
         for lo, hi in self.decode_chunks(n):
@@ -549,12 +620,14 @@ class QwenCodec(Codec):
 
         For each decode chunk an edit reaches (:meth:`affected_frames`), the stream restarts
         from the last checkpoint at or before the chunk's first changed frame and runs step by
-        step. When the grid kept its length, it stops at the first step that starts after the
-        last changed frame and whose samples all differ from the previous ones by at most
-        ``delta``, provided ``delta`` plus the residual already left in the rest of the chunk by
-        earlier early stops stays within ``tolerance / 2`` (the other half is left for the
-        streaming rounding); otherwise it runs to the chunk's end, where qwen-tts's chunking
-        makes every later chunk independent of the edit. Checkpoints passed are replaced.
+        step, exactly as :meth:`decode` runs it, so what it decodes is bit-identical to a
+        full decode of ``grid``. When the grid kept its length, it stops after the first step
+        that starts at least ``sliding_window - 1`` frames after the last changed frame (past
+        every frame that attends to a changed one directly) and whose samples all differ from
+        the previous ones by at most ``delta``, provided ``delta`` plus the residual that
+        earlier early stops left in the rest of the chunk stays within ``tolerance``;
+        otherwise it runs to the chunk's end, where the chunking makes every later chunk
+        independent of the edit. Checkpoints passed are replaced.
 
         Parameters
         ----------
@@ -611,10 +684,8 @@ class QwenCodec(Codec):
         return out, report
 
     def _tensors(self, grid) -> tuple[Any, Any]:
-        import torch
-
-        codes_t = torch.from_numpy(np.asarray(grid.codes, dtype=np.int64)).to(self._torch_device)
-        keep_t = torch.from_numpy(~np.asarray(grid.mask, dtype=bool)).to(self._torch_device)
+        codes_t = self._as_tensor(np.asarray(grid.codes, dtype=np.int64))
+        keep_t = self._as_tensor(~np.asarray(grid.mask, dtype=bool))
         return codes_t, keep_t
 
     def _run_stream(
@@ -622,7 +693,7 @@ class QwenCodec(Codec):
         codes_t: Any,
         keep_t: Any,
         out: np.ndarray,
-        store: QwenCheckpoints,
+        store: QwenCheckpoints | None,
         lo: int,
         hi: int,
         start: int,
@@ -630,28 +701,34 @@ class QwenCodec(Codec):
     ) -> tuple[tuple[int, int], int | None]:
         """Stream one decode chunk ``[lo, hi)`` (from ``start``, its left context) into ``out``.
 
-        ``edit = (first, stop_after, tolerance)`` restarts from the last checkpoint at or
-        before ``first`` and may stop early after ``stop_after`` (None: never); ``edit=None``
-        decodes the whole chunk from the empty state. Returns the frames run and the frame
-        where it stopped early (or None).
+        Steps of :attr:`stream_step_frames` frames from ``start``, so every decode of the chunk
+        runs the same operations on the same inputs. ``store`` (None: keep nothing) receives a
+        snapshot every ``store.interval`` frames. ``edit = (first, stop_after, tolerance)``
+        restarts from the last checkpoint at or before ``first`` and may stop early once the
+        step starts ``sliding_window - 1`` frames after ``stop_after`` (None: never);
+        ``edit=None`` decodes the whole chunk from the empty state. Returns the frames run and
+        the frame where it stopped early (or None).
         """
         import torch
 
-        spf, step, every = self.samples_per_frame, self.stream_step_frames, store.interval
+        from .qwen_stream import snapshot
+
+        spf, step = self.samples_per_frame, self.stream_step_frames
         stream = self._stream()
-        states = store.states.setdefault(lo, {})
-        if edit is None:
-            offset, state = 0, stream.initial_state()
-        else:
-            first = edit[0]
-            offset = max((o for o in states if o <= first - start), default=0)
-            state = states[offset].clone() if offset else stream.initial_state()
-        if 0 not in states:
-            states[0] = stream.initial_state()
+        keep = stream.window - 1
+        states = store.states.setdefault(lo, {}) if store is not None else {}
+        offset = 0
+        if edit is not None:
+            offset = max((o for o in states if o <= edit[0] - start), default=0)
+        previous = states.get(offset)
+        state = previous.restore() if previous is not None and offset else stream.initial_state()
+        if store is not None and 0 not in states:
+            states[0] = previous = snapshot(stream.initial_state(), keep)
         pos = start + offset
-        carried = (
-            float(store.residual[pos]) if edit is not None and pos < store.n_frames and pos >= lo else 0.0
-        )
+        carried = 0.0
+        if edit is not None and store is not None and lo <= pos < store.n_frames:
+            carried = float(store.residual[pos])
+        check_from = None if edit is None or edit[1] is None else edit[1] - 1 + keep
         begin = pos
         converged = None
         with torch.inference_mode():
@@ -661,19 +738,19 @@ class QwenCodec(Codec):
                 new = wav.float().cpu().numpy()
                 a = max(pos, lo)
                 piece = new[(a - pos) * spf :]
-                check = edit is not None and edit[1] is not None and pos >= max(edit[1], lo)
-                delta = (
-                    float(np.abs(piece - out[a * spf : stop * spf]).max()) if check and piece.size else None
-                )
+                delta = None
+                if check_from is not None and pos >= check_from and a < stop:
+                    delta = float(np.abs(piece - out[a * spf : stop * spf]).max())
                 out[a * spf : stop * spf] = piece
-                if a < stop:
-                    store.residual[a:stop] = carried
-                if stop < hi and (stop - start) % every == 0:
-                    states[stop - start] = state.clone()
+                if store is not None:
+                    if a < stop:
+                        store.residual[a:stop] = carried
+                    if stop < hi and (stop - start) % store.interval == 0:
+                        states[stop - start] = previous = snapshot(state, keep, previous)
                 pos = stop
-                if delta is not None and edit is not None and pos < hi:
+                if delta is not None and store is not None and edit is not None and pos < hi:
                     tail = float(store.residual[pos:hi].max())
-                    if tail + delta <= edit[2] / 2:
+                    if tail + delta <= edit[2]:
                         store.residual[pos:hi] += delta
                         converged = pos
                         break
@@ -713,5 +790,6 @@ class QwenCodec(Codec):
             checkpoint=str(self.checkpoint),
             decode_chunk_frames=self.chunk_frames,
             decode_context_frames=self.context_frames,
+            decode_step_frames=self.stream_step_frames,
         )
         return out

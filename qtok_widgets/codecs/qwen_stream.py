@@ -19,7 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DecoderState", "StreamingDecoder", "post_transformer_history_frames", "state_nbytes"]
+__all__ = [
+    "DecoderState",
+    "StateSnapshot",
+    "StreamingDecoder",
+    "post_transformer_history_frames",
+    "snapshot_nbytes",
+    "state_nbytes",
+]
 
 
 @dataclass
@@ -70,6 +77,103 @@ class DecoderState:
             and self.history.keys() == other.history.keys()
             and all(torch.equal(t, other.history[name]) for name, t in self.history.items())
         )
+
+
+@dataclass(frozen=True)
+class StateSnapshot:
+    """A stored :class:`DecoderState` whose keys and values are shared with earlier snapshots.
+
+    Consecutive checkpoints of one stream ``interval`` frames apart hold mostly the same
+    ``sliding_window - 1`` frames of keys and values; a snapshot keeps them as a list of
+    segments per layer, oldest first, reusing the previous snapshot's segments and copying
+    only the frames decoded since. Segments are never modified, so snapshots share them
+    safely. :meth:`restore` rebuilds a state bit-identical to the one snapshotted.
+
+    Attributes
+    ----------
+    position : int
+        Frames decoded when the snapshot was taken.
+    kv : tuple of tuple of tuple of torch.Tensor
+        Per layer, ``((k, v), ...)`` segments ``(1, n_kv_heads, n, head_dim)``, oldest first,
+        covering at least the state's ``min(position, sliding_window - 1)`` frames.
+    history : dict of str to torch.Tensor
+        Copies of the state's convolution histories.
+    keep : int
+        ``sliding_window - 1``: frames of keys and values a state holds at most.
+    """
+
+    position: int
+    kv: tuple[tuple[tuple[Any, Any], ...], ...]
+    history: dict[str, Any]
+    keep: int
+
+    def restore(self) -> DecoderState:
+        """A new state equal to the one snapshotted (its tensors are new copies)."""
+        import torch
+
+        kv = []
+        for segments in self.kv:
+            k = torch.cat([a for a, _ in segments], dim=2)[:, :, -self.keep :].clone()
+            v = torch.cat([b for _, b in segments], dim=2)[:, :, -self.keep :].clone()
+            kv.append((k, v))
+        return DecoderState(self.position, kv, {n: t.clone() for n, t in self.history.items()})
+
+    def tensors(self) -> list[Any]:
+        """Every tensor the snapshot holds (shared segments included)."""
+        out = [t for segments in self.kv for pair in segments for t in pair]
+        return out + list(self.history.values())
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of all the tensors the snapshot refers to, shared segments included."""
+        return sum(t.numel() * t.element_size() for t in self.tensors())
+
+
+def snapshot(state: DecoderState, keep: int, previous: StateSnapshot | None = None) -> StateSnapshot:
+    """Store ``state``, sharing key/value segments with ``previous`` (an earlier snapshot of the
+    same stream, which ``state`` was decoded on from) where they still lie in the window.
+
+    Parameters
+    ----------
+    state : DecoderState
+    keep : int
+        ``sliding_window - 1``.
+    previous : StateSnapshot, optional
+        Must describe this stream ``state.position - previous.position`` frames earlier.
+
+    Returns
+    -------
+    StateSnapshot
+    """
+    history = {name: t.clone() for name, t in state.history.items()}
+    if not state.kv or state.kv[0][0] is None:
+        return StateSnapshot(state.position, (), history, keep)
+    new = state.position - (previous.position if previous is not None else 0)
+    if previous is None or not previous.kv or not 0 < new < keep:
+        kv = tuple(((k.clone(), v.clone()),) for k, v in state.kv)
+        return StateSnapshot(state.position, kv, history, keep)
+    layers = []
+    for segments, (k, v) in zip(previous.kv, state.kv, strict=True):
+        kept = [*segments, (k[:, :, -new:].clone(), v[:, :, -new:].clone())]
+        # drop the oldest segments the window no longer needs
+        while len(kept) > 1 and sum(int(a.shape[2]) for a, _ in kept[1:]) >= keep:
+            kept.pop(0)
+        layers.append(tuple(kept))
+    return StateSnapshot(state.position, tuple(layers), history, keep)
+
+
+def snapshot_nbytes(decoder: Any, interval: int, dtype_size: int = 4) -> int:
+    """Bytes one checkpoint adds when checkpoints are ``interval`` frames apart in a stream:
+    the convolution histories plus ``min(interval, sliding_window - 1)`` frames of keys and
+    values (the rest of the window is shared with the checkpoints before it)."""
+    cfg = decoder.config
+    window = int(cfg.sliding_window) - 1
+    per_frame = state_nbytes(decoder, dtype_size) - _conv_nbytes(decoder, dtype_size)
+    return _conv_nbytes(decoder, dtype_size) + per_frame * min(int(interval), window) // window
+
+
+def _conv_nbytes(decoder: Any, dtype_size: int) -> int:
+    return sum(c * n for _, c, n in _stateful_layers(decoder)) * dtype_size
 
 
 def state_nbytes(decoder: Any, dtype_size: int = 4) -> int:
