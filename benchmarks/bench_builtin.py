@@ -133,7 +133,9 @@ def quality_rows(codec, clips: list[tuple[str, Path]], set_name: str = "tests/da
             out = codec.decode(grid.with_codes(grid.codes, mask=mask)).samples
             per_k[k].append(_scores(ref, out, codec.sample_rate))
         model = codec.model
-        feats = _world.analyze(ref, grid.n_frames, model.n_sp, f0_method=model.f0_method)
+        feats = _world.analyze(
+            ref, grid.n_frames, model.n_sp, f0_method=model.f0_method, band_hz=model.band_hz
+        )
         ceiling = _world.synthesize(model.from_latent(model.to_latent(feats)), model.n_sp)[: ref.shape[0]]
         ceil = _scores(ref, ceiling.astype(np.float32), codec.sample_rate)
         row = {"case": f"{set_name}: quality {name}", "duration_s": round(audio.duration, 2)}
@@ -175,7 +177,9 @@ def layer_content_rows(codec, clips) -> list[dict]:
     for _, path in clips:
         audio = load_clip(path, codec.sample_rate)
         n_frames = -(-audio.n_samples // codec.samples_per_frame)
-        feats = _world.analyze(audio.samples, n_frames, n_sp, f0_method=model.f0_method)
+        feats = _world.analyze(
+            audio.samples, n_frames, n_sp, f0_method=model.f0_method, band_hz=model.band_hz
+        )
         latent = model.to_latent(feats)
         codes, _ = codec.quantize_beam(latent)
         sub = _world.SUBFRAMES
@@ -223,7 +227,7 @@ def loss_rows(codec, clips: list[tuple[str, Path]], set_name: str) -> list[dict]
     for _, path in clips:
         ref = load_clip(path, codec.sample_rate).samples
         n_frames = -(-ref.shape[0] // codec.samples_per_frame)
-        feats = _world.analyze(ref, n_frames, n_sp, f0_method=model.f0_method)
+        feats = _world.analyze(ref, n_frames, n_sp, f0_method=model.f0_method, band_hz=model.band_hz)
         latent = model.to_latent(feats)
         codes, _ = codec.quantize_beam(latent)
         quant = _smooth(
@@ -246,6 +250,75 @@ def loss_rows(codec, clips: list[tuple[str, Path]], set_name: str) -> list[dict]
         row = {"case": f"{set_name}: loss, {case}, median"}
         for key in ("stoi", "pesq_wb"):
             row[key] = statistics.median(s[key] for s in scores if s[key] is not None)
+        rows.append(row)
+    return rows
+
+
+def degrade(samples: np.ndarray, condition: str, rng: np.random.Generator, babble: np.ndarray) -> np.ndarray:
+    """A degraded copy of clean 24 kHz speech ``(n,)`` (float32, same length).
+
+    ``noise``: white noise at 15 dB SNR; ``babble``: other speakers at 10 dB SNR; ``reverb``: a
+    synthetic room (exponentially decaying noise, RT60 0.5 s, about as much reverberant energy
+    as direct); ``telephone``: 300-3400 Hz through an 8 kHz copy; ``clipping``: clipped at 30 %
+    of the peak.
+    """
+    from qtok_widgets.audio import resample
+
+    x = np.asarray(samples, np.float64)
+    n = x.shape[0]
+    power = float(np.mean(x**2)) + 1e-12
+    if condition == "noise":
+        y = x + rng.standard_normal(n) * np.sqrt(power / 10**1.5)
+    elif condition == "babble":
+        b = np.resize(babble, n).astype(np.float64)
+        y = x + b * np.sqrt(power / (float(np.mean(b**2)) + 1e-12) / 10.0)
+    elif condition == "reverb":
+        t = np.arange(int(0.5 * 24000)) / 24000
+        rir = rng.standard_normal(t.shape[0]) * np.exp(-6.9 * t / 0.5) * 0.05
+        rir[0] = 1.0
+        y = np.convolve(x, rir)[:n]
+        y *= np.sqrt(power / (float(np.mean(y**2)) + 1e-12))
+    elif condition == "telephone":
+        low = resample(x.astype(np.float32), 24000, 8000).astype(np.float64)
+        spec = np.fft.rfft(low)
+        freqs = np.fft.rfftfreq(low.shape[0], 1 / 8000)
+        spec[(freqs < 300) | (freqs > 3400)] = 0
+        y = resample(np.fft.irfft(spec, low.shape[0]).astype(np.float32), 8000, 24000).astype(np.float64)
+        y = np.concatenate([y, np.zeros(max(0, n - y.shape[0]))])[:n]
+    elif condition == "clipping":
+        limit = 0.3 * float(np.max(np.abs(x)))
+        y = np.clip(x, -limit, limit) / 0.3
+    else:
+        msg = f"unknown condition {condition!r}"
+        raise ValueError(msg)
+    return y.astype(np.float32)
+
+
+ROBUSTNESS = ("clean", "noise", "babble", "reverb", "telephone", "clipping")
+
+
+def robustness_rows(codec, clips: list[tuple[str, Path]], set_name: str) -> list[dict]:
+    """Medians over the clips of STOI and PESQ-WB against the clean clip, per condition: of the
+    degraded input itself, of the built-in codec's output and of Opus 6 kbit/s's output."""
+    from benchmarks import reference_codecs as ref
+
+    audios = [load_clip(p, codec.sample_rate).samples for _, p in clips]
+    rng = np.random.default_rng(0)
+    rows = []
+    for condition in ROBUSTNESS:
+        got: dict[str, list[dict[str, float]]] = {"input": [], "builtin": [], "opus": []}
+        for i, clean in enumerate(audios):
+            others = [audios[(i + j) % len(audios)] for j in (1, 2, 3)]
+            babble = np.sum([np.resize(o, clean.shape[0]) for o in others], axis=0)
+            noisy = clean if condition == "clean" else degrade(clean, condition, rng, babble)
+            out = codec.decode(codec.encode(load_audio(noisy, sample_rate=codec.sample_rate))).samples
+            got["input"].append(_scores(clean, noisy, codec.sample_rate))
+            got["builtin"].append(_scores(clean, out, codec.sample_rate))
+            got["opus"].append(_scores(clean, ref.opus_roundtrip(noisy, 6000), codec.sample_rate))
+        row: dict[str, object] = {"case": f"{set_name}: robustness, {condition}, median"}
+        for system, scores in got.items():
+            for key in ("stoi", "pesq_wb"):
+                row[f"{system}_{key}"] = statistics.median(s[key] for s in scores if s[key] is not None)
         rows.append(row)
     return rows
 
@@ -368,6 +441,7 @@ def run(quick: bool, speech: str | None = None, model: str | None = None) -> lis
         rows += reference_rows(set_name, clips)
     choice = sets[0][1]  # validation when given: where settings are chosen
     rows += loss_rows(codec, choice, sets[0][0])
+    rows += robustness_rows(codec, choice[:2] if quick else choice, sets[0][0])
     rows += layer_content_rows(codec, choice)
     rows += beam_rows(codec, choice, beams=(2, 4) if quick else (1, 2, 4, 8))
     rows += speed_rows(codec, CLIPS, duration_s=10.0 if quick else 60.0, edit_minutes=1 if quick else 5)

@@ -51,9 +51,9 @@ def _warp(env: np.ndarray, alpha: float) -> np.ndarray:
     return env[:, lo] * (1 - frac) + env[:, hi] * frac
 
 
-def features_of(args: tuple[str, int, int, int, str]) -> list[np.ndarray]:
+def features_of(args: tuple[str, int, int, int, str, float]) -> list[np.ndarray]:
     """Sub-frame features of one file: the original plus ``n_aug`` augmented copies."""
-    path, n_aug, n_sp, seed, f0_method = args
+    path, n_aug, n_sp, seed, f0_method, band_hz = args
     audio = load_audio(path, target_rate=_world.SAMPLE_RATE)
     samples = audio.samples
     peak = float(np.max(np.abs(samples)))
@@ -61,14 +61,18 @@ def features_of(args: tuple[str, int, int, int, str]) -> list[np.ndarray]:
         samples = samples * (0.5 / peak)
     n_frames = -(-samples.shape[0] // _world.SAMPLES_PER_FRAME)
     f0, sp, ap = _world.analyze_raw(samples, n_frames, f0_method)
-    out = [_world.pack(f0, sp, ap, n_sp)]
+    if band_hz > 0:
+        # extrapolate the top band before warping, so that a warp cannot move a recording's
+        # band edge below band_hz
+        sp = _world.fill_high_band(np.maximum(sp, _world.SP_FLOOR), band_hz)
+    out = [_world.pack(f0, sp, ap, n_sp, band_hz)]
     rng = np.random.default_rng([seed, zlib.crc32(Path(path).name.encode())])
     for _ in range(n_aug):
         f0_scale = float(np.exp(rng.uniform(np.log(0.7), np.log(1.45))))
         alpha = float(rng.uniform(0.85, 1.18))
         gain = float(10 ** (rng.uniform(-12, 6) / 10))
         f0_a = np.clip(f0 * f0_scale, 0, _world.F0_CEIL_HZ)
-        out.append(_world.pack(f0_a, _warp(sp, alpha) * gain, _warp(ap, alpha), n_sp))
+        out.append(_world.pack(f0_a, _warp(sp, alpha) * gain, _warp(ap, alpha), n_sp, band_hz))
     return out
 
 
@@ -274,6 +278,12 @@ def main() -> None:
     parser.add_argument("--extra-corpus", type=Path, default=None, help="also train on this folder's WAVs")
     parser.add_argument("--extra-files", type=int, default=0, help="how many of --extra-corpus (0 = all)")
     parser.add_argument("--f0-method", choices=_world.F0_METHODS, default=_world.F0_METHOD)
+    parser.add_argument(
+        "--band-hz",
+        type=float,
+        default=0.0,
+        help="extrapolate the envelope above this frequency instead of coding it (0 = code it all)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--features-cache", type=Path, default=None, help="reuse/write stacked features here (.npy)"
@@ -316,7 +326,7 @@ def main() -> None:
         missing = [f for f in files if not f.is_file()]
         if missing:
             raise SystemExit(f"{missing[0]}: no such file ({len(missing)} of the split's files are missing)")
-        jobs = [(str(f), args.augment, args.n_sp, args.seed, args.f0_method) for f in files]
+        jobs = [(str(f), args.augment, args.n_sp, args.seed, args.f0_method, args.band_hz) for f in files]
         frames = []
         with get_context("fork").Pool(args.jobs) as pool:
             for i, feats in enumerate(pool.imap(features_of, jobs, chunksize=2)):
@@ -377,6 +387,7 @@ def main() -> None:
         components=components.astype(np.float32),
         codebooks=codebooks.astype(np.float16),
         f0_method=np.str_(args.f0_method),
+        band_hz=np.float64(args.band_hz),
         info_vectors=np.int64(data.shape[0]),
         info_seed=np.int64(args.seed),
     )

@@ -32,7 +32,16 @@ import numpy as np
 from ..audio import resample
 from ..errors import CodecError
 
-__all__ = ["analyze", "analyze_raw", "pack", "pool_processes", "synthesize", "unpack", "world"]
+__all__ = [
+    "analyze",
+    "analyze_raw",
+    "fill_high_band",
+    "pack",
+    "pool_processes",
+    "synthesize",
+    "unpack",
+    "world",
+]
 
 log = logging.getLogger("qtok_widgets")
 
@@ -80,7 +89,12 @@ SP_FLOOR = 1e-12  # power floor of the spectral envelope (about -120 dB), also f
 
 
 def analyze(
-    samples: np.ndarray, n_frames: int, n_sp: int, workers: int | None = None, f0_method: str | None = None
+    samples: np.ndarray,
+    n_frames: int,
+    n_sp: int,
+    workers: int | None = None,
+    f0_method: str | None = None,
+    band_hz: float = 0.0,
 ) -> np.ndarray:
     """WORLD features of ``samples`` on the codec's sub-frame grid.
 
@@ -101,6 +115,8 @@ def analyze(
         Processes for long inputs (default ``$QTOK_BUILTIN_WORKERS``, else up to 2 CPUs).
     f0_method : str, optional
         Pitch tracker, one of :data:`F0_METHODS` (default :data:`F0_METHOD`).
+    band_hz : float
+        Above this frequency the envelope is extrapolated (:func:`fill_high_band`); 0: coded as is.
 
     Returns
     -------
@@ -110,7 +126,7 @@ def analyze(
         spectral envelope (``n_sp`` values) and the coded aperiodicity (3 bands, dB).
     """
     if n_frames <= SEGMENT_FRAMES + 2 * SEGMENT_CONTEXT_FRAMES:
-        return pack(*analyze_raw(samples, n_frames, f0_method), n_sp)
+        return pack(*analyze_raw(samples, n_frames, f0_method), n_sp, band_hz)
     jobs = []
     for start in range(0, n_frames, SEGMENT_FRAMES):
         stop = min(n_frames, start + SEGMENT_FRAMES)
@@ -118,7 +134,7 @@ def analyze(
         last = min(n_frames, stop + SEGMENT_CONTEXT_FRAMES)
         block = samples[first * SAMPLES_PER_FRAME : last * SAMPLES_PER_FRAME]
         keep = ((start - first) * SUBFRAMES, (stop - first) * SUBFRAMES)
-        jobs.append((np.ascontiguousarray(block), last - first, n_sp, keep, f0_method))
+        jobs.append((np.ascontiguousarray(block), last - first, n_sp, keep, f0_method, band_hz))
     workers = min(_n_workers(workers), len(jobs))
     pool = _pool(workers) if workers > 1 else None
     if pool is None:
@@ -209,9 +225,9 @@ SEGMENT_FRAMES = 128
 SEGMENT_CONTEXT_FRAMES = 8
 
 
-def _analyze_block(job: tuple[np.ndarray, int, int, tuple[int, int], str | None]) -> np.ndarray:
-    block, n_frames, n_sp, (keep_start, keep_stop), f0_method = job
-    return pack(*analyze_raw(block, n_frames, f0_method), n_sp)[keep_start:keep_stop]
+def _analyze_block(job: tuple[np.ndarray, int, int, tuple[int, int], str | None, float]) -> np.ndarray:
+    block, n_frames, n_sp, (keep_start, keep_stop), f0_method, band_hz = job
+    return pack(*analyze_raw(block, n_frames, f0_method), n_sp, band_hz)[keep_start:keep_stop]
 
 
 def _n_workers(workers: int | None) -> int:
@@ -300,8 +316,35 @@ def f0_track(padded: np.ndarray, method: str) -> np.ndarray:
     return np.asarray(f0)
 
 
-def pack(f0: np.ndarray, sp: np.ndarray, ap: np.ndarray, n_sp: int) -> np.ndarray:
+def fill_high_band(sp: np.ndarray, band_hz: float) -> np.ndarray:
+    """Power envelopes ``(n_sub, 513)`` with everything above ``band_hz`` replaced by a fixed
+    extrapolation: the mean log level of the octave below ``band_hz``, falling by
+    :data:`HIGH_BAND_DB_PER_OCTAVE` per octave above it.
+
+    Recordings made at 16 kHz (most real training speech) have nothing above 8 kHz, full-band
+    ones do; coded as they are, the two look unrelated to a model trained on one of them. With
+    the band above ``band_hz`` made the same function of the band below, both code alike, and
+    the decoder gives every voice a plausible top octave.
+    """
+    freqs = np.arange(sp.shape[1]) * (SAMPLE_RATE / FFT_SIZE)
+    below = (freqs >= band_hz / 2) & (freqs < band_hz)
+    above = freqs >= band_hz
+    level = np.mean(np.log(np.maximum(sp[:, below], SP_FLOOR)), axis=1, keepdims=True)
+    fall = HIGH_BAND_DB_PER_OCTAVE / (10 * np.log10(np.e)) * np.log2(freqs[above] / band_hz)
+    out = sp.copy()
+    out[:, above] = np.exp(level - fall[None, :])
+    return out
+
+
+#: Fall of :func:`fill_high_band`'s extrapolated top band, dB per octave.
+HIGH_BAND_DB_PER_OCTAVE = 12.0
+
+
+def pack(f0: np.ndarray, sp: np.ndarray, ap: np.ndarray, n_sp: int, band_hz: float = 0.0) -> np.ndarray:
     """Code WORLD parameters ``(n_sub,)``, ``(n_sub, 513)``, ``(n_sub, 513)`` into sub-frame features.
+
+    With ``band_hz > 0`` the envelope above ``band_hz`` is first replaced by
+    :func:`fill_high_band`'s extrapolation.
 
     Returns
     -------
@@ -315,6 +358,8 @@ def pack(f0: np.ndarray, sp: np.ndarray, ap: np.ndarray, n_sp: int) -> np.ndarra
         idx = np.flatnonzero(voiced)
         lf0 = np.interp(np.arange(f0.shape[0]), idx, np.log(f0[idx]))
     sp = np.maximum(sp, SP_FLOOR)
+    if band_hz > 0:
+        sp = fill_high_band(sp, band_hz)
     csp = pw.code_spectral_envelope(np.ascontiguousarray(sp), SAMPLE_RATE, n_sp)
     cap = pw.code_aperiodicity(np.ascontiguousarray(np.clip(ap, 1e-6, 1.0)), SAMPLE_RATE)
     return np.concatenate([lf0[:, None], voiced[:, None].astype(np.float64), csp, cap], axis=1)

@@ -86,6 +86,9 @@ class BuiltinModel:
     f0_method : str
         Pitch tracker of the analysis, one of ``_world.F0_METHODS`` (stored as ``f0_method``;
         ``"harvest"`` when the file has none).
+    band_hz : float
+        Above this frequency the analysed envelope is replaced by ``_world.fill_high_band``'s
+        extrapolation (stored as ``band_hz``; 0, coded up to 12 kHz, when the file has none).
     mean, scale : numpy.ndarray
         float64, shape ``(8 * n_feat,)``: a frame's stacked features ``x`` map to the weighted
         vector ``(x - mean) * scale``.
@@ -118,6 +121,8 @@ class BuiltinModel:
         self.info = {k: arrays[k].tolist() for k in arrays if k.startswith("info_")}
         # the pitch tracker the model was trained with (files without the entry: Harvest)
         self.f0_method = str(arrays["f0_method"]) if "f0_method" in arrays else "harvest"
+        # above this frequency the envelope is extrapolated, not coded (0: coded to 12 kHz)
+        self.band_hz = float(arrays["band_hz"]) if "band_hz" in arrays else 0.0
         if self.f0_method not in _world.F0_METHODS:
             msg = f"{path}: unknown F0 method {self.f0_method!r} (want one of {', '.join(_world.F0_METHODS)})"
             raise CodecError(msg)
@@ -255,7 +260,9 @@ class BuiltinCodec(Codec):
             raise CodecError(msg)
         n_frames = -(-samples.shape[0] // self.samples_per_frame)
         model = self.model
-        features = _world.analyze(samples, n_frames, model.n_sp, f0_method=model.f0_method)
+        features = _world.analyze(
+            samples, n_frames, model.n_sp, f0_method=model.f0_method, band_hz=model.band_hz
+        )
         return model.to_latent(features)
 
     def quantize(self, latent: np.ndarray, layers: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
