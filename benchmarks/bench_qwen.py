@@ -215,18 +215,94 @@ def run(quick: bool) -> list[dict[str, Any]]:
     return rows
 
 
-def streaming_cases(
-    checkpoint: str | Path, seconds: float, n_edits: int, device: str = "cpu", seed: int = 0
-) -> list[dict[str, Any]]:
-    """Streaming decode, edit-then-render and checkpoint memory, side by side in one process.
+def _snr_db(reference: np.ndarray, other: np.ndarray) -> float | None:
+    noise = float(np.sum((other.astype(np.float64) - reference) ** 2))
+    return (
+        round(10 * np.log10(float(np.sum(reference.astype(np.float64) ** 2)) / noise), 1)
+        if noise > 0
+        else None
+    )
 
-    Rows: qwen-tts's chunked decode and the checkpointed streaming decode of the same
-    ``seconds`` of random codes (time, real-time factor, max abs difference, SNR); then
-    ``n_edits`` one-code edits (one layer of one frame, both seeded random), each
-    followed by ``EditSession.render()`` (time and frames decoded per edit, median speed-up
-    against the library decode measured here, and the largest difference from
-    ``codec.decode`` of the final grid, which carries every edit's residual); then checkpoint
-    memory measured and extrapolated to one hour. On CUDA the peak GPU memory is reported.
+
+def comparison_cases(checkpoint: str | Path, frames: int = 400, seed: int = 11) -> list[dict[str, Any]]:
+    """Which decode ``codec.decode`` should be: qwen-tts's chunked decode, the same chunks
+    streamed (what ``codec.decode`` is) and one stream over the whole file, side by side.
+
+    Rows: time and the difference from the library for both streamed decodes (max abs,
+    SNR, per chunk for the whole-file stream); then how far a one-code edit at frame 20
+    (layer 1) reaches in the whole-file stream, which no chunk boundary stops.
+    """
+    import torch
+
+    from qtok_widgets.codecs.qwen import QwenCodec
+    from qtok_widgets.codecs.qwen_stream import StreamingDecoder
+
+    codec = QwenCodec(path=checkpoint, device="cpu")
+    spf, step = codec.samples_per_frame, codec.stream_step_frames
+    codes = np.random.default_rng(seed).integers(0, 2048, (16, frames))
+    stream = StreamingDecoder(codec.model.decoder)
+
+    def whole(grid_codes: np.ndarray) -> np.ndarray:
+        codes_t = torch.from_numpy(grid_codes)
+        keep_t = torch.ones_like(codes_t, dtype=torch.bool)
+        state, out = stream.initial_state(), []
+        with torch.inference_mode():
+            for a in range(0, frames, step):
+                latent = codec._latent(codes_t[:, a : a + step], keep_t[:, a : a + step])
+                out.append(stream.step(state, latent).numpy())
+        return np.concatenate(out)
+
+    t0 = time.perf_counter()
+    library = codec.library_decode(codes)
+    t_lib = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    chunked = codec._decode_codes(codes, np.zeros(codes.shape, bool))
+    t_chunked = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    single = whole(codes)
+    t_whole = time.perf_counter() - t0
+    seam = codec.chunk_frames * spf
+    rows = [_log({
+        "case": "decode_comparison", "frames": frames, "step_frames": step, "threads": torch.get_num_threads(),
+        "library_s": round(t_lib, 2), "chunked_stream_s": round(t_chunked, 2), "whole_stream_s": round(t_whole, 2),
+        "chunked_vs_library_max": float(np.abs(chunked - library).max()), "chunked_vs_library_snr_db": _snr_db(library, chunked),
+        "whole_vs_library_max_first_chunk": float(np.abs(single - library)[:seam].max()),
+        "whole_vs_library_max_later_chunks": float(np.abs(single - library)[seam:].max()),
+        "whole_vs_library_snr_db_later_chunks": _snr_db(library[seam:], single[seam:]),
+        "rms": round(float(np.sqrt(np.mean(library.astype(np.float64) ** 2))), 4),
+    })]  # fmt: skip
+    edited = codes.copy()
+    edited[1, 20] = (edited[1, 20] + 999) % 2048
+    per_frame = np.abs(whole(edited) - single).reshape(frames, spf).max(axis=1)
+    rows.append(_log({
+        "case": "whole_stream_edit_reach", "edit_frame": 20, "last_frame_over_1e-4": int(np.flatnonzero(per_frame > 1e-4).max()),
+        "max_diff_frames_100_to_200": float(per_frame[100:200].max()), "max_diff_from_300": float(per_frame[300:].max()),
+        "diff_at_last_frame": float(per_frame[-1]),
+    }))  # fmt: skip
+    return rows
+
+
+def streaming_cases(
+    checkpoint: str | Path,
+    seconds: float,
+    n_edits: int,
+    device: str = "cpu",
+    seed: int = 0,
+    *,
+    library: bool = True,
+) -> list[dict[str, Any]]:
+    """Full decode, edit-then-render and checkpoint memory, side by side in one process.
+
+    Rows: qwen-tts's chunked decode (``library_decode``, skipped with ``library=False``) and
+    ``decode_checkpointed`` (``codec.decode`` with checkpoints, the first render) of the same
+    ``seconds`` of random codes: time, real-time factor, max abs difference and SNR between
+    them. Then ``n_edits`` one-code edits (one layer of one frame, both seeded random), each
+    followed by ``EditSession.render()``: time, frames decoded, speed-up against the full
+    decode by work (frames run through the decoder) and by time, and the largest
+    difference from ``codec.decode`` of the edited grid over the chunks the edit reaches
+    (``decode_range``, bit-identical to the full decode's samples there; the other chunks
+    are not re-decoded and their codes did not change). Then checkpoint memory, measured and
+    for one hour. On CUDA the peak GPU memory is reported.
     """
     import torch
 
@@ -237,8 +313,10 @@ def streaming_cases(
     cuda = codec.device.startswith("cuda")
     rng = np.random.default_rng(seed)
     n_frames = round(seconds * 12.5)
+    spf = codec.samples_per_frame
     grid = CodeGrid(rng.integers(0, 2048, (16, n_frames)), codec=codec.name, frame_rate=12.5,
                     sample_rate=24000, codebook_size=2048)  # fmt: skip
+    full_work = n_frames + sum(codec._chunk_context(lo) for lo, _ in codec.decode_chunks(n_frames))
 
     def timed(fn: Any) -> tuple[Any, float]:
         if cuda:
@@ -249,76 +327,85 @@ def streaming_cases(
             torch.cuda.synchronize()
         return out, time.perf_counter() - t0
 
+    def peak() -> float | None:
+        return round(torch.cuda.max_memory_allocated() / 2**20, 1) if cuda else None
+
     rows: list[dict[str, Any]] = []
     codec._decode_codes(grid.codes[:, :30], grid.mask[:, :30])  # warm-up
+    codec.library_decode(grid.codes[:, :30])
+    t_lib = peak_lib = None
+    if library:
+        if cuda:
+            torch.cuda.reset_peak_memory_stats()
+        reference, t_lib = timed(lambda: codec.library_decode(grid.codes, grid.mask))
+        peak_lib = peak()
     if cuda:
         torch.cuda.reset_peak_memory_stats()
-    library, t_lib = timed(lambda: codec._decode_codes(grid.codes, grid.mask))
-    peak_lib = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
-    if cuda:
-        torch.cuda.reset_peak_memory_stats()
-    (stream, store), t_stream = timed(lambda: codec.decode_checkpointed(grid))
-    peak_stream = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
-    noise = float(np.sum((stream - library) ** 2))
+    session = EditSession(grid, codec)
+    _, t_stream = timed(session.render)
+    peak_stream = peak()
+    stream = session._renderer._buf
+    assert stream is not None
     rows.append(_log({
-        "case": "streaming_decode", "device": codec.device, "audio_s": seconds, "frames": n_frames,
-        "library_s": round(t_lib, 2), "library_rtf": round(t_lib / seconds, 3),
+        "case": "full_decode", "device": codec.device, "threads": torch.get_num_threads(), "audio_s": seconds,
+        "frames": n_frames, "frames_with_context": full_work,
+        "library_s": None if t_lib is None else round(t_lib, 2),
+        "library_rtf": None if t_lib is None else round(t_lib / seconds, 3),
         "stream_s": round(t_stream, 2), "stream_rtf": round(t_stream / seconds, 3),
-        "stream_vs_library": round(t_stream / t_lib, 3),
-        "max_abs_diff": float(np.abs(stream - library).max()),
-        "snr_db": round(10 * np.log10(float(np.sum(library**2)) / noise), 1) if noise > 0 else None,
+        "stream_vs_library_time": None if t_lib is None else round(t_stream / t_lib, 3),
+        "max_abs_diff_vs_library": None if t_lib is None else float(np.abs(stream - reference).max()),
+        "snr_db_vs_library": None if t_lib is None else _snr_db(reference, stream),
         "peak_gpu_mb_library": peak_lib, "peak_gpu_mb_stream": peak_stream,
     }))  # fmt: skip
 
-    session = EditSession(grid, codec)
-    session._renderer._buf, session._renderer._store = (
-        stream.copy(),
-        store,
-    )  # the decode above is its first render
-    session._renderer._audio = None
-    times, frames = [], []
+    times, frames, errors = [], [], []
     for _ in range(n_edits):
         frame = int(rng.integers(0, n_frames))
         layer = int(rng.integers(0, 16))
-        session.replace([frame], [layer], int((grid.codes[layer, frame] + rng.integers(1, 2048)) % 2048))
-        _, t_edit = timed(session.render)
+        session.replace(
+            [frame], [layer], int((session.grid.codes[layer, frame] + rng.integers(1, 2048)) % 2048)
+        )
+        rendered, t_edit = timed(session.render)
         stats = session.render_stats or {}
+        lo, hi = codec.affected_frames(frame, frame + 1, n_frames)
+        exact = codec.decode_range(session.grid, lo, hi)
+        error = float(np.abs(rendered.samples[lo * spf : hi * spf] - np.clip(exact, -1, 1)).max())
         times.append(t_edit)
         frames.append(int(stats.get("frames_decoded", 0)))
-        _log(
-            {
-                "case": "edit",
-                "frame": frame,
-                "render_s": round(t_edit, 2),
-                **{k: stats[k] for k in ("frames_decoded", "decoded", "converged", "checkpoints_used")},
-            }
-        )
-    final = session.render().samples
-    reference = codec.decode(session.grid).samples
-    median = float(np.median(times))
-    full_5min = t_lib * (3750 + 12 * 25) / (n_frames + 25 * (len(codec.decode_chunks(n_frames)) - 1))
+        errors.append(error)
+        _log({
+            "case": "edit", "frame": frame, "layer": layer, "render_s": round(t_edit, 2),
+            **{k: stats[k] for k in ("frames_decoded", "decoded", "converged", "checkpoints_used")},
+            "speedup_by_work": round(full_work / max(1, frames[-1]), 1),
+            "speedup_by_time": round(t_stream / t_edit, 1), "max_abs_diff_vs_decode": error,
+        })  # fmt: skip
+    by_work = [full_work / max(1, f) for f in frames]
+    by_time = [t_stream / t for t in times]
     rows.append(_log({
         "case": "edit_render", "device": codec.device, "audio_s": seconds, "edits": n_edits,
-        "median_render_s": round(median, 2), "render_s": [round(t, 2) for t in times],
-        "frames_decoded": frames, "library_decode_s": round(t_lib, 2),
-        "speedup_measured": round(t_lib / median, 1),
-        "speedup_5min_extrapolated": round(full_5min / median, 1),
-        "speedup_5min_by_work": round((3750 + 12 * 25) / float(np.median(frames)), 1),
-        "max_abs_diff_after_all_edits": float(np.abs(final - reference).max()),
+        "frames_decoded": frames, "render_s": [round(t, 2) for t in times],
+        "median_render_s": round(float(np.median(times)), 2), "full_decode_s": round(t_stream, 2),
+        "median_speedup_by_work": round(float(np.median(by_work)), 1), "worst_speedup_by_work": round(min(by_work), 1),
+        "median_speedup_by_time": round(float(np.median(by_time)), 1), "worst_speedup_by_time": round(min(by_time), 1),
+        "max_abs_diff_vs_decode": max(errors) if errors else None,
     }))  # fmt: skip
 
-    size = codec.checkpoint_bytes()
+    store = session._renderer._store
     hour = 45000
-    every = codec.checkpoint_interval(hour)
+    budget = session._renderer.checkpoint_budget_bytes
+    every_hour = codec.checkpoint_interval(hour, budget_bytes=budget)
     count_hour = sum(
-        (hi - lo + codec._chunk_context(lo) - 1) // every for lo, hi in codec.decode_chunks(hour)
+        (hi - lo + codec._chunk_context(lo) - 1) // every_hour for lo, hi in codec.decode_chunks(hour)
     )
     rows.append(_log({
-        "case": "checkpoint_memory", "bytes_per_checkpoint": size, "interval_frames": store.interval,
+        "case": "checkpoint_memory", "bytes_per_checkpoint": store.state_bytes, "interval_frames": store.interval,
         "held": store.count, "held_mb": round(store.nbytes / 2**20, 1), "audio_s": seconds,
-        "one_hour_checkpoints_at_25": count_hour,
-        "one_hour_mb_at_25": round(count_hour * size / 2**20),
-        "one_hour_interval_in_1gib": codec.checkpoint_interval(hour, budget_bytes=1 << 30),
+        "one_hour_interval_in_budget": every_hour, "one_hour_checkpoints": count_hour,
+        "one_hour_mb": round(count_hour * codec.checkpoint_bytes(every_hour) / 2**20),
+        "one_hour_mb_at_5_frames": round(
+            sum((hi - lo + codec._chunk_context(lo) - 1) // 5 for lo, hi in codec.decode_chunks(hour))
+            * codec.checkpoint_bytes(5) / 2**20),
+        "budget_mb": round(budget / 2**20),
     }))  # fmt: skip
     return rows
 
@@ -378,11 +465,99 @@ def precision_cases(checkpoint: str | Path, frames: int = 25) -> list[dict[str, 
     return rows
 
 
+def step_cases(
+    checkpoint: str | Path, frames: int = 100, threads: tuple[int, ...] = (2, 1)
+) -> list[dict[str, Any]]:
+    """Streaming step size and thread count, side by side: one decode of ``frames`` random
+    frames per (threads, step) and the library's one-call decode, time and difference."""
+    import torch
+
+    from qtok_widgets.codecs.qwen import QwenCodec
+    from qtok_widgets.codecs.qwen_stream import StreamingDecoder
+
+    codec = QwenCodec(path=checkpoint, device="cpu")
+    codes = torch.from_numpy(np.random.default_rng(0).integers(0, 2048, (16, frames)))
+    keep = torch.ones_like(codes, dtype=torch.bool)
+    stream = StreamingDecoder(codec.model.decoder)
+    before = torch.get_num_threads()
+    rows = []
+    with torch.inference_mode():
+        latent = codec._latent(codes, keep)
+        codec._decode_window(codes[:, :10], keep[:, :10])
+        for n_threads in threads:
+            torch.set_num_threads(n_threads)
+            t0 = time.perf_counter()
+            whole = codec._decode_window(codes, keep).numpy()
+            row: dict[str, Any] = {"case": "step_size", "threads": n_threads, "frames": frames,
+                                   "library_one_call_s": round(time.perf_counter() - t0, 2)}  # fmt: skip
+            for step in (5, 10, 25):
+                state = stream.initial_state()
+                t0 = time.perf_counter()
+                out = np.concatenate(
+                    [stream.step(state, latent[..., a : a + step]).numpy() for a in range(0, frames, step)]
+                )
+                row[f"step_{step}_s"] = round(time.perf_counter() - t0, 2)
+                row[f"step_{step}_max_diff"] = float(np.abs(out - whole).max())
+            rows.append(_log(row))
+    torch.set_num_threads(before)
+    return rows
+
+
+def compile_cases(checkpoint: str | Path, frames: int = 25, repeats: int = 2) -> list[dict[str, Any]]:
+    """``torch.compile`` (inductor, CPU) of the decoder on ``frames`` random frames against eager.
+
+    One row: the first compiled call (compilation included), the median of ``repeats`` calls
+    each way afterwards, and the largest difference from eager float32. A failure to compile
+    is reported in the row rather than raised.
+    """
+    import torch
+
+    from qtok_widgets import CodeGrid
+    from qtok_widgets.codecs.qwen import QwenCodec
+
+    codec = QwenCodec(path=checkpoint, device="cpu")
+    rng = np.random.default_rng(1)
+    grid = CodeGrid(rng.integers(0, 2048, (16, frames)), codec=codec.name, frame_rate=12.5,
+                    sample_rate=24000, codebook_size=2048)  # fmt: skip
+    codes, keep = codec._tensors(grid)
+
+    def median_time(fn: Any) -> tuple[float, Any]:
+        times, out = [], None
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            out = fn()
+            times.append(time.perf_counter() - t0)
+        return float(np.median(times)), out
+
+    with torch.inference_mode():
+        codec._decode_window(codes, keep)
+        eager_s, eager = median_time(lambda: codec._decode_window(codes, keep).numpy().copy())
+        row: dict[str, Any] = {"case": "torch_compile", "frames": frames, "threads": torch.get_num_threads(),
+                               "eager_s": round(eager_s, 2)}  # fmt: skip
+        try:
+            compiled = torch.compile(codec._decode_window, dynamic=False)
+            t0 = time.perf_counter()
+            compiled(codes, keep)
+            row["first_call_s"] = round(time.perf_counter() - t0, 1)
+            compiled_s, out = median_time(lambda: compiled(codes, keep).numpy().copy())
+        except Exception as exc:
+            row["error"] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}"
+            return [_log(row)]
+    row.update(compiled_s=round(compiled_s, 2), speedup=round(eager_s / compiled_s, 2),
+               max_abs_diff=float(np.abs(out - eager).max()), snr_db=_snr_db(eager, out))  # fmt: skip
+    return [_log(row)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Qwen benchmark cases run on their own")
     parser.add_argument("--encode-child", nargs=4, metavar=("CHECKPOINT", "SECONDS", "MODE", "OUT"))
     parser.add_argument("--streaming", nargs=3, metavar=("CHECKPOINT", "SECONDS", "N_EDITS"))
     parser.add_argument("--precision", metavar="CHECKPOINT")
+    parser.add_argument("--compare", nargs=2, metavar=("CHECKPOINT", "FRAMES"))
+    parser.add_argument("--compile", metavar="CHECKPOINT", help="torch.compile against eager")
+    parser.add_argument("--steps", metavar="CHECKPOINT", help="streaming step sizes and thread counts")
+    parser.add_argument("--no-library", action="store_true", help="skip the library decode in --streaming")
+    parser.add_argument("--threads", type=int, help="torch.set_num_threads for the whole run")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", metavar="OUT", help="write the rows as JSON")
     args = parser.parse_args(argv)
@@ -391,11 +566,23 @@ def main(argv: list[str] | None = None) -> int:
         checkpoint, seconds, mode, out = args.encode_child
         _encode_child(checkpoint, float(seconds), mode, out)
         return 0
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if args.compare:
+        rows += comparison_cases(args.compare[0], int(args.compare[1]))
     if args.streaming:
         checkpoint, seconds, n_edits = args.streaming
-        rows += streaming_cases(checkpoint, float(seconds), int(n_edits), device=args.device)
+        rows += streaming_cases(
+            checkpoint, float(seconds), int(n_edits), device=args.device, library=not args.no_library
+        )
     if args.precision:
         rows += precision_cases(args.precision)
+    if args.compile:
+        rows += compile_cases(args.compile)
+    if args.steps:
+        rows += step_cases(args.steps)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
     return 0
