@@ -1,24 +1,26 @@
-"""Train the built-in codec's model data (``qtok_widgets/codecs/data/builtin_v1.npz``).
+"""Train the built-in codec's model data (``qtok_widgets/codecs/data/builtin_v2.npz``).
 
-Steps, all seeded: (1) analyse every WAV of the synthetic corpus (``make_builtin_corpus.py``)
-with the codec's own WORLD analysis at 24 kHz; (2) augment in the WORLD domain (F0 scaled by
-0.7-1.45, spectral envelope frequency-warped by 0.85-1.18, gain -12..+6 dB), several copies per
-file; (3) stack the 8 sub-frames of each 80 ms frame at several sub-frame offsets; (4) give
-the frames the recording channels (``--channel-augment``) and the breathiness and formant
-detail (``--voice-augment``) of recorded voices; (5) weight the feature groups (``--weight``),
-centre, and rotate with PCA, keeping ``--dim`` dimensions; (6) fit 16 residual k-means
-codebooks of 2048 entries, layer by layer (each on what the layers before it left), in float32
-with torch, optionally refined jointly (``--refine-passes``). The real clips in ``tests/data``
-are never trained on: they are the held-out evaluation set.
+Steps, all seeded: (1) analyse every file of the training side of a speaker split of real
+speech (``--corpus`` with ``--split``, from ``scripts/split_builtin_speech.py``), or every WAV
+of a synthetic corpus (``make_builtin_corpus.py``, the previous model), with the codec's own
+WORLD analysis at 24 kHz (``--f0-method``, ``--band-hz``); (2) augment in the WORLD domain (F0
+scaled by 0.7-1.45, spectral envelope frequency-warped by 0.85-1.18, gain -12..+6 dB), several
+copies per file; (3) stack the 8 sub-frames of each 80 ms frame at several sub-frame offsets;
+(4) give the frames varied recording channels (``--channel-augment``) and, for synthetic
+voices, the breathiness and formant detail of recorded ones (``--voice-augment``); (5) weight
+the feature groups (``--weight``), centre, and rotate with PCA, keeping ``--dim`` dimensions;
+(6) fit 16 residual k-means codebooks of 2048 entries, layer by layer (each on what the layers
+before it left), in float32 with torch, optionally refined jointly (``--refine-passes``). The
+validation side of the split and the clips in ``tests/data`` are never trained on.
 
-Usage (the shipped model; corpus, times and how the options were chosen: docs/builtin_codec.md)::
+Usage (the shipped model; data, times and how the options were chosen: docs/builtin_codec.md)::
 
-    nice -n 5 .venv/bin/python scripts/make_builtin_corpus.py --out build/builtin_corpus --paragraphs 600
-    nice -n 5 .venv/bin/python scripts/train_builtin_codec.py --corpus build/builtin_corpus \
-        --max-files 200 --augment 4 --offsets 0 2 4 6 --features-cache build/v1/feats.npy \
-        --channel-augment --voice-augment 0.7 0.5 --weight lf0=6 --weight vuv=1 --weight ap=0.4 \
-        --max-vectors 0 --dim 128 --iters 8 --late-iters 4 --seed 0 \
-        --out qtok_widgets/codecs/data/builtin_v1.npz
+    nice -n 5 .venv/bin/python scripts/train_builtin_codec.py --corpus ../shared/speech \
+        --split benchmarks/builtin_speech_split.csv --f0-method praat2 --band-hz 7500 \
+        --augment 4 --offsets 0 2 4 6 --features-cache build/v2/feats_praat2_b7500.npy \
+        --channel-augment --weight lf0=6 --weight vuv=1 --weight ap=0.4 \
+        --max-vectors 300000 --dim 128 --iters 6 --late-iters 3 --seed 0 \
+        --out qtok_widgets/codecs/data/builtin_v2.npz
 """
 
 from __future__ import annotations
@@ -76,14 +78,18 @@ def features_of(args: tuple[str, int, int, int, str, float]) -> list[np.ndarray]
     return out
 
 
-def channel_augment(data: np.ndarray, n_sp: int, rng: np.random.Generator, block: int = 4096) -> np.ndarray:
+def channel_augment(
+    data: np.ndarray, n_sp: int, rng: np.random.Generator, block: int = 4096, band_hz: float = 0.0
+) -> np.ndarray:
     """Give the synthetic frames the recording channels of real speech, per frame at random.
 
     Synthesised speech has digital silence, one spectral tilt per voice and a full band; real
     recordings have a noise floor, varied tilt and often a 16 kHz (8 kHz band) origin. Each
     frame's 8 envelopes are decoded, then (independently, with the given chances) tilted by
     -6..+3 dB per octave around 1 kHz (60 %), given a white noise floor between -93 and
-    -60 dB (85 %), and band-limited with a steep low-pass at 4.5-8 kHz (45 %), and coded again.
+    -60 dB (85 %), and band-limited with a steep low-pass at 4.5-8 kHz (45 %), and coded again
+    (with ``band_hz > 0``, after :func:`~qtok_widgets.codecs._world.fill_high_band`, as the
+    encoder does).
     """
     pw = _world.world()
     n_feat = 2 + n_sp + 3
@@ -103,8 +109,11 @@ def channel_augment(data: np.ndarray, n_sp: int, rng: np.random.Generator, block
         # band limit after the noise: a 16 kHz recording has nothing above its Nyquist band
         cutoff = np.where(rng.random(n) < 0.45, rng.uniform(4500, 8000, n), np.inf)
         env /= 1 + (freqs[None, None, :] / cutoff[:, None, None]) ** 48
+        env = np.maximum(env, _world.SP_FLOOR).reshape(n * sub, -1)
+        if band_hz > 0:
+            env = _world.fill_high_band(env, band_hz)
         recoded = pw.code_spectral_envelope(
-            np.ascontiguousarray(np.maximum(env, _world.SP_FLOOR).reshape(n * sub, -1)),
+            np.ascontiguousarray(env),
             _world.SAMPLE_RATE,
             n_sp,
         )
@@ -236,7 +245,7 @@ def _assign(x, centroids, block: int = 8192):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=Path("build/builtin_corpus"))
-    parser.add_argument("--out", type=Path, default=Path("qtok_widgets/codecs/data/builtin_v1.npz"))
+    parser.add_argument("--out", type=Path, default=Path("qtok_widgets/codecs/data/builtin_v2.npz"))
     parser.add_argument("--max-files", type=int, default=0, help="use only the first N files (0 = all)")
     parser.add_argument("--augment", type=int, default=3, help="augmented copies per file")
     parser.add_argument(
@@ -343,7 +352,7 @@ def main() -> None:
     if 0 < args.max_vectors < data.shape[0]:
         data = data[np.sort(rng.choice(data.shape[0], args.max_vectors, replace=False))]
     if args.channel_augment:
-        data = channel_augment(data, args.n_sp, rng)
+        data = channel_augment(data, args.n_sp, rng, band_hz=args.band_hz)
         print(f"channel augmentation done ({time.time() - t0:.0f}s)", flush=True)
     if args.voice_augment:
         data = voice_augment(data, args.n_sp, rng, *args.voice_augment)

@@ -263,8 +263,9 @@ def analyze_raw(
 
 
 #: Pitch trackers :func:`analyze_raw` can use: WORLD's Harvest or DIO + StoneMask on a 4 kHz copy,
-#: or Praat's autocorrelation tracker (``praat-parselmouth``) on an 8 kHz copy.
-F0_METHODS = ("harvest", "dio", "praat")
+#: or Praat's autocorrelation tracker (``praat-parselmouth``) on an 8 kHz copy, in one pass
+#: over 60-500 Hz (``praat``) or with a second pass in the speaker's range (``praat2``).
+F0_METHODS = ("harvest", "dio", "praat", "praat2")
 #: The pitch tracker of models that do not name theirs (``builtin_v1.npz``).
 F0_METHOD = "harvest"
 #: Praat's voicing and silence thresholds for ``"praat"``. Praat's defaults (0.45, 0.03) call
@@ -287,26 +288,18 @@ def f0_track(padded: np.ndarray, method: str) -> np.ndarray:
     if method not in F0_METHODS:
         msg = f"unknown F0 method {method!r}: use one of {', '.join(F0_METHODS)}"
         raise CodecError(msg)
-    if method == "praat":
-        import parselmouth
-
+    if method in ("praat", "praat2"):
         rate = 8000
         low = resample(padded.astype(np.float32), SAMPLE_RATE, rate).astype(np.float64)
-        sound = parselmouth.Sound(low, sampling_frequency=rate)
-        track = sound.to_pitch_ac(
-            time_step=FRAME_PERIOD_MS / 1000.0,
-            pitch_floor=F0_FLOOR_HZ,
-            pitch_ceiling=F0_CEIL_HZ,
-            voicing_threshold=PRAAT_VOICING_THRESHOLD,
-            silence_threshold=PRAAT_SILENCE_THRESHOLD,
-        )
-        xs = np.asarray(track.xs(), dtype=np.float64)
-        freq = np.asarray(track.selected_array["frequency"], dtype=np.float64)
-        times = np.arange(padded.shape[0] // HOP + 1) * (FRAME_PERIOD_MS / 1000.0)
-        # Praat's frames are 10 ms apart but offset: take the nearest one (unvoiced beyond its ends)
-        idx = np.clip(np.round((times - xs[0]) / (FRAME_PERIOD_MS / 1000.0)).astype(int), 0, xs.size - 1)
-        out = freq[idx]
-        out[np.abs(xs[idx] - times) > FRAME_PERIOD_MS / 1000.0] = 0.0
+        n_out = padded.shape[0] // HOP + 1
+        out = _praat_track(low, rate, F0_FLOOR_HZ, F0_CEIL_HZ, n_out)
+        voiced = out[out > 0]
+        if method == "praat2" and voiced.size >= 10:
+            # second pass in the speaker's own range (De Looze and Hirst): fewer octave errors
+            q25, q75 = np.percentile(voiced, [25, 75])
+            floor, ceil = max(F0_FLOOR_HZ, 0.75 * float(q25)), min(F0_CEIL_HZ, 1.5 * float(q75))
+            if ceil > 1.5 * floor:
+                out = _praat_track(low, rate, floor, ceil, n_out)
         return out
     low = resample(padded.astype(np.float32), SAMPLE_RATE, F0_RATE).astype(np.float64)
     if method == "dio":
@@ -338,6 +331,28 @@ def fill_high_band(sp: np.ndarray, band_hz: float) -> np.ndarray:
 
 #: Fall of :func:`fill_high_band`'s extrapolated top band, dB per octave.
 HIGH_BAND_DB_PER_OCTAVE = 12.0
+
+
+def _praat_track(low: np.ndarray, rate: int, floor: float, ceil: float, n_out: int) -> np.ndarray:
+    """Praat's autocorrelation F0 (Hz, 0 = unvoiced) of ``low`` (at ``rate``) at ``k * 10 ms``, ``(n_out,)``."""
+    import parselmouth
+
+    sound = parselmouth.Sound(low, sampling_frequency=rate)
+    track = sound.to_pitch_ac(
+        time_step=FRAME_PERIOD_MS / 1000.0,
+        pitch_floor=floor,
+        pitch_ceiling=ceil,
+        voicing_threshold=PRAAT_VOICING_THRESHOLD,
+        silence_threshold=PRAAT_SILENCE_THRESHOLD,
+    )
+    xs = np.asarray(track.xs(), dtype=np.float64)
+    freq = np.asarray(track.selected_array["frequency"], dtype=np.float64)
+    times = np.arange(n_out) * (FRAME_PERIOD_MS / 1000.0)
+    # Praat's frames are 10 ms apart but offset: take the nearest one (unvoiced beyond its ends)
+    idx = np.clip(np.round((times - xs[0]) / (FRAME_PERIOD_MS / 1000.0)).astype(int), 0, xs.size - 1)
+    out = freq[idx]
+    out[np.abs(xs[idx] - times) > FRAME_PERIOD_MS / 1000.0] = 0.0
+    return out
 
 
 def pack(f0: np.ndarray, sp: np.ndarray, ap: np.ndarray, n_sp: int, band_hz: float = 0.0) -> np.ndarray:
