@@ -349,12 +349,6 @@ class TokenEditor(anywidget.AnyWidget):
             saved = self._open_journal(session, journal, restore, _source_name(source))
         else:
             audio = None
-        if session.grid.codebook_size > _wire.MAX_CODEBOOK_SIZE:
-            msg = (
-                f"TokenEditor shows codebooks of up to {_wire.MAX_CODEBOOK_SIZE} codes, "
-                f"got {session.grid.codebook_size}"
-            )
-            raise QtokError(msg)
         if show_waveform is None:
             show_waveform = True
         defaults = {cls.name: cls.param_defaults() for cls in _toolbar_ops()}
@@ -1558,12 +1552,8 @@ class TokenEditor(anywidget.AnyWidget):
             fb = min(max(fa, stop), n, fa + int(np.ceil(self.waveform_window_s * grid.frame_rate)) + 1)
             if fb <= fa:
                 continue
-            spf = grid.samples_per_frame
-            if version == "original" and self._input_audio is not None:
-                samples = self._original_for_playback().samples[fa * spf : fb * spf]
-            else:
-                samples = self._decode_frames(grid, fa, fb)
-            env = _wire.envelope(samples, spf, fb - fa)
+            samples = self._frames_audio(version, fa, fb).samples
+            env = _wire.envelope(samples, grid.samples_per_frame, fb - fa)
             self.send(
                 {
                     "type": "envelope",
@@ -1600,12 +1590,13 @@ class TokenEditor(anywidget.AnyWidget):
             from ._strips import StripFeed
 
             self._strip_feed = StripFeed(
-                self._session, self.send, self._strip_audio, long=bool(self.waveform_window_s)
+                self._session, self.send, self._frames_audio, long=bool(self.waveform_window_s)
             )
         return self._strip_feed
 
-    def _strip_audio(self, version: str, start: int, stop: int) -> Audio:
-        """Audio of frames ``[start, stop)`` of ``"original"`` or ``"edited"``, decoded for them alone."""
+    def _frames_audio(self, version: str, start: int, stop: int) -> Audio:
+        """Audio of frames ``[start, stop)`` of ``"original"`` or ``"edited"``: the input's samples
+        for the original when there is an input, else decoded for those frames alone."""
         grid = self._session.original if version == "original" else self._session.grid
         spf = grid.samples_per_frame
         if version == "original" and self._input_audio is not None:
