@@ -710,6 +710,16 @@ def _common_options(*, defaults: bool) -> argparse.ArgumentParser:
     return common
 
 
+def _add_layers_option(p: argparse.ArgumentParser) -> None:
+    """``--layers K`` of the commands that encode (read by :func:`_load_codec`)."""
+    p.add_argument(
+        "--layers",
+        metavar="K",
+        help="encode with the first K quantizer layers, for codecs that can run with fewer (DAC, "
+        "Mimi, EnCodec and X-Codec bandwidths; an invalid K names the choices); default all",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``qtok`` argument parser (every command takes ``--codec --device --json -q``, before or
     after the command name)."""
@@ -740,12 +750,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=tuple(suffix.lstrip(".") for suffix in CODES_SUFFIXES),
         help="format of the files written into a folder (default pt)",
     )
-    p.add_argument(
-        "--layers",
-        metavar="K",
-        help="encode with the first K quantizer layers, for codecs that can run with fewer (DAC, "
-        "Mimi, EnCodec and X-Codec bandwidths; an invalid K names the choices); default all",
-    )
+    _add_layers_option(p)
     p.set_defaults(func=cmd_encode)
 
     p = sub.add_parser("decode", parents=[common], help="codes -> audio")
@@ -762,12 +767,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="decoded audio (.wav/.flac/.ogg) for one input; a folder for several (<stem>.wav each)",
     )
     p.add_argument("--no-pesq", action="store_true", help="skip PESQ-WB (about 2 s per minute of audio)")
-    p.add_argument(
-        "--layers",
-        metavar="K",
-        help="encode with the first K quantizer layers, for codecs that can run with fewer (DAC, "
-        "Mimi, EnCodec and X-Codec bandwidths; an invalid K names the choices); default all",
-    )
+    _add_layers_option(p)
     p.set_defaults(func=cmd_roundtrip)
 
     p = sub.add_parser("info", parents=[common], help="shape, duration, bitrate, mask and code usage")
