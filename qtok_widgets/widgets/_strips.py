@@ -182,9 +182,9 @@ def strips(
     )
 
 
-def overview_frames_per_column(n_frames: int) -> int:
-    """Frames per column of a long recording's overview: at most :data:`OVERVIEW_COLUMNS` columns."""
-    return max(1, -(-int(n_frames) // OVERVIEW_COLUMNS))
+def overview_frames_per_column(n_frames: int, columns: int = OVERVIEW_COLUMNS) -> int:
+    """Frames per column of a long recording's overview: at most ``columns`` columns."""
+    return max(1, -(-int(n_frames) // int(columns)))
 
 
 def context_frames(samples_per_frame: int, sample_rate: int) -> int:
@@ -463,7 +463,7 @@ class StripFeed:
         """A view opened: send it the whole overview (the original's is computed once)."""
         with self.lock:
             n_orig, n_cur = self.session.original.n_frames, self.session.grid.n_frames
-            fpc = max(1, -(-max(n_orig, n_cur) // self.overview_columns))
+            fpc = overview_frames_per_column(max(n_orig, n_cur), self.overview_columns)
             if self.original is None or self.original.fpc != fpc:
                 cols = -(-n_orig // fpc)
                 self.original = Strips(
