@@ -34,6 +34,7 @@ __all__ = [
     "mel_frequencies",
     "pitch",
     "pitch_range",
+    "speaker_pitch_range",
     "spectrogram",
 ]
 
@@ -283,12 +284,9 @@ def pitch(
     if audio.n_samples == 0:
         return times, np.full(n_times, np.nan, dtype=np.float32)
     t, f0 = _track(audio, method, floor, ceil, hop_s)
-    voiced = f0[f0 > 0]
-    if two_pass and voiced.size >= 10:
-        q25, q75 = np.percentile(voiced, [25, 75])
-        floor2, ceil2 = max(floor, 0.75 * q25), min(ceil, 1.5 * q75)
-        if ceil2 > floor2 * 1.5:
-            t, f0 = _track(audio, method, floor2, ceil2, hop_s)
+    narrowed = speaker_pitch_range(f0[f0 > 0], floor, ceil) if two_pass else None
+    if narrowed is not None:
+        t, f0 = _track(audio, method, *narrowed, hop_s)
     f0 = np.asarray(f0, dtype=np.float64)
     f0[f0 <= 0] = np.nan
     # resample onto the shared frame grid (nearest frame; unvoiced stays NaN)
@@ -318,12 +316,30 @@ def pitch_range(audio: Any, *, method: str = "praat") -> tuple[float, float]:
         ``(floor_hz, ceiling_hz)``.
     """
     _, f0 = pitch(audio, method=method, two_pass=False)
-    voiced = f0[~np.isnan(f0)]
-    if voiced.size < 10:
-        return (60.0, 500.0)
-    q25, q75 = np.percentile(voiced, [25, 75])
-    floor, ceil = max(60.0, 0.75 * float(q25)), min(500.0, 1.5 * float(q75))
-    return (floor, ceil) if ceil > floor * 1.5 else (60.0, 500.0)
+    return speaker_pitch_range(f0[~np.isnan(f0)], 60.0, 500.0) or (60.0, 500.0)
+
+
+def speaker_pitch_range(voiced_hz: np.ndarray, floor_hz: float, ceil_hz: float) -> tuple[float, float] | None:
+    """De Looze and Hirst's speaker-adaptive range from a first pass: ``0.75 * q25 .. 1.5 * q75``.
+
+    Parameters
+    ----------
+    voiced_hz : numpy.ndarray
+        F0 of the voiced frames of the first pass, Hz, shape ``(n_voiced,)``.
+    floor_hz, ceil_hz : float
+        The first pass's search range; the result stays inside it.
+
+    Returns
+    -------
+    tuple of float or None
+        ``(floor_hz, ceiling_hz)`` for a second pass, or None when fewer than ten frames are
+        voiced or the range would span less than a factor 1.5 (keep the first pass).
+    """
+    if voiced_hz.size < 10:
+        return None
+    q25, q75 = np.percentile(voiced_hz, [25, 75])
+    floor, ceil = max(floor_hz, 0.75 * float(q25)), min(ceil_hz, 1.5 * float(q75))
+    return (floor, ceil) if ceil > floor * 1.5 else None
 
 
 def _track(

@@ -293,13 +293,13 @@ def f0_track(padded: np.ndarray, method: str) -> np.ndarray:
         low = resample(padded.astype(np.float32), SAMPLE_RATE, rate).astype(np.float64)
         n_out = padded.shape[0] // HOP + 1
         out = _praat_track(low, rate, F0_FLOOR_HZ, F0_CEIL_HZ, n_out)
-        voiced = out[out > 0]
-        if method == "praat2" and voiced.size >= 10:
+        if method == "praat2":
+            from ..analysis import speaker_pitch_range
+
             # second pass in the speaker's own range (De Looze and Hirst): fewer octave errors
-            q25, q75 = np.percentile(voiced, [25, 75])
-            floor, ceil = max(F0_FLOOR_HZ, 0.75 * float(q25)), min(F0_CEIL_HZ, 1.5 * float(q75))
-            if ceil > 1.5 * floor:
-                out = _praat_track(low, rate, floor, ceil, n_out)
+            narrowed = speaker_pitch_range(out[out > 0], F0_FLOOR_HZ, F0_CEIL_HZ)
+            if narrowed is not None:
+                out = _praat_track(low, rate, *narrowed, n_out)
         return out
     low = resample(padded.astype(np.float32), SAMPLE_RATE, F0_RATE).astype(np.float64)
     if method == "dio":
