@@ -426,7 +426,7 @@ def precision_cases(checkpoint: str | Path, frames: int = 25) -> list[dict[str, 
     rng = np.random.default_rng(1)
     grid = CodeGrid(rng.integers(0, 2048, (16, frames)), codec=codec.name, frame_rate=12.5,
                     sample_rate=24000, codebook_size=2048)  # fmt: skip
-    codes, keep = codec._tensors(grid)
+    codes, keep = codec._tensors(grid.codes, grid.mask)
     codec._decode_window(codes[:, :5], keep[:, :5])
     threads = torch.get_num_threads()
 
@@ -519,7 +519,7 @@ def compile_cases(checkpoint: str | Path, frames: int = 25, repeats: int = 2) ->
     rng = np.random.default_rng(1)
     grid = CodeGrid(rng.integers(0, 2048, (16, frames)), codec=codec.name, frame_rate=12.5,
                     sample_rate=24000, codebook_size=2048)  # fmt: skip
-    codes, keep = codec._tensors(grid)
+    codes, keep = codec._tensors(grid.codes, grid.mask)
 
     def median_time(fn: Any) -> tuple[float, Any]:
         times, out = [], None

@@ -348,7 +348,7 @@ def test_streaming_equals_whole_sequence_decode(codec):
     from qtok_widgets.codecs.qwen_stream import StreamingDecoder
 
     grid = _random_grid(codec, 120, 3)  # past the 72-frame attention window
-    codes, keep = codec._tensors(grid)
+    codes, keep = codec._tensors(grid.codes, grid.mask)
     stream = StreamingDecoder(codec.model.decoder)
     with torch.inference_mode():
         whole = codec._decode_window(codes, keep).numpy()
@@ -367,7 +367,7 @@ def test_state_clone_restores_exactly(codec):
     from qtok_widgets.codecs.qwen_stream import StreamingDecoder, state_nbytes
 
     grid = _random_grid(codec, 100, 4)
-    codes, keep = codec._tensors(grid)
+    codes, keep = codec._tensors(grid.codes, grid.mask)
     stream = StreamingDecoder(codec.model.decoder)
     with torch.inference_mode():
         latent = codec._latent(codes, keep)
@@ -388,7 +388,7 @@ def test_snapshots_share_the_window_and_restore_exactly(codec):
     from qtok_widgets.codecs.qwen_stream import StreamingDecoder, snapshot, snapshot_nbytes, state_nbytes
 
     grid = _random_grid(codec, 120, 9)
-    codes, keep = codec._tensors(grid)
+    codes, keep = codec._tensors(grid.codes, grid.mask)
     stream = StreamingDecoder(codec.model.decoder)
     window = stream.window - 1
     state, snaps, states = stream.initial_state(), [], []
@@ -418,7 +418,7 @@ def test_receptive_field_is_one_attention_hop(codec):
     grid = _random_grid(codec, 200, 5)
     codes = np.array(grid.codes)
     codes[2, 20] = (codes[2, 20] + 999) % 2048
-    codes_t, keep = codec._tensors(grid)
+    codes_t, keep = codec._tensors(grid.codes, grid.mask)
     with torch.inference_mode():
         before = codec._decode_window(codes_t, keep).numpy().reshape(200, SPF)
         after = codec._decode_window(torch.from_numpy(codes), keep).numpy().reshape(200, SPF)

@@ -460,8 +460,7 @@ class QwenCodec(Codec):
         n = int(np.asarray(codes).shape[1])
         spf = self.samples_per_frame
         out = np.zeros(n * spf, np.float32)
-        codes_t = self._as_tensor(np.asarray(codes, dtype=np.int64))
-        keep_t = self._as_tensor(~np.asarray(mask, dtype=bool))
+        codes_t, keep_t = self._tensors(codes, mask)
         for lo, hi in self.decode_chunks(n):
             if lo < stop and hi > start:
                 self._run_stream(codes_t, keep_t, out, None, lo, hi, lo - self._chunk_context(lo), None)
@@ -477,8 +476,7 @@ class QwenCodec(Codec):
         import torch
 
         spf = self.samples_per_frame
-        codes_t = torch.from_numpy(np.asarray(codes, dtype=np.int64)).to(self._torch_device)
-        keep_t = torch.from_numpy(~np.asarray(mask, dtype=bool)).to(self._torch_device)
+        codes_t, keep_t = self._tensors(codes, mask)
         pieces = []
         with torch.inference_mode():
             for lo, hi in self.decode_chunks(int(codes_t.shape[1])):
@@ -602,7 +600,7 @@ class QwenCodec(Codec):
         every = self.checkpoint_interval(n, budget_bytes, interval)
         store = QwenCheckpoints(every, n, {}, np.zeros(n, np.float32), self.checkpoint_bytes(every))
         out = np.zeros(n * self.samples_per_frame, np.float32)
-        codes_t, keep_t = self._tensors(grid)
+        codes_t, keep_t = self._tensors(grid.codes, grid.mask)
         for lo, hi in self.decode_chunks(n):
             self._run_stream(codes_t, keep_t, out, store, lo, hi, lo - self._chunk_context(lo), None)
         return out, store
@@ -667,7 +665,7 @@ class QwenCodec(Codec):
             out = samples
         spans = [self.affected_frames(a, b, n) for a, b in changed]
         report = RedecodeReport([], 0, [])
-        codes_t, keep_t = self._tensors(grid)
+        codes_t, keep_t = self._tensors(grid.codes, grid.mask)
         for lo, hi in self.decode_chunks(n):
             if not any(a < hi and b > lo for a, b in spans):
                 continue
@@ -683,9 +681,10 @@ class QwenCodec(Codec):
                 report.converged.append(ran[1])
         return out, report
 
-    def _tensors(self, grid) -> tuple[Any, Any]:
-        codes_t = self._as_tensor(np.asarray(grid.codes, dtype=np.int64))
-        keep_t = self._as_tensor(~np.asarray(grid.mask, dtype=bool))
+    def _tensors(self, codes: np.ndarray, mask: np.ndarray) -> tuple[Any, Any]:
+        """``(16, n_frames)`` codes and mask as int64 codes and a bool keep mask on the device."""
+        codes_t = self._as_tensor(np.asarray(codes, dtype=np.int64))
+        keep_t = self._as_tensor(~np.asarray(mask, dtype=bool))
         return codes_t, keep_t
 
     def _run_stream(
