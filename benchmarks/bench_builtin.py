@@ -47,6 +47,8 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 CLIPS = sorted(p for p in DATA.iterdir() if p.suffix in {".wav", ".mp3"})
 SPLIT = Path(__file__).resolve().parent / "builtin_speech_split.csv"
 LAYER_COUNTS = (1, 2, 4, 8, 12, 16)
+#: The model shipped before the current one, timed beside it in the speed rows.
+PREVIOUS_MODEL = "builtin_v2.npz"
 #: Validation clips are cut to this many seconds.
 EVAL_MAX_S = 10.0
 
@@ -210,10 +212,9 @@ def layer_content_rows(codec, clips) -> list[dict]:
 def loss_rows(codec, clips: list[tuple[str, Path]], set_name: str) -> list[dict]:
     """Where the quality goes: medians of whole-clip WORLD syntheses of the analysed features,
     (a) as analysed (the vocoder's own ceiling), (b) through the model's weighting and PCA
-    (the unquantised ceiling), (c) quantised with all 16 layers (smoothed as the decoder
-    does), and (d) quantised with one feature group put back to its true values."""
+    (the unquantised ceiling), (c) quantised with all 16 layers (post-filtered and
+    smoothed as the decoder does), and (d) quantised with one feature group put back to its true values."""
     from qtok_widgets.codecs import _world
-    from qtok_widgets.codecs.builtin import _smooth
 
     model = codec.model
     n_sp = model.n_sp
@@ -230,9 +231,7 @@ def loss_rows(codec, clips: list[tuple[str, Path]], set_name: str) -> list[dict]
         feats = _world.analyze(ref, n_frames, n_sp, f0_method=model.f0_method, band_hz=model.band_hz)
         latent = model.to_latent(feats)
         codes, _ = codec.quantize_beam(latent)
-        quant = _smooth(
-            model.from_latent(codec._latent_of(codes, np.zeros_like(codes, bool), 0, n_frames)), n_sp
-        )
+        quant = model.decoded_features(codec._latent_of(codes, np.zeros_like(codes, bool), 0, n_frames))
         variants = {
             "vocoder (analysed features)": feats,
             "unquantised latent": model.from_latent(latent),
@@ -467,11 +466,11 @@ def run(quick: bool, speech: str | None = None, model: str | None = None) -> lis
     rows += layer_content_rows(codec, choice)
     rows += beam_rows(codec, few, beams=(2, 4) if quick else (1, 2, 4, 8))
     baseline = None
-    if Path(codec.info()["model"]).name != "builtin_v1.npz":
+    if Path(codec.info()["model"]).name != PREVIOUS_MODEL:
         from qtok_widgets.codecs.builtin import _default_model_path
 
-        v1 = Path(_default_model_path()).with_name("builtin_v1.npz")
-        baseline = BuiltinCodec(model_path=v1) if v1.is_file() else None
+        previous = Path(_default_model_path()).with_name(PREVIOUS_MODEL)
+        baseline = BuiltinCodec(model_path=previous) if previous.is_file() else None
     rows += speed_rows(
         codec, CLIPS, duration_s=10.0 if quick else 60.0, edit_minutes=1 if quick else 5, baseline=baseline
     )

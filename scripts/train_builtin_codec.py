@@ -10,8 +10,11 @@ copies per file; (3) stack the 8 sub-frames of each 80 ms frame at several sub-f
 voices, the breathiness and formant detail of recorded ones (``--voice-augment``); (5) weight
 the feature groups (``--weight``), centre, and rotate with PCA, keeping ``--dim`` dimensions;
 (6) fit 16 residual k-means codebooks of 2048 entries, layer by layer (each on what the layers
-before it left), in float32 with torch, optionally refined jointly (``--refine-passes``). The
-validation side of the split and the clips in ``tests/data`` are never trained on.
+before it left), in float32 with torch; from layer ``--subspace-from`` on, each codebook is
+fitted in the leading principal subspace (``--subspace-dims``) of what the layers before it
+left and lifted back into the full latent space (:func:`subspace_kmeans`); optionally refined
+jointly (``--refine-passes``). The validation side of the split and the clips in
+``tests/data`` are never trained on.
 
 Usage (the shipped model; data, times and how the options were chosen: docs/builtin_codec.md)::
 
@@ -79,7 +82,13 @@ def features_of(args: tuple[str, int, int, int, str, float]) -> list[np.ndarray]
 
 
 def channel_augment(
-    data: np.ndarray, n_sp: int, rng: np.random.Generator, block: int = 4096, band_hz: float = 0.0
+    data: np.ndarray,
+    n_sp: int,
+    rng: np.random.Generator,
+    block: int = 4096,
+    band_hz: float = 0.0,
+    lowpass_hz: tuple[float, float] = (4500.0, 8000.0),
+    highpass_chance: float = 0.0,
 ) -> np.ndarray:
     """Give the synthetic frames the recording channels of real speech, per frame at random.
 
@@ -87,9 +96,10 @@ def channel_augment(
     recordings have a noise floor, varied tilt and often a 16 kHz (8 kHz band) origin. Each
     frame's 8 envelopes are decoded, then (independently, with the given chances) tilted by
     -6..+3 dB per octave around 1 kHz (60 %), given a white noise floor between -93 and
-    -60 dB (85 %), and band-limited with a steep low-pass at 4.5-8 kHz (45 %), and coded again
-    (with ``band_hz > 0``, after :func:`~qtok_widgets.codecs._world.fill_high_band`, as the
-    encoder does).
+    -60 dB (85 %), and band-limited with a steep low-pass between ``lowpass_hz`` (45 %) and,
+    with chance ``highpass_chance``, a steep high-pass at 200-400 Hz (a telephone channel
+    with a 3.4 kHz low-pass), and coded again (with ``band_hz > 0``, after
+    :func:`~qtok_widgets.codecs._world.fill_high_band`, as the encoder does).
     """
     pw = _world.world()
     n_feat = 2 + n_sp + 3
@@ -107,8 +117,12 @@ def channel_augment(
         floor = np.where(rng.random(n) < 0.85, 10 ** (rng.uniform(-93, -60, n) / 10), 0.0)
         env += floor[:, None, None]
         # band limit after the noise: a 16 kHz recording has nothing above its Nyquist band
-        cutoff = np.where(rng.random(n) < 0.45, rng.uniform(4500, 8000, n), np.inf)
+        cutoff = np.where(rng.random(n) < 0.45, rng.uniform(*lowpass_hz, n), np.inf)
         env /= 1 + (freqs[None, None, :] / cutoff[:, None, None]) ** 48
+        if highpass_chance > 0:
+            # drawn only when asked for, so that models trained without it stay reproducible
+            low = np.where(rng.random(n) < highpass_chance, rng.uniform(200, 400, n), 0.0)
+            env /= 1 + (low[:, None, None] / np.maximum(freqs[None, None, :], 1.0)) ** 24
         env = np.maximum(env, _world.SP_FLOOR).reshape(n * sub, -1)
         if band_hz > 0:
             env = _world.fill_high_band(env, band_hz)
@@ -195,6 +209,26 @@ def kmeans(x, k: int, iters: int, gen, log_prefix: str):
     return centroids
 
 
+def subspace_kmeans(residual, dims: int, k: int, iters: int, gen, log_prefix: str):
+    """k-means in the ``dims`` leading principal directions of ``residual`` ``(n, dim)``, lifted back.
+
+    After a few layers the residual is close to white noise spread over all ``dim``
+    dimensions, and one 2048-entry codebook over all of them removes little of it (an 11-bit
+    quantiser of a white ``dim``-dimensional source lowers its error by a factor of about
+    ``2 ** (-22 / dim)``, 11 % for 128). Spending the 11 bits on the directions where most of
+    the residual still is removes much more. The codewords are returned as full
+    ``(k, dim)`` vectors (the centroids times the basis), so a layer's codebook has the same
+    shape and meaning as any other and the decoder does not know the difference.
+    """
+    import torch
+
+    cov = torch.cov(residual[::3].T.double())
+    eigval, eigvec = torch.linalg.eigh(cov)
+    basis = eigvec[:, torch.argsort(eigval, descending=True)[:dims]].T.float().contiguous()  # (dims, dim)
+    centroids = kmeans(residual @ basis.T, k, iters, gen, f"{log_prefix} (subspace {dims})")
+    return centroids @ basis
+
+
 def refine(latent, codebooks: np.ndarray, passes: int, log_prefix: str = "refine") -> np.ndarray:
     """Jointly improve greedy residual codebooks ``(16, 2048, dim)`` by block coordinate descent.
 
@@ -242,6 +276,63 @@ def _assign(x, centroids, block: int = 8192):
     return assign, dist
 
 
+def training_files(args: argparse.Namespace) -> list[Path]:
+    """The WAV/FLAC files to train on: the training side of ``--split`` in ``--corpus`` (or every
+    WAV of a synthetic ``--corpus``), plus ``--extra-corpus``, cut to ``--max-files``."""
+    if args.split is not None:
+        # real speech: the training side of a speaker split (scripts/split_builtin_speech.py)
+        with open(args.split, newline="") as fh:
+            files = [args.corpus / r["file"] for r in csv.DictReader(fh) if r["side"] == "train"]
+    else:
+        files = sorted(args.corpus.glob("*.wav"))
+    files += sorted(args.extra_corpus.glob("*.wav"))[: args.extra_files or None] if args.extra_corpus else []
+    if args.max_files:
+        files = files[: args.max_files]
+    if not files:
+        raise SystemExit(f"no WAV files in {args.corpus}: run scripts/make_builtin_corpus.py first")
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise SystemExit(f"{missing[0]}: no such file ({len(missing)} of the split's files are missing)")
+    return files
+
+
+def fit_postfilter(model_path: Path, files: list[Path], args: argparse.Namespace, ridge: float) -> np.ndarray:
+    """Least-squares post-filter ``(3 * dim + 1, dim)`` for a written model (see
+    ``BuiltinModel.postfiltered``): on the training files as recorded (no augmentation), each
+    frame's latent minus its decoded codewords, regressed on the decoded codewords of the frame
+    and its two neighbours (and a constant), with ridge penalty ``ridge`` on the weights."""
+    from qtok_widgets.codecs.builtin import BuiltinCodec
+
+    codec = BuiltinCodec(model_path=model_path)
+    model = codec.model
+    jobs = [(str(f), 0, args.n_sp, args.seed, args.f0_method, args.band_hz) for f in files]
+    inputs, targets = [], []
+    with get_context("fork").Pool(args.jobs) as pool:
+        for feats in pool.imap(features_of, jobs, chunksize=2):
+            latent = model.to_latent(feats[0])
+            codes, _ = codec.quantize_beam(latent)
+            decoded = codec._latent_of(codes, np.zeros(codes.shape, dtype=bool), 0, codes.shape[1])
+            inputs.append(
+                np.concatenate(
+                    [
+                        np.concatenate([decoded[:1], decoded[:-1]]),
+                        decoded,
+                        np.concatenate([decoded[1:], decoded[-1:]]),
+                        np.ones((decoded.shape[0], 1), dtype=np.float32),
+                    ],
+                    axis=1,
+                )
+            )
+            targets.append(latent - decoded)
+    x = np.concatenate(inputs).astype(np.float64)
+    y = np.concatenate(targets).astype(np.float64)
+    gram = x.T @ x + ridge * np.diag(np.r_[np.ones(x.shape[1] - 1), 0.0])
+    weights = np.linalg.solve(gram, x.T @ y)
+    before, after = float((y**2).sum(1).mean()), float(((y - x @ weights) ** 2).sum(1).mean())
+    print(f"post-filter on {x.shape[0]} frames: residual energy {before:.4f} -> {after:.4f}", flush=True)
+    return weights.astype(np.float32)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=Path("build/builtin_corpus"))
@@ -258,6 +349,20 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--channel-augment", action="store_true", help="noise floor, tilt, band limit")
     parser.add_argument(
+        "--lowpass-hz",
+        type=float,
+        nargs=2,
+        default=[4500.0, 8000.0],
+        metavar=("LOW", "HIGH"),
+        help="range of the channel augmentation's low-pass cutoffs",
+    )
+    parser.add_argument(
+        "--highpass-chance",
+        type=float,
+        default=0.0,
+        help="share of frames the channel augmentation also high-passes at 200-400 Hz",
+    )
+    parser.add_argument(
         "--voice-augment",
         type=float,
         nargs=2,
@@ -267,6 +372,31 @@ def main() -> None:
     )
     parser.add_argument(
         "--late-iters", type=int, default=0, help="k-means iterations above layer 3 (0 = --iters)"
+    )
+    parser.add_argument(
+        "--subspace-from",
+        type=int,
+        default=N_LAYERS,
+        help="fit this layer and the later ones in a principal subspace of their residual (16 = none)",
+    )
+    parser.add_argument(
+        "--subspace-dims",
+        type=int,
+        nargs="+",
+        default=[24],
+        help="dimensions of those subspaces, one per layer from --subspace-from (the last repeats)",
+    )
+    parser.add_argument(
+        "--smooth",
+        type=float,
+        default=0.25,
+        help="the decoder's smoothing weight of log-F0 and aperiodicity, stored in the model file",
+    )
+    parser.add_argument(
+        "--postfilter-ridge",
+        type=float,
+        default=0.0,
+        help="fit the decoder's post-filter with this ridge penalty (0 = no post-filter)",
     )
     parser.add_argument(
         "--refine-passes", type=int, default=0, help="joint passes over all codebooks after greedy fitting"
@@ -319,22 +449,7 @@ def main() -> None:
         data = np.load(args.features_cache, allow_pickle=False)
         print(f"loaded {data.shape} features from {args.features_cache}")
     else:
-        if args.split is not None:
-            # real speech: the training side of a speaker split (scripts/split_builtin_speech.py)
-            with open(args.split, newline="") as fh:
-                files = [args.corpus / r["file"] for r in csv.DictReader(fh) if r["side"] == "train"]
-        else:
-            files = sorted(args.corpus.glob("*.wav"))
-        files += (
-            sorted(args.extra_corpus.glob("*.wav"))[: args.extra_files or None] if args.extra_corpus else []
-        )
-        if args.max_files:
-            files = files[: args.max_files]
-        if not files:
-            raise SystemExit(f"no WAV files in {args.corpus}: run scripts/make_builtin_corpus.py first")
-        missing = [f for f in files if not f.is_file()]
-        if missing:
-            raise SystemExit(f"{missing[0]}: no such file ({len(missing)} of the split's files are missing)")
+        files = training_files(args)
         jobs = [(str(f), args.augment, args.n_sp, args.seed, args.f0_method, args.band_hz) for f in files]
         frames = []
         with get_context("fork").Pool(args.jobs) as pool:
@@ -352,7 +467,14 @@ def main() -> None:
     if 0 < args.max_vectors < data.shape[0]:
         data = data[np.sort(rng.choice(data.shape[0], args.max_vectors, replace=False))]
     if args.channel_augment:
-        data = channel_augment(data, args.n_sp, rng, band_hz=args.band_hz)
+        data = channel_augment(
+            data,
+            args.n_sp,
+            rng,
+            band_hz=args.band_hz,
+            lowpass_hz=tuple(args.lowpass_hz),
+            highpass_chance=args.highpass_chance,
+        )
         print(f"channel augmentation done ({time.time() - t0:.0f}s)", flush=True)
     if args.voice_augment:
         data = voice_augment(data, args.n_sp, rng, *args.voice_augment)
@@ -375,7 +497,11 @@ def main() -> None:
     residual = latent.clone()
     for layer in range(N_LAYERS):
         iters = args.iters if layer < 4 or not args.late_iters else args.late_iters
-        centroids = kmeans(residual, CODEBOOK_SIZE, iters, gen, f"layer {layer:2d}")
+        if layer >= args.subspace_from:
+            dims = args.subspace_dims[min(layer - args.subspace_from, len(args.subspace_dims) - 1)]
+            centroids = subspace_kmeans(residual, dims, CODEBOOK_SIZE, iters, gen, f"layer {layer:2d}")
+        else:
+            centroids = kmeans(residual, CODEBOOK_SIZE, iters, gen, f"layer {layer:2d}")
         assign, _ = _assign(residual, centroids)
         residual -= centroids[assign]
         codebooks[layer] = centroids.numpy()
@@ -397,9 +523,19 @@ def main() -> None:
         codebooks=codebooks.astype(np.float16),
         f0_method=np.str_(args.f0_method),
         band_hz=np.float64(args.band_hz),
+        smooth_f0_ap=np.float64(args.smooth),
         info_vectors=np.int64(data.shape[0]),
         info_seed=np.int64(args.seed),
+        info_subspace_from=np.int64(args.subspace_from),
+        info_subspace_dims=np.asarray(args.subspace_dims, dtype=np.int64),
     )
+    if args.postfilter_ridge > 0:
+        fitted = fit_postfilter(args.out, training_files(args), args, args.postfilter_ridge)
+        with np.load(args.out, allow_pickle=False) as written:
+            arrays = {key: written[key] for key in written.files}
+        np.savez_compressed(
+            args.out, **arrays, postfilter=fitted, info_postfilter_ridge=np.float64(args.postfilter_ridge)
+        )
     print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.1f} MB) in {time.time() - t0:.0f}s")
 
 

@@ -7,7 +7,9 @@ speech with the WORLD vocoder on a 10 ms grid (F0, voicing, a coded spectral env
 coded aperiodicity per sub-frame), stacks the 8 sub-frames of each frame, weights and rotates
 them (PCA) into a latent vector, and quantises that vector with 16 residual k-means codebooks:
 layer 0 is the coarsest description of the frame, each further layer codes what the layers
-before it left. Decoding sums the codewords, undoes the rotation, smooths the quantised log-F0
+before it left (from layer 4 on, in the leading principal directions of that remainder).
+Decoding sums the codewords, adds a learned linear correction from the neighbouring frames'
+sums (:meth:`BuiltinModel.postfiltered`), undoes the rotation, smooths the quantised log-F0
 and aperiodicity along time (:data:`SMOOTH_F0_AP`) and synthesises speech with WORLD in short
 fixed windows that are cross-faded, so that an edit changes the audio only near
 where it was made (see :meth:`BuiltinCodec.affected_frames`).
@@ -67,8 +69,10 @@ ENCODE_BEAM = 4
 #: smoothly, so this removes audible jitter; it raised the 16-layer median PESQ-WB of the
 #: previous model (``builtin_v1.npz``) on ``tests/data`` from 1.81 to 1.86 (STOI stayed 0.888).
 #: The spectral envelope and the voicing flag are
-#: not smoothed (smoothing the envelope lowered the median PESQ-WB). A fixed constant
-#: of the decoder: a window's sound still depends only on its codes and mask.
+#: not smoothed (smoothing the envelope lowered the median PESQ-WB). The weight of models whose
+#: file names none (``builtin_v1.npz``, ``builtin_v2.npz``); a newer model file carries its own
+#: (``smooth_f0_ap``, see :attr:`BuiltinModel.smooth`). Fixed per model: a window's sound still
+#: depends only on its codes and mask.
 SMOOTH_F0_AP = 0.25
 
 #: Synthesised decode windows kept for reuse (about 75 kB each): an edit then re-synthesises
@@ -99,6 +103,12 @@ class BuiltinModel:
         float32, shape ``(dim, 8 * n_feat)``, orthonormal rows: latent = weighted @ components.T.
     codebooks : numpy.ndarray
         float32, shape ``(16, 2048, dim)``: codeword ``c`` of layer ``l`` is ``codebooks[l, c]``.
+    smooth : float
+        The decoder's smoothing weight of log-F0 and aperiodicity (stored as ``smooth_f0_ap``;
+        :data:`SMOOTH_F0_AP` when the file has none).
+    postfilter : numpy.ndarray or None
+        float32, shape ``(3 * dim + 1, dim)`` (stored as ``postfilter``; None when the file has
+        none): the decoder's learned correction, see :meth:`postfiltered`.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -121,6 +131,10 @@ class BuiltinModel:
         self.codebooks = np.ascontiguousarray(arrays["codebooks"], dtype=np.float32)
         self.codebooks.flags.writeable = False
         self.sq_norms = np.einsum("lcd,lcd->lc", self.codebooks, self.codebooks)
+        self.smooth = float(arrays["smooth_f0_ap"]) if "smooth_f0_ap" in arrays else SMOOTH_F0_AP
+        self.postfilter = (
+            np.ascontiguousarray(arrays["postfilter"], dtype=np.float32) if "postfilter" in arrays else None
+        )
         self.info = {k: arrays[k].tolist() for k in arrays if k.startswith("info_")}
         # the pitch tracker the model was trained with (files without the entry: Harvest)
         self.f0_method = str(arrays["f0_method"]) if "f0_method" in arrays else "harvest"
@@ -130,7 +144,13 @@ class BuiltinModel:
             msg = f"{path}: unknown F0 method {self.f0_method!r} (want one of {', '.join(_world.F0_METHODS)})"
             raise CodecError(msg)
         n_feat = 2 + self.n_sp + 3
-        if self.mean.shape != (_world.SUBFRAMES * n_feat,) or self.components.shape[1] != self.mean.shape[0]:
+        dim = self.components.shape[0]
+        if (
+            self.mean.shape != (_world.SUBFRAMES * n_feat,)
+            or self.components.shape[1] != self.mean.shape[0]
+            or self.codebooks.shape[2] != dim
+            or (self.postfilter is not None and self.postfilter.shape != (3 * dim + 1, dim))
+        ):
             msg = f"{path}: built-in codec data has inconsistent shapes"
             raise CodecError(msg)
 
@@ -150,20 +170,73 @@ class BuiltinModel:
         weighted = ((stacked - self.mean) * self.scale).astype(np.float32)
         return weighted @ self.components.T
 
+    def postfiltered(self, latent: np.ndarray) -> np.ndarray:
+        """Decoded latents of consecutive frames with the learned post-filter's correction added.
+
+        The sum of a frame's codewords is the best guess of its latent given its own codes
+        only; its neighbours' codes say more (speech changes little in 80 ms, and the
+        quantisation error of one frame shows in the next). The post-filter is a linear
+        least-squares map, fitted on the training speakers' quantised latents, from the frame
+        and its two neighbours to the frame's remaining error:
+        ``out[t] = q[t] + [q[t - 1], q[t], q[t + 1], 1] @ postfilter``, where the first and last
+        frame stand in for their missing neighbour. Identity when the model has no post-filter.
+
+        Parameters
+        ----------
+        latent : numpy.ndarray
+            float32, shape ``(n_frames, dim)``: summed codewords of consecutive frames.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(n_frames, dim)``.
+        """
+        latent = np.asarray(latent, dtype=np.float32)
+        if self.postfilter is None or latent.shape[0] == 0:
+            return latent
+        context = np.concatenate(
+            [
+                np.concatenate([latent[:1], latent[:-1]]),
+                latent,
+                np.concatenate([latent[1:], latent[-1:]]),
+                np.ones((latent.shape[0], 1), dtype=np.float32),
+            ],
+            axis=1,
+        )
+        return latent + context @ self.postfilter
+
     def from_latent(self, latent: np.ndarray) -> np.ndarray:
         """Latents ``(n_frames, dim)`` -> sub-frame features float64 ``(n_frames * 8, n_feat)``."""
         weighted = np.asarray(latent, dtype=np.float32) @ self.components
         stacked = weighted.astype(np.float64) / self.scale + self.mean
         return stacked.reshape(-1, self.n_feat)
 
+    def decoded_features(self, latent: np.ndarray) -> np.ndarray:
+        """What the decoder synthesises from the summed codewords of consecutive frames.
 
-def _smooth(features: np.ndarray, n_sp: int) -> np.ndarray:
+        :meth:`postfiltered`, then :meth:`from_latent`, then the smoothing of log-F0 and
+        aperiodicity along time (weight :attr:`smooth`, see :data:`SMOOTH_F0_AP`).
+
+        Parameters
+        ----------
+        latent : numpy.ndarray
+            float32, shape ``(n_frames, dim)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, shape ``(n_frames * 8, 2 + n_sp + 3)`` (see ``_world.analyze``).
+        """
+        return _smooth(self.from_latent(self.postfiltered(latent)), self.n_sp, self.smooth)
+
+
+def _smooth(features: np.ndarray, n_sp: int, weight: float) -> np.ndarray:
     """Sub-frame features ``(n_sub, n_feat)`` with log-F0 and aperiodicity smoothed along time
-    (see :data:`SMOOTH_F0_AP`); voicing and the spectral envelope are left alone."""
+    with ``weight`` (see :data:`SMOOTH_F0_AP`); voicing and the spectral envelope are left alone."""
     out = features.copy()
     cols = [0, *range(2 + n_sp, features.shape[1])]
     x = features[:, cols]
-    out[1:-1, cols] = x[1:-1] + SMOOTH_F0_AP * (x[:-2] + x[2:] - 2.0 * x[1:-1])
+    out[1:-1, cols] = x[1:-1] + weight * (x[:-2] + x[2:] - 2.0 * x[1:-1])
     return out
 
 
@@ -378,8 +451,7 @@ class BuiltinCodec(Codec):
             if wave is not None:
                 self._window_cache.move_to_end(key)
                 return origin, wave
-        latent = self._latent_of(codes, mask, first, last)
-        features = _smooth(self.model.from_latent(latent), self.model.n_sp)
+        features = self.model.decoded_features(self._latent_of(codes, mask, first, last))
         sub = _world.SUBFRAMES
         features = features[(start - first) * sub - lead : (stop - first) * sub + trail]
         wave = _world.synthesize(features, self.model.n_sp)
