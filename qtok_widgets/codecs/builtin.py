@@ -45,10 +45,11 @@ __all__ = [
     "BuiltinModel",
 ]
 
-#: Shipped model data (inside the package, loaded with ``allow_pickle=False``). The previous
-#: model, ``builtin_v1.npz`` (trained on synthetic speech, Harvest pitch), stays beside it so
-#: that grids encoded with it still decode: ``BuiltinCodec(model_path=...)``.
-MODEL_FILE = "builtin_v2.npz"
+#: Shipped model data (inside the package, loaded with ``allow_pickle=False``). The earlier
+#: models stay beside it so that grids encoded with them still decode
+#: (``BuiltinCodec(model_path=...)``): ``builtin_v1.npz`` (synthetic speech, Harvest pitch) and
+#: ``builtin_v2.npz`` (real speech, Praat pitch, no post-filter).
+MODEL_FILE = "builtin_v3.npz"
 
 #: Frames per decode chunk (0.32 s): the unit that :meth:`BuiltinCodec.decode_range` re-decodes.
 CHUNK_FRAMES = 4
