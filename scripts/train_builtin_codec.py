@@ -301,7 +301,7 @@ def fit_postfilter(model_path: Path, files: list[Path], args: argparse.Namespace
     ``BuiltinModel.postfiltered``): on the training files as recorded (no augmentation), each
     frame's latent minus its decoded codewords, regressed on the decoded codewords of the frame
     and its two neighbours (and a constant), with ridge penalty ``ridge`` on the weights."""
-    from qtok_widgets.codecs.builtin import BuiltinCodec
+    from qtok_widgets.codecs.builtin import BuiltinCodec, postfilter_inputs
 
     codec = BuiltinCodec(model_path=model_path)
     model = codec.model
@@ -312,17 +312,7 @@ def fit_postfilter(model_path: Path, files: list[Path], args: argparse.Namespace
             latent = model.to_latent(feats[0])
             codes, _ = codec.quantize_beam(latent)
             decoded = codec._latent_of(codes, np.zeros(codes.shape, dtype=bool), 0, codes.shape[1])
-            inputs.append(
-                np.concatenate(
-                    [
-                        np.concatenate([decoded[:1], decoded[:-1]]),
-                        decoded,
-                        np.concatenate([decoded[1:], decoded[-1:]]),
-                        np.ones((decoded.shape[0], 1), dtype=np.float32),
-                    ],
-                    axis=1,
-                )
-            )
+            inputs.append(postfilter_inputs(decoded))
             targets.append(latent - decoded)
     x = np.concatenate(inputs).astype(np.float64)
     y = np.concatenate(targets).astype(np.float64)

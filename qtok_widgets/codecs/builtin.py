@@ -43,6 +43,7 @@ __all__ = [
     "WINDOW_CACHE_SIZE",
     "BuiltinCodec",
     "BuiltinModel",
+    "postfilter_inputs",
 ]
 
 #: Shipped model data (inside the package, loaded with ``allow_pickle=False``). The earlier
@@ -195,16 +196,7 @@ class BuiltinModel:
         latent = np.asarray(latent, dtype=np.float32)
         if self.postfilter is None or latent.shape[0] == 0:
             return latent
-        context = np.concatenate(
-            [
-                np.concatenate([latent[:1], latent[:-1]]),
-                latent,
-                np.concatenate([latent[1:], latent[-1:]]),
-                np.ones((latent.shape[0], 1), dtype=np.float32),
-            ],
-            axis=1,
-        )
-        return latent + context @ self.postfilter
+        return latent + postfilter_inputs(latent) @ self.postfilter
 
     def from_latent(self, latent: np.ndarray) -> np.ndarray:
         """Latents ``(n_frames, dim)`` -> sub-frame features float64 ``(n_frames * 8, n_feat)``."""
@@ -229,6 +221,33 @@ class BuiltinModel:
             float64, shape ``(n_frames * 8, 2 + n_sp + 3)`` (see ``_world.analyze``).
         """
         return _smooth(self.from_latent(self.postfiltered(latent)), self.n_sp, self.smooth)
+
+
+def postfilter_inputs(latent: np.ndarray) -> np.ndarray:
+    """The post-filter's input rows for latents of consecutive frames (see
+    :meth:`BuiltinModel.postfiltered`), shared by the decoder and the training script.
+
+    Parameters
+    ----------
+    latent : numpy.ndarray
+        float32, shape ``(n_frames, dim)``, ``n_frames >= 1``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape ``(n_frames, 3 * dim + 1)``: row ``t`` is ``[latent[t - 1], latent[t],
+        latent[t + 1], 1]``, the first and last frame standing in for their missing neighbour.
+    """
+    latent = np.asarray(latent, dtype=np.float32)
+    return np.concatenate(
+        [
+            np.concatenate([latent[:1], latent[:-1]]),
+            latent,
+            np.concatenate([latent[1:], latent[-1:]]),
+            np.ones((latent.shape[0], 1), dtype=np.float32),
+        ],
+        axis=1,
+    )
 
 
 def _smooth(features: np.ndarray, n_sp: int, weight: float) -> np.ndarray:
