@@ -1,4 +1,4 @@
-"""Train the built-in codec's model data (``qtok_widgets/codecs/data/builtin_v2.npz``).
+"""Train the built-in codec's model data (``qtok_widgets/codecs/data/builtin_v3.npz``).
 
 Steps, all seeded: (1) analyse every file of the training side of a speaker split of real
 speech (``--corpus`` with ``--split``, from ``scripts/split_builtin_speech.py``), or every WAV
@@ -13,7 +13,9 @@ the feature groups (``--weight``), centre, and rotate with PCA, keeping ``--dim`
 before it left), in float32 with torch; from layer ``--subspace-from`` on, each codebook is
 fitted in the leading principal subspace (``--subspace-dims``) of what the layers before it
 left and lifted back into the full latent space (:func:`subspace_kmeans`); optionally refined
-jointly (``--refine-passes``). The validation side of the split and the clips in
+jointly (``--refine-passes``); (7) with ``--postfilter-ridge`` > 0, fit the decoder's linear
+post-filter (:func:`fit_postfilter`), and store it with the decoder's smoothing weight
+(``--smooth``) in the model file. The validation side of the split and the clips in
 ``tests/data`` are never trained on.
 
 Usage (the shipped model; data, times and how the options were chosen: docs/builtin_codec.md)::
@@ -21,9 +23,11 @@ Usage (the shipped model; data, times and how the options were chosen: docs/buil
     nice -n 5 .venv/bin/python scripts/train_builtin_codec.py --corpus ../shared/speech \
         --split benchmarks/builtin_speech_split.csv --f0-method praat2 --band-hz 7500 \
         --augment 4 --offsets 0 2 4 6 --features-cache build/v2/feats_praat2_b7500.npy \
-        --channel-augment --weight lf0=6 --weight vuv=1 --weight ap=0.4 \
-        --max-vectors 300000 --dim 128 --iters 6 --late-iters 3 --seed 0 \
-        --out qtok_widgets/codecs/data/builtin_v2.npz
+        --channel-augment --lowpass-hz 3400 8000 --highpass-chance 0.2 \
+        --weight lf0=9 --weight vuv=1 --weight ap=0.4 \
+        --max-vectors 300000 --dim 128 --iters 6 --late-iters 3 \
+        --subspace-from 4 --subspace-dims 24 --smooth 0.15 --postfilter-ridge 10 --seed 0 \
+        --out qtok_widgets/codecs/data/builtin_v3.npz
 """
 
 from __future__ import annotations
@@ -326,7 +330,7 @@ def fit_postfilter(model_path: Path, files: list[Path], args: argparse.Namespace
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=Path("build/builtin_corpus"))
-    parser.add_argument("--out", type=Path, default=Path("qtok_widgets/codecs/data/builtin_v2.npz"))
+    parser.add_argument("--out", type=Path, default=Path("qtok_widgets/codecs/data/builtin_v3.npz"))
     parser.add_argument("--max-files", type=int, default=0, help="use only the first N files (0 = all)")
     parser.add_argument("--augment", type=int, default=3, help="augmented copies per file")
     parser.add_argument(
