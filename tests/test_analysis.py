@@ -122,7 +122,10 @@ def test_embedding_change_is_zero_where_nothing_changed() -> None:
     change = analysis.embedding_change(codec, grid, session.grid)
     assert change.shape == grid.shape
     assert np.all(change[:, :5] == 0) and np.all(change[[0, 1, 3], :] == 0)
-    assert np.all(change[2, 5:10] > 0)
+    # randomize draws from the layer's own codes, so a cell may draw the code it had
+    redrawn = session.grid.codes[2, 5:10] != grid.codes[2, 5:10]
+    assert redrawn.sum() >= 3
+    assert np.all(change[2, 5:10][redrawn] > 0) and np.all(change[2, 5:10][~redrawn] == 0)
 
 
 def test_prosody_figure_draws_pitch_energy_and_labels() -> None:
