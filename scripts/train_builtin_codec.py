@@ -508,8 +508,7 @@ def main() -> None:
         print(f"refined ({time.time() - t0:.0f}s)", flush=True)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        args.out,
+    arrays = dict(
         n_sp=np.int64(args.n_sp),
         mean=mean.astype(np.float32),
         scale=scale.astype(np.float32),
@@ -523,13 +522,12 @@ def main() -> None:
         info_subspace_from=np.int64(args.subspace_from),
         info_subspace_dims=np.asarray(args.subspace_dims, dtype=np.int64),
     )
+    np.savez_compressed(args.out, **arrays)
     if args.postfilter_ridge > 0:
-        fitted = fit_postfilter(args.out, training_files(args), args, args.postfilter_ridge)
-        with np.load(args.out, allow_pickle=False) as written:
-            arrays = {key: written[key] for key in written.files}
-        np.savez_compressed(
-            args.out, **arrays, postfilter=fitted, info_postfilter_ridge=np.float64(args.postfilter_ridge)
-        )
+        # the post-filter is fitted with the written codebooks, then stored beside them
+        arrays["postfilter"] = fit_postfilter(args.out, training_files(args), args, args.postfilter_ridge)
+        arrays["info_postfilter_ridge"] = np.float64(args.postfilter_ridge)
+        np.savez_compressed(args.out, **arrays)
     print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.1f} MB) in {time.time() - t0:.0f}s")
 
 
